@@ -44,3 +44,18 @@ class Triple:
 class MinedCaption:
     caption: Caption
     triples: tuple[Triple, ...]  # the first is the primary triple
+
+
+def load_pipeline(name: str | None = None):
+    """The spaCy English pipeline: `name` if given, else en_core_web_sm, else any installed English one."""
+    raise NotImplementedError
+
+
+def mine_captions(captions, nlp, batch_size: int = 256):
+    """Iterator[MinedCaption] in input order: a pure function of the captions and the pipeline."""
+    raise NotImplementedError
+
+
+def render_text(subject: str, relation: str, object: str, relation_kind: RelationKind) -> str:
+    """The short rule-based caption of a triple: ("man", "ride", "horse") -> "a man riding a horse"."""
+    raise NotImplementedError
