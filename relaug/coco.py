@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import json
+import os
+from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pycocotools.coco import COCO
+
+from relaug.errors import InputError
+
+Split = Literal["train", "validation", "test"]
+SPLITS: tuple[Split, ...] = ("train", "validation", "test")
+
+# COCO 2017 folders and the published splits they feed.
+COCO_FOLDERS = ("train2017", "val2017")
 
 
 @dataclass(frozen=True)
@@ -12,3 +30,225 @@ class Caption:
     caption_id: int
     image_id: int
     caption: str
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One annotated object of an image: its COCO category and xywh box."""
+
+    category: str
+    box: tuple[float, float, float, float]
+    crowd: bool  # a crowd region covers several objects at once
+
+
+@dataclass(frozen=True)
+class CocoImage:
+    """An image of a COCO folder with everything annotated about it."""
+
+    image_id: int
+    file_name: str
+    folder: str  # "train2017" or "val2017"
+    split: Split
+    captions: tuple[Caption, ...]
+    instances: tuple[Instance, ...]  # empty when the root has no instance file
+
+
+class UnsafeImagePath(InputError):
+    """An image `file_name` that would reach outside the COCO root."""
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _caption_from(record: object, fields: tuple[str, str, str]) -> Caption | None:
+    """A Caption from a JSON object with the three given keys, or None if it is not one."""
+    if not isinstance(record, dict):
+        return None
+    caption_id, image_id, caption = (record.get(key) for key in fields)
+    if not (_is_id(caption_id) and _is_id(image_id) and isinstance(caption, str)):
+        return None
+    return Caption(caption_id=caption_id, image_id=image_id, caption=caption)
+
+
+def _coco_captions(path: Path, data: dict) -> list[Caption]:
+    annotations = data.get("annotations")
+    if not isinstance(annotations, list):
+        raise InputError(
+            f"{path}: not a COCO caption file: it has no 'annotations' list "
+            "(expected COCO captions JSON or JSONL with caption_id, image_id, caption)"
+        )
+    captions = []
+    for index, record in enumerate(annotations):
+        caption = _caption_from(record, ("id", "image_id", "caption"))
+        if caption is None:
+            raise InputError(
+                f"{path}: not a COCO caption file: annotations[{index}] lacks an integer "
+                "'id', an integer 'image_id' or a string 'caption'"
+            )
+        captions.append(caption)
+    return captions
+
+
+def _jsonl_captions(path: Path, text: str) -> list[Caption]:
+    captions = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        caption = _caption_from(record, ("caption_id", "image_id", "caption"))
+        if caption is None:
+            raise InputError(
+                f"{path}: not a caption file: line {number} is not a JSON object with an "
+                "integer caption_id, an integer image_id and a string caption (expected COCO "
+                "captions JSON or caption JSONL)"
+            )
+        captions.append(caption)
+    return captions
+
+
+def read_captions(path: str | os.PathLike) -> list[Caption]:
+    """The captions of a COCO captions JSON file or of a JSONL file, in file order.
+
+    COCO JSON is an object with an `annotations` list of `{id, image_id, caption}`;
+    JSONL has one `{caption_id, image_id, caption}` object per line. Raises
+    InputError naming the file and what is wrong when it is neither.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read caption file: {e}") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        # Several JSON values (or none): only JSONL can be that.
+        return _jsonl_captions(path, text)
+    if isinstance(data, dict) and "annotations" in data:
+        return _coco_captions(path, data)
+    # A single-line JSONL file is also one valid JSON value.
+    return _jsonl_captions(path, text)
+
+
+def split_of(image_id: int, folder: str) -> Split:
+    """The published split of a COCO image.
+
+    train2017 is `train`. val2017 is cut in two halves by a hash of the image id,
+    so an image's split depends on its id alone: the same in the full set and in
+    any subset of it, on every machine.
+    """
+    if folder == "train2017":
+        return "train"
+    if folder == "val2017":
+        return "test" if hashlib.sha256(str(image_id).encode()).digest()[0] % 2 else "validation"
+    raise ValueError(f"unknown COCO folder {folder!r}; expected one of {COCO_FOLDERS}")
+
+
+def image_path(root: str | os.PathLike, image: CocoImage) -> Path:
+    """The file of `image` under `root`, refusing any `file_name` that would leave the root.
+
+    The check is on the path as written (no symlink resolution), so a COCO root
+    whose image folders are symlinks to another disk still works.
+    """
+    name = PurePosixPath(image.file_name.replace("\\", "/"))
+    if not image.file_name or name.is_absolute() or ".." in name.parts or ":" in image.file_name:
+        raise UnsafeImagePath(
+            f"image {image.image_id}: file_name {image.file_name!r} points outside the COCO root"
+        )
+    return Path(root, image.folder, *name.parts)
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: cannot read it as JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a COCO annotation file: the top level is not an object")
+    return data
+
+
+def _index(data: dict) -> COCO:
+    """A pycocotools index over already-loaded JSON (its constructor would read the file again)."""
+    coco = COCO()
+    coco.dataset = data
+    # createIndex reports progress with print(); relaug has its own progress display.
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def _instances(path: Path) -> dict[int, tuple[Instance, ...]]:
+    """Instances by image id, reduced to what grounding needs (the polygons are dropped)."""
+    data = _load_json(path)
+    if not isinstance(data.get("annotations"), list) or not isinstance(data.get("categories"), list):
+        raise InputError(
+            f"{path}: not a COCO instances file: it needs 'annotations' and 'categories' lists"
+        )
+    coco = _index(data)
+    names = {category_id: category["name"] for category_id, category in coco.cats.items()}
+    by_image = {}
+    for image_id, annotations in coco.imgToAnns.items():
+        by_image[image_id] = tuple(
+            Instance(
+                category=names[a["category_id"]],
+                box=tuple(float(v) for v in a["bbox"]),
+                crowd=bool(a.get("iscrowd", 0)),
+            )
+            for a in annotations
+        )
+    return by_image
+
+
+def read_coco(root: str | os.PathLike) -> list[CocoImage]:
+    """Every captioned image of a COCO 2017 root, train2017 then val2017, by image id.
+
+    Reads `annotations/captions_{train,val}2017.json` (at least one must exist)
+    and, where present, `annotations/instances_{train,val}2017.json`. Images
+    without captions are left out: there is nothing to mine from them.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"--coco-root {root}: no such directory")
+    annotations = root / "annotations"
+    found = [f for f in COCO_FOLDERS if (annotations / f"captions_{f}.json").is_file()]
+    if not found:
+        raise InputError(
+            f"--coco-root {root}: no annotations/captions_train2017.json or "
+            "annotations/captions_val2017.json; point it at the folder that holds "
+            "COCO's annotations/, train2017/ and val2017/"
+        )
+    images: list[CocoImage] = []
+    for folder in found:
+        caption_file = annotations / f"captions_{folder}.json"
+        data = _load_json(caption_file)
+        captions = _coco_captions(caption_file, data)
+        if not isinstance(data.get("images"), list):
+            raise InputError(f"{caption_file}: not a COCO caption file: it has no 'images' list")
+        index = _index(data)
+        by_image: dict[int, list[Caption]] = defaultdict(list)
+        for caption in captions:
+            if caption.image_id not in index.imgs:
+                raise InputError(
+                    f"{caption_file}: caption {caption.caption_id} names image "
+                    f"{caption.image_id}, which is not in 'images'"
+                )
+            by_image[caption.image_id].append(caption)
+        instance_file = annotations / f"instances_{folder}.json"
+        instances = _instances(instance_file) if instance_file.is_file() else {}
+        for image_id in sorted(by_image):
+            images.append(
+                CocoImage(
+                    image_id=image_id,
+                    file_name=str(index.imgs[image_id].get("file_name", "")),
+                    folder=folder,
+                    split=split_of(image_id, folder),
+                    captions=tuple(by_image[image_id]),
+                    instances=instances.get(image_id, ()),
+                )
+            )
+    return images
