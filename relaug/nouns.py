@@ -1,0 +1,65 @@
+"""Nouns: which ones name a thing in the picture, their core form, and their article."""
+
+from __future__ import annotations
+
+# Measure and collective words that only quantify what follows "of":
+# "a group of people" is about people (spec/triples.md).
+QUANTIFIERS = frozenset({
+    "group", "couple", "bunch", "pair", "piece", "slice", "lot", "lots", "row", "herd",
+    "flock", "pack", "set", "number", "variety", "assortment", "pile", "stack", "bundle",
+    "crowd", "team", "line", "collection", "selection", "array", "kind", "type", "sort",
+    "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
+    "cluster", "fleet", "bowlful", "plateful", "dozen", "series", "display", "mix",
+})
+
+# Containers that quantify only when the caption names nothing else about them;
+# "a plate of food" has no triple, but "a plate holds a salad" relates the plate.
+DEPICTIONS = frozenset({
+    "picture", "image", "photo", "photograph", "painting", "drawing", "sign",
+    "poster", "sketch", "illustration", "close", "closeup", "shot", "view", "statue",
+    "sculpture", "model", "replica", "figurine", "reflection",
+})
+
+# Words naming no object: parts of a scene, events, games and abstractions
+# (spec/triples.md: "view", "picture", "side", "top", "front", "middle", "way").
+NON_OBJECTS = frozenset({
+    "view", "picture", "image", "photo", "photograph", "scene", "side", "top", "front",
+    "middle", "way", "edge", "back", "corner", "end", "bottom", "center", "centre",
+    "background", "foreground", "distance", "part", "day",
+    "night", "time", "game", "match", "tennis", "baseball", "soccer", "football",
+    "golf", "basketball", "volleyball", "polo", "fun", "trick", "jump", "shot", "look",
+    "lot", "wild", "left", "right", "variety", "kind", "type", "sort", "close", "closeup",
+    "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment",
+    "photo op", "attention", "break", "meal time", "weather", "sunlight", "daylight",
+    "midst", "outskirts", "inside", "outside", "interior", "exterior",
+})
+
+PRONOUNS = frozenset({
+    "it", "its", "they", "them", "he", "him", "she", "her", "we", "us", "you", "i", "me",
+    "this", "that", "these", "those", "something", "someone", "somebody", "anything",
+    "everything", "nothing", "one", "ones", "other", "others", "another", "each",
+    "itself", "themselves", "himself", "herself", "who", "which", "what", "there",
+    "all", "both", "some", "many", "several", "most",
+})
+
+_VOWEL_SOUND_EXCEPTIONS = ("hour", "honest", "honor", "heir")
+_CONSONANT_SOUND_EXCEPTIONS = (
+    "uni", "use", "usu", "ute", "uti", "ufo", "eu", "ewe", "one", "once", "uk", "u.s",
+)
+
+
+def indefinite_article(word: str) -> str:
+    """ "a" or "an" by the sound the word starts with: "an umbrella", "a uniform", "an hour"."""
+    lowered = word.lower()
+    if lowered.startswith(_VOWEL_SOUND_EXCEPTIONS):
+        return "an"
+    if lowered.startswith(_CONSONANT_SOUND_EXCEPTIONS):
+        return "a"
+    return "an" if lowered[:1] in "aeiou" else "a"
+
+
+def with_article(noun: str, plural: bool = False) -> str:
+    """A noun phrase for rendered text: "a man", "an umbrella", "people", "two dogs"."""
+    if plural:
+        return noun
+    return f"{indefinite_article(noun)} {noun}"
