@@ -412,10 +412,14 @@ def render_card(
 
 
 def write_manifest(root: Path, files: list[ShardFile], *, options: dict, versions: dict) -> Path:
-    """`manifest.json`: every file with rows and sha256, the options and the versions."""
+    """`manifest.json`: every file with rows and sha256, the options and the versions.
+
+    Written last, after the card: a directory with a manifest is a complete build.
+    """
     manifest = {
         "versions": versions,
         "options": options,
+        "card": {"path": "README.md", "sha256": sha256_of(root / "README.md")},
         "files": [
             {
                 "path": f.path,
