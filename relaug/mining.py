@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from relaug.coco import Caption
-from relaug.nouns import DEPICTIONS, NON_OBJECTS, PRONOUNS, QUANTIFIERS, with_article
+from relaug.nouns import DEPICTIONS, NON_OBJECTS, PLURALIA_TANTUM, PRONOUNS, QUANTIFIERS, with_article
 from relaug.verbs import (
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
@@ -143,6 +143,7 @@ _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
 # Adverbs that join the preposition after them: "next to", "away from", "out of".
 _PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
 _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
+_PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
 
@@ -153,13 +154,49 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     they differ (see `_prepare`).
     """
     collector = _Collector(doc, offsets)
+    clauses = list(_clauses(doc))
+    for clause in clauses:
+        collector.add_clause(clause)
+    verbs_read_as_nouns = {clause.verb.i for clause in clauses}
     for token in doc:
-        if _is_clause_head(token):
-            collector.add_clause(token)
-    for token in doc:
-        if _is_noun(token):
+        if _is_noun(token) and token.i not in verbs_read_as_nouns:
             collector.add_noun_prepositions(token)
     return collector.triples()
+
+
+@dataclass(frozen=True)
+class _Clause:
+    verb: Token
+    lemma: str
+    tag: str
+    subjects: tuple[Token, ...]
+    passive: bool
+
+
+def _clauses(doc: Doc) -> Iterator[_Clause]:
+    for token in doc:
+        if _is_clause_head(token):
+            subjects, passive = _clause_subjects(token)
+            if subjects:
+                lemma = verb_lemma(token.text) if token.pos_ == "VERB" else "be"
+                yield _Clause(token, lemma, token.tag_, tuple(subjects), passive)
+        elif (subject := _verb_tagged_as_noun(token)) is not None:
+            yield _Clause(token, verb_lemma(token.text), "VBZ", (subject,), False)
+
+
+def _verb_tagged_as_noun(token: Token) -> Token | None:
+    """The subject, when the tagger read "A bus drives on a road" as the noun "bus drives".
+
+    "a"/"an" cannot go with a plural head, so a plural head after "a" and a compound
+    is the verb of a clause whose subject is that compound.
+    """
+    if token.tag_ != "NNS" or token.dep_ != "ROOT" or token.i < 2:
+        return None
+    before = token.doc[token.i - 1]
+    determiner = _child(before, ("det",)) or _child(token, ("det",))
+    if before.dep_ != "compound" or determiner is None or determiner.lower_ not in ("a", "an"):
+        return None
+    return before if inflect(verb_lemma(token.text), "VBZ") == token.lower_ else None
 
 
 def _is_clause_head(token: Token) -> bool:
@@ -175,8 +212,13 @@ def _is_noun(token: Token) -> bool:
     return token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj")
 
 
+def _misparsed_coordinates(token: Token) -> list[Token]:
+    """"A light pole and street sign": the parser makes "pole" an nmod of "sign"."""
+    return [c for c in token.lefts if c.dep_ == "nmod" and any(g.dep_ == "cc" for g in c.children)]
+
+
 def _conjoined(token: Token) -> list[Token]:
-    return [token, *(t for t in token.conjuncts if _is_noun(t))]
+    return [token, *(t for t in token.conjuncts if _is_noun(t)), *_misparsed_coordinates(token)]
 
 
 def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Token | None:
@@ -187,6 +229,26 @@ def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Toke
 
 def _is_possessed(token: Token) -> bool:
     return any(c.dep_ == "poss" and c.lower_ in _POSSESSIVES for c in token.children)
+
+
+def _through_quantifier(token: Token) -> Token:
+    """The phrase a quantified noun sits in: "people" in "a group of people" -> "group"."""
+    while (
+        token.dep_ == "pobj" and token.head.lower_ == "of"
+        and token.head.head.lemma_.lower() in QUANTIFIERS | DEPICTIONS
+    ):
+        token = token.head.head
+    return token
+
+
+def _is_main(noun: Token) -> bool:
+    """Whether the noun is what the whole caption is about (its root or main subject)."""
+    noun = _through_quantifier(noun)
+    while noun.dep_ == "conj":
+        noun = noun.head
+    if noun.dep_ == "ROOT":
+        return True
+    return noun.dep_ in ("nsubj", "nsubjpass", "attr", "appos") and noun.head.dep_ == "ROOT"
 
 
 def core_noun(token: Token) -> Token | None:
@@ -215,23 +277,28 @@ def core_noun(token: Token) -> Token | None:
 
 def _compounds(token: Token) -> list[Token]:
     """The compound words right before a head noun: "tennis" in "tennis racket"."""
+    doc = token.doc
     run: list[Token] = []
     i = token.i - 1
-    while i >= 0 and token.doc[i].dep_ == "compound" and token.doc[i].head.i <= token.i:
-        ancestor = token.doc[i]
-        while ancestor.dep_ == "compound" and ancestor.i < token.i:
-            ancestor = ancestor.head
-        if ancestor.i != token.i:
+    while i >= 0:
+        word = doc[i]
+        if word.dep_ == "compound":
+            ancestor = word
+            while ancestor.dep_ == "compound" and ancestor.i < token.i:
+                ancestor = ancestor.head
+            if ancestor.i != token.i:
+                break
+        elif not (word.dep_ == "conj" and i == token.i - 1 and word.head in _misparsed_coordinates(token)):
             break
-        run.insert(0, token.doc[i])
+        run.insert(0, word)
         i -= 1
     return run
 
 
 def _noun_lemma(token: Token) -> str:
-    if token.pos_ == "NOUN" and token.lemma_:
-        return token.lemma_.lower()
-    return token.lower_
+    if token.lower_ in PLURALIA_TANTUM or token.pos_ != "NOUN" or not token.lemma_:
+        return token.lower_
+    return token.lemma_.lower()
 
 
 def noun_name(token: Token) -> str:
@@ -241,7 +308,7 @@ def noun_name(token: Token) -> str:
 
 def _left_edge(token: Token) -> int:
     """Index of the first word of the noun phrase headed by `token` (determiner, adjectives)."""
-    return min([token.i, *(c.left_edge.i for c in token.lefts if c.dep_ not in ("cc", "conj", "punct"))])
+    return min([token.i, *(c.left_edge.i for c in token.lefts if c.dep_ not in ("cc", "conj", "punct", "nmod"))])
 
 
 def _is_plural(token: Token) -> bool:
@@ -309,7 +376,7 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
                 return _conjoined(verb.head), passive
             return _conjoined(child), passive
     if verb.dep_ in ("acl", "relcl"):
-        return _conjoined(verb.head), passive or verb.tag_ == "VBN"
+        return _conjoined(_participle_owner(verb)), passive or verb.tag_ == "VBN"
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
         head = verb.head
         if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
@@ -321,13 +388,29 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
     return [], passive
 
 
+def _participle_owner(participle: Token) -> Token:
+    """Who does what an -ing participle says.
+
+    In "a player on clay serving the ball" the parser hangs "serving" on "clay"; a
+    place named after on/in/at does not act, so the doer is the noun the place locates.
+    """
+    noun = participle.head
+    place = noun.head
+    if (
+        participle.tag_ == "VBG" and noun.dep_ == "pobj" and place.lower_ in _PLACE_PREPOSITIONS
+        and _is_noun(place.head)
+    ):
+        return place.head
+    return noun
+
+
 class _Collector:
     """Gathers candidate triples of one caption, then orders and de-duplicates them."""
 
     def __init__(self, doc: Doc, offsets: tuple[int, ...] | None):
         self.doc = doc
         self.offsets = offsets
-        self.found: list[tuple[int, int, Triple]] = []
+        self.found: list[tuple[tuple[int, int, int], Triple]] = []
 
     def span(self, first: Token, last: Token) -> CharSpan:
         start, end = first.idx, last.idx + len(last.text)
@@ -340,13 +423,18 @@ class _Collector:
         return self.span(self.doc[min(_left_edge(written), _left_edge(core))], core)
 
     def add(
-        self, rank: int, position: int, subject: Token, relation: str, obj: Token,
-        verb: Token | None = None, preposition: tuple[Token, ...] = (), passive: bool = False,
+        self, rank: int, position: int, main: bool, subject: Token, relation: str, obj: Token,
+        verb: Token | None = None, verb_tag: str | None = None,
+        preposition: tuple[Token, ...] = (), passive: bool = False,
     ) -> None:
         subject_core, object_core = core_noun(subject), core_noun(obj)
         if subject_core is None or object_core is None or subject_core.i == object_core.i:
             return
-        self.found.append((rank, position, Triple(
+        preposition_span = None
+        if preposition:
+            ordered = sorted(preposition, key=lambda t: t.i)
+            preposition_span = self.span(ordered[0], ordered[-1])
+        triple = Triple(
             subject=noun_name(subject_core),
             relation=relation,
             object=noun_name(object_core),
@@ -354,19 +442,17 @@ class _Collector:
             subject_span=self.phrase_span(subject, subject_core),
             object_span=self.phrase_span(obj, object_core),
             verb_span=self.span(verb, verb) if verb is not None else None,
-            verb_tag=verb.tag_ if verb is not None else None,
-            preposition_span=self.span(min(preposition, key=lambda t: t.i), max(preposition, key=lambda t: t.i))
-            if preposition else None,
+            verb_tag=verb_tag if verb is not None else None,
+            preposition_span=preposition_span,
             subject_plural=_is_plural(subject_core),
             object_plural=_is_plural(object_core),
             passive=passive,
-        )))
+        )
+        self.found.append(((0 if main else 1, rank, position), triple))
 
-    def add_clause(self, verb: Token) -> None:
-        subjects, passive = _clause_subjects(verb)
-        if not subjects:
-            return
-        lemma = verb_lemma(verb.text) if verb.pos_ == "VERB" else "be"
+    def add_clause(self, clause: _Clause) -> None:
+        verb, lemma, subjects = clause.verb, clause.lemma, clause.subjects
+        main = any(_is_main(s) for s in subjects)
         relates = lemma not in NON_RELATION_VERBS
         # A particle that heads a preposition ("away from") belongs to that phrase.
         particles = [
@@ -378,24 +464,32 @@ class _Collector:
         prepositions = _prepositions(verb)
 
         agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
-        if passive and lemma in LOCATIVE_AGENT_VERBS:
+        if clause.passive and lemma in LOCATIVE_AGENT_VERBS and not agents:
             located = [p for p in prepositions if p.text in ("with", "in")]
-            agents += [o for p in located for o in p.objects]
+            agents = [o for p in located for o in p.objects]
             prepositions = [p for p in prepositions if p not in located]
+
+        def add(rank: int, position: int, subject: Token, relation: str, obj: Token,
+                tokens: tuple[Token, ...] = (), passive: bool = clause.passive) -> None:
+            with_verb = rank != _PRIMARY_SPATIAL
+            self.add(rank, position, main, subject, relation, obj, verb if with_verb else None,
+                     clause.tag, tokens, passive)
+
         if relates:
             for agent in agents:
                 for patient in subjects:
-                    self.add(_PRIMARY_VERB_OBJECT, verb.i, agent, lemma, patient, verb, passive=True)
+                    add(_PRIMARY_VERB_OBJECT, verb.i, agent, lemma, patient, passive=True)
             for subject in subjects:
                 for obj in objects:
-                    self.add(_PRIMARY_VERB_OBJECT, verb.i, subject, verb_phrase, obj, verb, tuple(particles))
+                    add(_PRIMARY_VERB_OBJECT, verb.i, subject, verb_phrase, obj, tuple(particles))
 
         # The first phrase of a verb without an object completes the verb ("sit on a
         # bench"); the rest locate the subject ("... in a park").
         completes_verb = relates and not objects and not agents
         for prep in prepositions:
+            names_things = any(core_noun(o) is not None for o in prep.objects)
             accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
-            if completes_verb and prep.text in VERB_PREPOSITIONS and not accompanying:
+            if completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
                 relation, rank, completes_verb = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False
                 tokens = (*particles, *prep.tokens)
             elif prep.text in SPATIAL_PREPOSITIONS:
@@ -404,31 +498,35 @@ class _Collector:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
             else:
                 continue
-            verb_token = verb if rank != _PRIMARY_SPATIAL else None
             for subject in subjects:
                 for obj in prep.objects:
-                    self.add(rank, prep.tokens[0].i, subject, relation, obj, verb_token, tokens, passive)
+                    add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
 
     def add_noun_prepositions(self, noun: Token) -> None:
         prepositions = [p for p in _prepositions(noun) if p.text in SPATIAL_PREPOSITIONS]
         if not prepositions:
             return
-        owner = noun
-        # "players with a bat and glove at the pitch": a with-phrase names the head's
-        # belongings, so what follows it is said of the head.
+        owners = _conjoined(noun)
         with_phrase = noun.head if noun.dep_ == "pobj" else noun.head.head if noun.dep_ == "conj" else None
         if with_phrase is not None and with_phrase.lower_ == "with" and not _is_possessed(noun):
+            # "players with a bat and glove at the pitch": a with-phrase names the
+            # head's belongings, so what follows it is said of the head.
             if _is_noun(with_phrase.head):
-                owner = with_phrase.head
+                owners = _conjoined(with_phrase.head)
+        elif noun.dep_ == "dobj" and core_noun(noun) is None:
+            # "zebras having a fight on top of a field": an event happens where its doers are.
+            owners, _ = _clause_subjects(noun.head)
+        main = any(_is_main(o) for o in owners)
         for prep in prepositions:
-            for subject in _conjoined(owner):
+            for subject in owners:
                 for obj in prep.objects:
-                    self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, subject, prep.text, obj, None, prep.tokens)
+                    self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, main, subject, prep.text, obj,
+                             preposition=prep.tokens)
 
     def triples(self) -> tuple[Triple, ...]:
         seen: set[tuple[str, str, str]] = set()
         ordered: list[Triple] = []
-        for _, _, triple in sorted(self.found, key=lambda f: (f[0], f[1])):
+        for _, triple in sorted(self.found, key=lambda found: found[0]):
             key = (triple.subject, triple.relation, triple.object)
             if key not in seen:
                 seen.add(key)

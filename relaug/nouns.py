@@ -32,6 +32,15 @@ NON_OBJECTS = frozenset({
     "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment",
     "photo op", "attention", "break", "meal time", "weather", "sunlight", "daylight",
     "midst", "outskirts", "inside", "outside", "interior", "exterior",
+    # light and weather are conditions, not things: "laying in the sun", "in the air"
+    "sun", "sunshine", "shade", "shadow", "air", "rain", "fog", "mist", "dark", "darkness",
+})
+
+# Nouns that are plural in form for one thing: "a pair of scissors" -> scissors.
+PLURALIA_TANTUM = frozenset({
+    "scissors", "glasses", "sunglasses", "eyeglasses", "goggles", "binoculars", "pants",
+    "jeans", "shorts", "trousers", "tongs", "pliers", "clothes", "headphones", "earphones",
+    "overalls", "pajamas", "tweezers",
 })
 
 PRONOUNS = frozenset({

@@ -19,7 +19,7 @@ NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from"
 # Prepositions that may follow a verb to reach its object ("bite into", "drink from").
 # Temporal and abstract ones (during, for, after, ...) are left out: they relate no two things.
 VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
-    "with", "from", "into", "onto", "down", "up", "out", "off", "past", "to", "inside of",
+    "with", "from", "into", "onto", "down", "up", "out", "off", "past", "inside of",
     "out of", "away from", "across from",
 }
 
