@@ -1,0 +1,35 @@
+"""Shared fixtures. The bundled sample is built once per session: parsing with spaCy is the slow part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import pytest
+
+from relaug.build import BuildOptions, BuildReport, build_coco
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+    """The bundled COCO sample built with a 1MB shard limit, so every split spans several files."""
+    out = tmp_path_factory.mktemp("sample") / "shards"
+    return build_coco(BuildOptions(out=out, max_shard_size="1MB", quiet=True))
+
+
+@pytest.fixture(scope="session")
+def sample_shards(sample_build: BuildReport) -> Path:
+    return sample_build.out
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(sample_shards: Path, tmp_path_factory: pytest.TempPathFactory) -> datasets.DatasetDict:
+    """The default config as a user loads it; the cache is private so no stale copy is read."""
+    return datasets.load_dataset(str(sample_shards), cache_dir=str(tmp_path_factory.mktemp("hf-cache")))
+
+
+@pytest.fixture(scope="session")
+def sample_triples(sample_shards: Path, tmp_path_factory: pytest.TempPathFactory) -> datasets.DatasetDict:
+    return datasets.load_dataset(
+        str(sample_shards), "triples", cache_dir=str(tmp_path_factory.mktemp("hf-cache"))
+    )

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import datasets
+import PIL.Image
+import pytest
+
+from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
+from relaug.errors import InputError
+
+
+def test_sample_loads_with_three_splits_and_real_images(sample_dataset):
+    assert set(sample_dataset) == {"train", "validation", "test"}
+    row = sample_dataset["train"][0]
+    assert isinstance(row["image"], PIL.Image.Image)
+    assert row["image"].size[0] > 0
+    assert row["file_name"].endswith(".jpg")
+
+
+def test_no_image_is_in_two_splits(sample_dataset):
+    ids = {name: set(split["image_id"]) for name, split in sample_dataset.items()}
+    assert not ids["train"] & ids["validation"]
+    assert not ids["train"] & ids["test"]
+    assert not ids["validation"] & ids["test"]
+
+
+def test_every_row_has_a_complete_triple_from_its_own_captions(sample_dataset):
+    for split in sample_dataset.values():
+        for row in split.select_columns(["image_id", "captions", "relations"]):
+            assert row["relations"], row["image_id"]
+            caption_ids = {c["caption_id"] for c in row["captions"]}
+            for relation in row["relations"]:
+                assert relation["subject"] and relation["relation"] and relation["object"]
+                assert relation["relation_kind"] in {"dynamic", "stative", "spatial"}
+                assert relation["caption_id"] in caption_ids
+                assert re.fullmatch(rf"{row['image_id']}-{relation['caption_id']}-\d+", relation["id"])
+                assert relation["text"]
+                assert relation["negatives"] == [] and relation["partners"] == []
+
+
+def test_triples_config_has_one_row_per_relation(sample_dataset, sample_triples):
+    for name, split in sample_dataset.items():
+        ids = [r["id"] for relations in split["relations"] for r in relations]
+        assert sorted(ids) == sorted(sample_triples[name]["id"])
+        assert len(set(ids)) == len(ids)
+
+
+def test_some_relations_are_grounded_with_boxes(sample_triples):
+    train = sample_triples["train"]
+    assert "person" in train["subject_category"]
+    boxes = [b for b in train["subject_box"] if b is not None]
+    assert boxes and all(len(b) == 4 and b[2] > 0 and b[3] > 0 for b in boxes)
+
+
+def test_report_counts_what_was_read_and_written(sample_build):
+    report = sample_build
+    assert report.captions_read == 200
+    assert report.images_written == sum(c.images for c in report.stats.splits.values())
+    assert report.images_written + sum(report.skipped_images.values()) == 40
+    assert report.triples_mined == sum(c.relations for c in report.stats.splits.values())
+
+
+def _tiny_root(tmp_path: Path) -> Path:
+    """A COCO root of four val2017 images: one good, one missing, one escaping the root, one relation-free."""
+    sample = json.loads((SAMPLE_ROOT / "annotations/captions_val2017.json").read_text())
+    good = sample["images"][0]
+    images = [
+        good,
+        {**good, "id": 1, "file_name": "missing.jpg"},
+        {**good, "id": 2, "file_name": "../../etc/passwd"},
+        {**good, "id": 3},
+    ]
+    annotations = [a for a in sample["annotations"] if a["image_id"] == good["id"]] + [
+        {"id": 10, "image_id": 1, "caption": "A man riding a horse."},
+        {"id": 20, "image_id": 2, "caption": "A man riding a horse."},
+        {"id": 30, "image_id": 3, "caption": "A close up view."},
+    ]
+    root = tmp_path / "coco"
+    (root / "annotations").mkdir(parents=True)
+    (root / "val2017").mkdir()
+    shutil.copy(SAMPLE_ROOT / "val2017" / good["file_name"], root / "val2017")
+    captions = {**sample, "images": images, "annotations": annotations}
+    (root / "annotations/captions_val2017.json").write_text(json.dumps(captions))
+    return root
+
+
+def test_images_skipped_by_reason_and_paths_stored_without_embedding(tmp_path):
+    root = _tiny_root(tmp_path)
+    out = tmp_path / "shards"
+    report = build_coco(BuildOptions(out=out, coco_root=root, embed_images=False, quiet=True))
+    assert report.skipped_images == {
+        "image file missing": 1,
+        "file_name outside the COCO root": 1,
+        "no relation mined from its captions": 1,
+    }
+    assert report.images_written == 1
+    ds = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "cache"))
+    (split,) = ds.values()
+    raw = split.cast_column("image", datasets.Image(decode=False))[0]["image"]
+    assert raw["bytes"] is None and Path(raw["path"]).is_absolute()
+    assert isinstance(split[0]["image"], PIL.Image.Image)
+
+
+def test_rebuild_replaces_the_previous_build(tmp_path):
+    root = _tiny_root(tmp_path)
+    out = tmp_path / "shards"
+    build_coco(BuildOptions(out=out, coco_root=root, quiet=True))
+    stale = out / "data" / "train-00000-of-00001.parquet"
+    stale.write_bytes(b"left over")
+    report = build_coco(BuildOptions(out=out, coco_root=root, quiet=True))
+    assert not stale.exists()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
+        f.path for f in report.files
+    )
+
+
+def test_refuses_to_write_into_a_directory_that_is_not_a_build(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty"):
+        build_coco(BuildOptions(out=tmp_path, quiet=True))
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from relaug.cli import app
+
+runner = CliRunner()
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_build_coco_without_root_builds_the_bundled_sample(tmp_path):
+    out = tmp_path / "shards"
+    result = runner.invoke(app, ["build-coco", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sample" in result.output and "--coco-root" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {f["split"] for f in manifest["files"]} == {"train", "validation", "test"}
+
+
+def test_missing_coco_root_is_a_one_line_error(tmp_path):
+    line = _one_line_error(
+        runner.invoke(app, ["build-coco", "--coco-root", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    )
+    assert "--coco-root" in line and "nope" in line
+
+
+@pytest.mark.parametrize("content", ['{"images": []}', "just some text\n"])
+def test_caption_file_that_is_not_coco_is_a_one_line_error(tmp_path, content):
+    captions = tmp_path / "captions.json"
+    captions.write_text(content)
+    line = _one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
+    assert str(captions) in line
+    assert not (tmp_path / "t.jsonl").exists()
+
+
+def test_mine_writes_one_line_per_caption_in_input_order(tmp_path):
+    captions = tmp_path / "captions.jsonl"
+    rows = [
+        {"caption_id": 3, "image_id": 9, "caption": "A man riding a horse on a beach."},
+        {"caption_id": 1, "image_id": 9, "caption": "A close up view."},
+        {"caption_id": 2, "image_id": 8, "caption": "A cat is sitting on a table."},
+    ]
+    captions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "triples.jsonl"
+    result = runner.invoke(app, ["mine", str(captions), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(l["caption_id"], l["image_id"], l["caption"]) for l in lines] == [
+        (r["caption_id"], r["image_id"], r["caption"]) for r in rows
+    ]
+    assert lines[0]["triples"][0] == {
+        "subject": "man", "relation": "ride", "object": "horse", "relation_kind": "dynamic",
+    }  # fmt: skip
+    assert lines[1]["triples"] == []
+    assert {"subject": "cat", "relation": "sit on", "object": "table"}.items() <= lines[2]["triples"][0].items()
