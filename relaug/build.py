@@ -108,6 +108,7 @@ def mine_file(options: MineOptions) -> MineReport:
     start = time.perf_counter()
     captions = read_captions(options.captions)
     nlp = _pipeline(options.spacy_model)
+    options.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = options.out.with_name(f".{options.out.name}.tmp")
     triples = without = 0
     with _progress(options.quiet) as progress, temporary.open("w", encoding="utf-8") as f:
@@ -277,6 +278,11 @@ def build_coco(options: BuildOptions) -> BuildReport:
     root = options.coco_root
     if root is None:
         root = SAMPLE_ROOT
+        if not root.is_dir():
+            raise InputError(
+                "no --coco-root given and the bundled sample examples/coco-sample is not here: "
+                "it ships with the source checkout (pip install -e .); pass --coco-root DIR"
+            )
         if not options.quiet:
             console.print(
                 f"No --coco-root given: building the bundled COCO sample {root} "
@@ -285,8 +291,12 @@ def build_coco(options: BuildOptions) -> BuildReport:
             )
     try:
         max_shard_bytes = convert_file_size_to_int(options.max_shard_size)
-    except ValueError as e:
-        raise InputError(f"--max-shard-size {options.max_shard_size!r}: not a size such as 500MB") from e
+    except ValueError:
+        max_shard_bytes = 0
+    if max_shard_bytes <= 0:
+        raise InputError(
+            f"--max-shard-size {options.max_shard_size!r}: not a positive size such as 500MB or 2GB"
+        )
     out = Path(options.out)
     _check_out(out)
     report = BuildReport(out=out, source=root)
@@ -306,6 +316,8 @@ def build_coco(options: BuildOptions) -> BuildReport:
     staging.mkdir(parents=True)
     with _progress(options.quiet) as progress:
         examples = _examples(images, root, nlp, options, report, progress)
+        # Negatives and partners are added here, between mining and writing:
+        # partners are found across a whole split, so they need every example.
         writer = ShardWriter(staging, max_shard_bytes=max_shard_bytes, embed_images=options.embed_images)
         for example in _track(progress, examples, len(examples), "Writing shards"):
             writer.write(example)
