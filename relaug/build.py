@@ -283,12 +283,6 @@ def build_coco(options: BuildOptions) -> BuildReport:
                 "no --coco-root given and the bundled sample examples/coco-sample is not here: "
                 "it ships with the source checkout (pip install -e .); pass --coco-root DIR"
             )
-        if not options.quiet:
-            console.print(
-                f"No --coco-root given: building the bundled COCO sample {root} "
-                "(40 images); pass --coco-root DIR to build full COCO.",
-                soft_wrap=True,
-            )
     try:
         max_shard_bytes = convert_file_size_to_int(options.max_shard_size)
     except ValueError:
@@ -299,6 +293,12 @@ def build_coco(options: BuildOptions) -> BuildReport:
         )
     out = Path(options.out)
     _check_out(out)
+    if options.coco_root is None and not options.quiet:
+        console.print(
+            f"No --coco-root given: building the bundled COCO sample {root} "
+            "(40 images); pass --coco-root DIR to build full COCO.",
+            soft_wrap=True,
+        )
     report = BuildReport(out=out, source=root)
     reading = console.status("Reading COCO annotations") if not options.quiet else contextlib.nullcontext()
     with reading:

@@ -63,3 +63,13 @@ def test_mine_writes_one_line_per_caption_in_input_order(tmp_path):
     }  # fmt: skip
     assert lines[1]["triples"] == []
     assert {"subject": "cat", "relation": "sit on", "object": "table"}.items() <= lines[2]["triples"][0].items()
+
+
+def test_caption_file_that_does_not_exist_is_a_one_line_error(tmp_path):
+    line = _one_line_error(runner.invoke(app, ["mine", str(tmp_path / "nope.json"), "--out", str(tmp_path / "t")]))
+    assert "nope.json" in line
+
+
+def test_bad_shard_size_is_a_one_line_error(tmp_path):
+    line = _one_line_error(runner.invoke(app, ["build-coco", "--out", str(tmp_path), "--max-shard-size", "lots"]))
+    assert "--max-shard-size" in line
