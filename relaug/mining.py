@@ -144,6 +144,7 @@ _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
 _PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
 _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
 _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
+_CONTAINING = frozenset({"in", "at", "inside"})
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
 
@@ -190,7 +191,7 @@ def _verb_tagged_as_noun(token: Token) -> Token | None:
     "a"/"an" cannot go with a plural head, so a plural head after "a" and a compound
     is the verb of a clause whose subject is that compound.
     """
-    if token.tag_ != "NNS" or token.dep_ != "ROOT" or token.i < 2:
+    if token.tag_ != "NNS" or token.i < 2 or _child(token, ("prep", "dobj")) is None:
         return None
     before = token.doc[token.i - 1]
     determiner = _child(before, ("det",)) or _child(token, ("det",))
@@ -218,7 +219,8 @@ def _misparsed_coordinates(token: Token) -> list[Token]:
 
 
 def _conjoined(token: Token) -> list[Token]:
-    return [token, *(t for t in token.conjuncts if _is_noun(t)), *_misparsed_coordinates(token)]
+    coordinated = [token, *(t for t in token.conjuncts if _is_noun(t)), *_misparsed_coordinates(token)]
+    return sorted(coordinated, key=lambda t: t.i)
 
 
 def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Token | None:
@@ -404,6 +406,19 @@ def _participle_owner(participle: Token) -> Token:
     return noun
 
 
+def _containment_holders(noun: Token, prep: _Preposition) -> list[Token]:
+    """Who else a place contains: in "a dog standing on a rug in a bathroom" the bathroom
+    holds the rug and so the dog on it."""
+    locator = noun.head
+    if prep.text not in _CONTAINING or noun.dep_ != "pobj" or locator.lower_ not in _PLACE_PREPOSITIONS:
+        return []
+    holder = locator.head
+    if _is_clause_head(holder):
+        subjects, passive = _clause_subjects(holder)
+        return [] if passive else subjects
+    return _conjoined(holder) if _is_noun(holder) else []
+
+
 class _Collector:
     """Gathers candidate triples of one caption, then orders and de-duplicates them."""
 
@@ -460,6 +475,9 @@ class _Collector:
             if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
         ]
         verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])
+        # "sitting in behind a window": a spatial particle right before a preposition
+        # is absorbed by it, so the verb reads "sit behind".
+        bare_phrase = " ".join([lemma, *(p.lower_ for p in particles if p.lower_ not in SPATIAL_PREPOSITIONS)])
         objects = [o for c in verb.children if c.dep_ == "dobj" for o in _conjoined(c)]
         prepositions = _prepositions(verb)
 
@@ -486,11 +504,14 @@ class _Collector:
         # The first phrase of a verb without an object completes the verb ("sit on a
         # bench"); the rest locate the subject ("... in a park").
         completes_verb = relates and not objects and not agents
+        after_object = next((p for p in prepositions if objects and p.tokens[0].i > objects[-1].i), None)
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
             accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
             if completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
-                relation, rank, completes_verb = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False
+                absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles)
+                phrase = bare_phrase if absorbed else verb_phrase
+                relation, rank, completes_verb = f"{phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False
                 tokens = (*particles, *prep.tokens)
             elif prep.text in SPATIAL_PREPOSITIONS:
                 relation, rank, tokens = prep.text, _PRIMARY_SPATIAL, prep.tokens
@@ -498,7 +519,12 @@ class _Collector:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
             else:
                 continue
-            for subject in subjects:
+            # After "riding a horse", "on a beach" may locate the rider or the horse; the
+            # parse cannot tell, so the phrase right after a verb's object is said of both.
+            located = list(subjects)
+            if rank == _PRIMARY_SPATIAL and relates and prep is after_object:
+                located += objects
+            for subject in located:
                 for obj in prep.objects:
                     add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
 
@@ -518,7 +544,7 @@ class _Collector:
             owners, _ = _clause_subjects(noun.head)
         main = any(_is_main(o) for o in owners)
         for prep in prepositions:
-            for subject in owners:
+            for subject in owners + _containment_holders(noun, prep):
                 for obj in prep.objects:
                     self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, main, subject, prep.text, obj,
                              preposition=prep.tokens)

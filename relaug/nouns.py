@@ -29,7 +29,8 @@ NON_OBJECTS = frozenset({
     "night", "time", "game", "match", "tennis", "baseball", "soccer", "football",
     "golf", "basketball", "volleyball", "polo", "fun", "trick", "jump", "shot", "look",
     "lot", "wild", "left", "right", "variety", "kind", "type", "sort", "close", "closeup",
-    "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment",
+    "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment", "fight",
+    "stunt", "nap", "race", "performance", "lesson", "competition", "contest", "dance",
     "photo op", "attention", "break", "meal time", "weather", "sunlight", "daylight",
     "midst", "outskirts", "inside", "outside", "interior", "exterior",
     # light and weather are conditions, not things: "laying in the sun", "in the air"
