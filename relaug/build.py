@@ -19,7 +19,7 @@ from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
 import relaug
-from relaug.coco import CocoImage, UnsafeImagePath, image_path, read_captions, read_coco
+from relaug.coco import SPLITS, CocoImage, UnsafeImagePath, image_path, read_captions, read_coco
 from relaug.errors import InputError
 from relaug.grounding import ground
 from relaug.mining import MinedCaption, load_pipeline, mine_captions, pipeline_version, render_text
@@ -160,8 +160,9 @@ class BuildReport:
         table.add_row("triples mined", f"{self.triples_mined:,}")
         table.add_row("captions with no triple", f"{self.captions_without_triples:,}")
         table.add_row("images written", f"{self.images_written:,}")
-        for split, counts in self.stats.splits.items():
-            table.add_row(f"  {split}", f"{counts.images:,} images, {counts.relations:,} relations")
+        for split in SPLITS:
+            if (counts := self.stats.splits.get(split)) is not None:
+                table.add_row(f"  {split}", f"{counts.images:,} images, {counts.relations:,} relations")
         for reason, images in self.skipped_images.most_common():
             table.add_row(f"images skipped: {reason}", f"{images:,}")
         for reason, candidates in self.rejected_negatives.most_common():
