@@ -212,7 +212,6 @@ class _SplitShards:
         self.parts: list[tuple[Path, int]] = []  # (temporary path, rows)
         self.writer: pq.ParquetWriter | None = None
         self.buffer: list[dict] = []
-        self.buffer_bytes = 0
         self.file_bytes = 0
         self.file_rows = 0
 
@@ -226,7 +225,6 @@ class _SplitShards:
             self.writer = pq.ParquetWriter(path, self.schema)
             self.parts.append((path, 0))
         self.buffer.append(row)
-        self.buffer_bytes += size
         self.file_bytes += size
         self.file_rows += 1
         if len(self.buffer) >= ROW_GROUP_ROWS[self.config]:
@@ -235,7 +233,7 @@ class _SplitShards:
     def _flush(self) -> None:
         if self.buffer:
             self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
-            self.buffer, self.buffer_bytes = [], 0
+            self.buffer = []
 
     def _close_file(self) -> None:
         self._flush()
