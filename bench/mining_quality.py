@@ -77,7 +77,7 @@ def main() -> None:
             for g in gold_rows
         ))
         out = Path(tmp) / "triples.jsonl"
-        subprocess.run([sys.executable, "-m", "relaug.cli", "mine", str(captions), "--out", str(out)], check=True)
+        subprocess.run([sys.executable, "-m", "relaug", "mine", str(captions), "--out", str(out)], check=True)
         mined_rows = [json.loads(line) for line in out.read_text().splitlines()]
     result = score(gold_rows, mined_rows, args.show_errors)
     print(f"captions {len(gold_rows)}  precision {result['precision']:.3f}  "

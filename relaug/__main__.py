@@ -1,0 +1,5 @@
+"""`python -m relaug` runs the CLI."""
+
+from relaug.cli import app
+
+app()
