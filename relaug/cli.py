@@ -81,3 +81,61 @@ def build_coco_command(
                 batch_size=batch_size,
             )
         )
+
+
+@app.command()
+def finetune(
+    shards: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Shard directory written by build-coco.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default a new folder under runs/.")] = None,
+    model: Annotated[str, typer.Option(help="open_clip model name, or a path to an open_clip model-config JSON.")] = "ViT-B-32",
+    pretrained: Annotated[str, typer.Option(help="open_clip tag (openai), a local weights file, or none.")] = "openai",
+    loss: Annotated[str, typer.Option(help="drive, negclip or clip.")] = "drive",
+    partners: Annotated[int, typer.Option(min=0, help="Partner pairs K per anchor.")] = 1,
+    epochs: Annotated[int, typer.Option(min=1)] = 7,
+    batch_size: Annotated[int, typer.Option(min=1, help="Groups per device.")] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1.8748e-5,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay, not on gains, biases or the logit scale.")] = 4.5269e-5,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up optimiser steps before the cosine decay.")] = 1430,
+    precision: Annotated[str, typer.Option(help="amp (fp16 + GradScaler), bf16 or fp32; CPU runs fp32.")] = "amp",
+    grad_clip: Annotated[float, typer.Option(help="Gradient norm clip; 0 disables it.")] = 1.0,
+    accum_steps: Annotated[int, typer.Option(min=1, help="Micro-batches per optimiser step.")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="DataLoader workers per process.")] = 4,
+    seed: Annotated[int, typer.Option()] = 0,
+    resume: Annotated[Path | None, typer.Option(help="Checkpoint of this run to continue from.")] = None,
+    text_field: Annotated[str, typer.Option(help="Train on the original caption or the short rendered text.")] = "caption",
+    max_negatives: Annotated[int, typer.Option(min=0, help="Text negatives per anchor for negclip and drive.")] = 3,
+) -> None:
+    """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
+    from relaug.train.trainer import TrainOptions, finetune as run_finetune
+
+    with input_errors():
+        run_finetune(
+            TrainOptions(
+                shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
+                epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, warmup=warmup,
+                precision=precision, grad_clip=grad_clip or None, accum_steps=accum_steps, workers=workers,
+                seed=seed, resume=resume, text_field=text_field, max_negatives=max_negatives,
+            )
+        )
+
+
+@app.command("eval")
+def eval_command(
+    shards: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Shard directory written by build-coco.")],
+    checkpoint: Annotated[Path | None, typer.Option(help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")] = None,
+    model: Annotated[str | None, typer.Option(help="open_clip model name or config JSON (overrides the checkpoint's).")] = None,
+    pretrained: Annotated[str | None, typer.Option(help="open_clip tag or weights file, instead of --checkpoint.")] = None,
+    split: Annotated[str, typer.Option(help="train, validation or test.")] = "test",
+    text_field: Annotated[str, typer.Option(help="Score the original caption or the short rendered text.")] = "caption",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON report; default RUN/eval_{split}.json.")] = None,
+) -> None:
+    """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
+    from relaug.evaluate import EvalOptions, run_eval
+
+    with input_errors():
+        run_eval(
+            EvalOptions(
+                shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,
+                text_field=text_field, out=out,
+            )
+        )

@@ -1,0 +1,238 @@
+"""Relation-inference metrics of a CLIP model on one split of the shards (spec/design.md, "Metrics").
+
+- Text hard-negative accuracy (SugarCrepe's protocol): share of (image,
+  positive, negative) with sim(image, positive) > sim(image, negative), by
+  negative kind and by relation kind; ties count as wrong.
+- Group accuracy (DRIVE's protocol): an anchor and its first partner on another
+  image, image->text (the anchor image prefers the anchor text) and
+  text->image (the anchor text prefers the anchor image); reported separately
+  for `partners` and `swap_partners`.
+- Zero-shot retrieval R@1/R@5 over every caption of the split's images.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from rich.table import Table
+
+from relaug.errors import InputError
+from relaug.train.data import TEXT_FIELDS, ShardSplit
+
+console = Console(stderr=True)
+
+
+@dataclass
+class Accuracy:
+    correct: int = 0
+    total: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.total if self.total else None
+
+    def add(self, wins: torch.Tensor) -> None:
+        self.correct += int(wins.sum())
+        self.total += wins.numel()
+
+
+@dataclass
+class GroupAccuracy:
+    image_to_text: Accuracy = field(default_factory=Accuracy)
+    text_to_image: Accuracy = field(default_factory=Accuracy)
+
+
+@dataclass
+class Retrieval:
+    image_to_text: dict[str, float]  # "R@1", "R@5"
+    text_to_image: dict[str, float]
+    images: int
+    captions: int
+
+
+@dataclass
+class EvalReport:
+    split: str
+    hard_negatives: dict[str, Accuracy]  # "all", "kind/prep_swap", "relation_kind/spatial", ...
+    groups: dict[str, GroupAccuracy]  # "partners", "swap_partners"
+    retrieval: Retrieval
+
+    def to_dict(self) -> dict:
+        def accuracy(a: Accuracy) -> dict:
+            return {"accuracy": a.accuracy, "correct": a.correct, "total": a.total}
+
+        return {
+            "split": self.split,
+            "hard_negatives": {name: accuracy(a) for name, a in self.hard_negatives.items()},
+            "groups": {
+                name: {"image_to_text": accuracy(g.image_to_text), "text_to_image": accuracy(g.text_to_image)}
+                for name, g in self.groups.items()
+            },
+            "retrieval": asdict(self.retrieval),
+        }
+
+
+@torch.no_grad()
+def _encode_texts(model, tokenizer, texts: list[str], device, batch_size: int) -> torch.Tensor:
+    parts = [model.encode_text(tokenizer(texts[i : i + batch_size]).to(device), normalize=True).float() for i in range(0, len(texts), batch_size)]
+    return torch.cat(parts) if parts else torch.empty(0)
+
+
+@torch.no_grad()
+def _encode_images(model, preprocess, split: ShardSplit, image_ids: list[int], device, batch_size: int) -> torch.Tensor:
+    parts = []
+    for i in range(0, len(image_ids), batch_size):
+        pixels = torch.stack([preprocess(split.image(image_id)) for image_id in image_ids[i : i + batch_size]]).to(device)
+        parts.append(model.encode_image(pixels, normalize=True).float())
+    return torch.cat(parts)
+
+
+def _recall(similarity: torch.Tensor, relevant: list[set[int]], ks: tuple[int, ...] = (1, 5)) -> dict[str, float]:
+    """Share of queries (rows) with a relevant column among their k most similar."""
+    top = similarity.topk(min(max(ks), similarity.shape[1]), dim=1).indices.tolist()
+    return {f"R@{k}": sum(bool(set(row[:k]) & rel) for row, rel in zip(top, relevant)) / len(relevant) for k in ks}
+
+
+def evaluate(
+    shards: str | Path,
+    split_name: str,
+    *,
+    model,
+    preprocess,
+    tokenizer,
+    text_field: str = "caption",
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+) -> EvalReport:
+    """Every metric of the module docstring, for `model` on `split_name` of `shards`."""
+    if text_field not in TEXT_FIELDS:
+        raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
+    was_training = model.training
+    model.eval()
+    split = ShardSplit(shards, split_name)
+    triples = split.triples.select_columns(["image_id", "relation_kind", text_field, "negatives"]).to_list()
+
+    # retrieval: every caption of every image of the split, from the default config
+    captions = split.images_with_captions()
+    image_ids = [image_id for image_id, _ in captions]
+    image_features = _encode_images(model, preprocess, split, image_ids, device, batch_size)
+    image_row = {image_id: row for row, image_id in enumerate(image_ids)}
+    caption_texts = [text for _, texts in captions for text in texts]
+    caption_image = [image_row[image_id] for image_id, texts in captions for _ in texts]
+    caption_features = _encode_texts(model, tokenizer, caption_texts, device, batch_size)
+    similarity = image_features @ caption_features.T
+    captions_of_image: list[set[int]] = [set() for _ in image_ids]
+    for caption, image in enumerate(caption_image):
+        captions_of_image[image].add(caption)
+    retrieval = Retrieval(
+        image_to_text=_recall(similarity, captions_of_image),
+        text_to_image=_recall(similarity.T, [{image} for image in caption_image]),
+        images=len(image_ids),
+        captions=len(caption_texts),
+    )
+
+    # hard negatives: each triple's positive text against each of its negatives, seen from its image
+    positive_features = _encode_texts(model, tokenizer, [t[text_field] for t in triples], device, batch_size)
+    pairs = [(row, negative) for row, t in enumerate(triples) for negative in t["negatives"]]
+    negative_features = _encode_texts(model, tokenizer, [n[text_field] for _, n in pairs], device, batch_size)
+    hard_negatives: dict[str, Accuracy] = defaultdict(Accuracy)
+    if pairs:
+        rows = torch.tensor([row for row, _ in pairs])
+        images = image_features[[image_row[triples[row]["image_id"]] for row, _ in pairs]]
+        wins = (images * positive_features[rows]).sum(-1) > (images * negative_features).sum(-1)
+        for (row, negative), win in zip(pairs, wins):
+            for name in ("all", f"kind/{negative['kind']}", f"relation_kind/{triples[row]['relation_kind']}"):
+                hard_negatives[name].add(win)
+
+    # groups: the anchor against its first partner on another image
+    triple_features = positive_features
+    triple_images = torch.tensor([image_row[t["image_id"]] for t in triples], dtype=torch.long)
+    groups = {}
+    for source, lists in (("partners", split.partners), ("swap_partners", split.swap_partners)):
+        accuracy = GroupAccuracy()
+        found = [(a, next((int(p) for p in ps if split.image_ids[p] != split.image_ids[a]), None)) for a, ps in enumerate(lists)]
+        found = [(a, p) for a, p in found if p is not None]
+        if found:
+            anchors = torch.tensor([a for a, _ in found])
+            partners = torch.tensor([p for _, p in found])
+            anchor_image = image_features[triple_images[anchors]]
+            partner_image = image_features[triple_images[partners]]
+            anchor_text, partner_text = triple_features[anchors], triple_features[partners]
+            accuracy.image_to_text.add((anchor_image * anchor_text).sum(-1) > (anchor_image * partner_text).sum(-1))
+            accuracy.text_to_image.add((anchor_text * anchor_image).sum(-1) > (anchor_text * partner_image).sum(-1))
+        groups[source] = accuracy
+
+    model.train(was_training)
+    return EvalReport(split_name, dict(sorted(hard_negatives.items())), groups, retrieval)
+
+
+def write_report(report: EvalReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def report_table(report: EvalReport) -> Table:
+    table = Table(title=f"relaug eval: {report.split}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("n", justify="right")
+
+    def show(a: Accuracy) -> str:
+        return "-" if a.accuracy is None else f"{100 * a.accuracy:.1f}%"
+
+    for name, accuracy in report.hard_negatives.items():
+        table.add_row(f"hard negatives {name}", show(accuracy), str(accuracy.total))
+    if not report.hard_negatives:
+        table.add_row("hard negatives", "- (the shards carry no negatives)", "0")
+    for source, group in report.groups.items():
+        table.add_row(f"group {source} image->text", show(group.image_to_text), str(group.image_to_text.total))
+        table.add_row(f"group {source} text->image", show(group.text_to_image), str(group.text_to_image.total))
+    r = report.retrieval
+    for direction, values, n in (("image->text", r.image_to_text, r.images), ("text->image", r.text_to_image, r.captions)):
+        for k, value in values.items():
+            table.add_row(f"retrieval {direction} {k}", f"{100 * value:.1f}%", str(n))
+    return table
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    shards: Path
+    checkpoint: Path | None = None
+    model: str | None = None  # with a checkpoint: overrides the model name it records
+    pretrained: str | None = None
+    split: str = "test"
+    text_field: str = "caption"
+    out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{split}.json
+    batch_size: int = 256
+
+
+def run_eval(options: EvalOptions) -> EvalReport:
+    """`relaug eval`: load the model, evaluate, print the table, write the JSON."""
+    from relaug.train.models import create_clip
+
+    if (options.checkpoint is None) == (options.pretrained is None):
+        raise InputError("give either --checkpoint PATH, or --model M with --pretrained P")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if options.checkpoint is not None:
+        if not options.checkpoint.is_file():
+            raise InputError(f"--checkpoint {options.checkpoint}: no such file")
+        name = options.model or torch.load(options.checkpoint, map_location="cpu", weights_only=True)["name"]
+        bundle = create_clip(name, str(options.checkpoint), device=device)
+        out = options.out or options.checkpoint.parent.parent / f"eval_{options.split}.json"
+    else:
+        bundle = create_clip(options.model or "ViT-B-32", options.pretrained, device=device)
+        out = options.out or Path(f"eval_{options.split}.json")
+    report = evaluate(
+        options.shards, options.split, model=bundle.model, preprocess=bundle.preprocess_val,
+        tokenizer=bundle.tokenizer, text_field=options.text_field, device=device, batch_size=options.batch_size,
+    )
+    write_report(report, out)
+    Console().print(report_table(report))
+    console.print(f"report written to {out}")
+    return report

@@ -1,0 +1,232 @@
+"""Shards -> groups: an anchor relation, K partner relations with real images, and the anchor's text negatives.
+
+The `triples` config is the index (small, one row per relation); images come
+from the `default` config by image id, decoded only when a DataLoader worker
+builds a group. Both are opened with `datasets`, memory-mapped.
+
+Partners follow the reference's three kinds of batch, one step each
+(`spec/design.md`): `relation` groups take partners from `partners` (same
+subject and object, another relation), `random` groups take random rows
+(which keep ordinary image-text matching alive), `swap` groups take
+`swap_partners`. Where a row lacks the list its kind asks for, the chain falls
+back: partners -> swap_partners -> a random row of the same subject -> a random
+row. A partner never shares the anchor's image (two identical images with
+different captions would ask the loss for the impossible).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from relaug.errors import InputError
+
+BATCH_KINDS = ("relation", "random", "swap")
+TEXT_FIELDS = ("caption", "text")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Row numbers (into the split's `triples`) of one anchor and its partners."""
+
+    anchor: int
+    partners: tuple[int, ...]
+    seed: int  # draws this group's negatives, so a resumed run sees the same ones
+
+
+class ShardSplit:
+    """One split of the shards: the triples index and the images, by image id."""
+
+    def __init__(self, shards: str | Path, split: str):
+        shards = Path(shards)
+        if not (shards / "triples").is_dir():
+            raise InputError(f"{shards}: not a relaug shard directory (no triples/); build one with `relaug build-coco`")
+        try:
+            self.triples = datasets.load_dataset(str(shards), "triples", split=split)
+            images = datasets.load_dataset(str(shards), "default", split=split)
+        except ValueError as e:
+            raise InputError(f"{shards}: cannot open split {split!r} ({e})") from e
+        self._default = images
+        self.images = images.select_columns(["image"])
+        self._image_row = {image_id: row for row, image_id in enumerate(images.data.column("image_id").to_pylist())}
+        self.image_ids = np.asarray(self.triples.data.column("image_id").to_pylist(), dtype=np.int64)
+        self.subjects = self.triples.data.column("subject").to_pylist()
+        ids = self.triples.data.column("id").to_pylist()
+        row_of = {relation_id: row for row, relation_id in enumerate(ids)}
+        # ids of relations outside this split (or not yet written) are dropped, not trusted
+        self.partners = [
+            np.asarray([row_of[i] for i in ids_ if i in row_of], dtype=np.int64)
+            for ids_ in self.triples.data.column("partners").to_pylist()
+        ]
+        self.swap_partners = [
+            np.asarray([row_of[i] for i in ids_ if i in row_of], dtype=np.int64)
+            for ids_ in self.triples.data.column("swap_partners").to_pylist()
+        ]
+        by_subject: dict[str, list[int]] = defaultdict(list)
+        for row, subject in enumerate(self.subjects):
+            by_subject[subject].append(row)
+        self.same_subject = {subject: np.asarray(rows, dtype=np.int64) for subject, rows in by_subject.items()}
+        self.all_rows = np.arange(len(self.triples))
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def images_with_captions(self) -> list[tuple[int, list[str]]]:
+        """Every image of the split with all its captions, in shard order."""
+        ids = self._default.data.column("image_id").to_pylist()
+        captions = self._default.data.column("captions").to_pylist()
+        return [(image_id, [c["caption"] for c in cs]) for image_id, cs in zip(ids, captions)]
+
+    def image(self, image_id: int):
+        """The decoded PIL image of `image_id`."""
+        return self.images[self._image_row[image_id]]["image"].convert("RGB")
+
+
+def _draw_distinct_images(
+    candidates: np.ndarray, count: int, taken_images: set[int], image_ids: np.ndarray, rng: np.random.Generator
+) -> list[int]:
+    """Up to `count` rows of `candidates` whose images are not yet in the group, in random order."""
+    picked = []
+    # a random order of a large candidate list is drawn lazily: a few probes usually suffice
+    order = rng.permutation(len(candidates)) if len(candidates) <= 4 * count + 16 else rng.integers(0, len(candidates), 4 * count + 16)
+    for position in order:
+        row = int(candidates[position])
+        if int(image_ids[row]) not in taken_images:
+            picked.append(row)
+            taken_images.add(int(image_ids[row]))
+            if len(picked) == count:
+                break
+    return picked
+
+
+def choose_partners(split: ShardSplit, anchor: int, kind: str, count: int, rng: np.random.Generator) -> tuple[int, ...]:
+    """`count` partner rows for `anchor`, following the fallback chain of the batch kind."""
+    same_subject = split.same_subject[split.subjects[anchor]]
+    chains = {
+        "relation": (split.partners[anchor], split.swap_partners[anchor], same_subject, split.all_rows),
+        "swap": (split.swap_partners[anchor], split.partners[anchor], same_subject, split.all_rows),
+        "random": (split.all_rows,),
+    }
+    taken_images = {int(split.image_ids[anchor])}
+    partners: list[int] = []
+    for candidates in chains[kind]:
+        partners += _draw_distinct_images(candidates, count - len(partners), taken_images, split.image_ids, rng)
+        if len(partners) == count:
+            return tuple(partners)
+    raise InputError(
+        f"cannot find {count} partner(s) on other images for relation row {anchor}: the split has too few images; use fewer --partners"
+    )
+
+
+class GroupBatchSampler(Sampler[list[Group]]):
+    """Batches of groups for one rank and one epoch, the same whatever the number of ranks.
+
+    The epoch's anchor order is one seeded permutation shared by all ranks;
+    global batch j is its slice j, cut into `world_size` consecutive parts, and
+    every partner draw is seeded by the anchor's position. So two ranks with
+    batch B see exactly the groups that one process with batch 2B sees, and a
+    resumed run skips the batches it has done without drawing anything new.
+    """
+
+    def __init__(
+        self,
+        split: ShardSplit,
+        *,
+        batch_size: int,
+        partners: int,
+        seed: int,
+        epoch: int,
+        first_step: int,
+        rank: int = 0,
+        world_size: int = 1,
+        start_batch: int = 0,
+    ):
+        self.split = split
+        self.batch_size = batch_size
+        self.partners = partners
+        self.seed = seed
+        self.epoch = epoch
+        self.first_step = first_step  # global step of this epoch's first batch: it sets the batch kinds
+        self.rank = rank
+        self.world_size = world_size
+        self.start_batch = start_batch
+
+    @staticmethod
+    def batches_per_epoch(rows: int, batch_size: int, world_size: int) -> int:
+        return rows // (batch_size * world_size)
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch(len(self.split), self.batch_size, self.world_size) - self.start_batch
+
+    def __iter__(self) -> Iterator[list[Group]]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.split))
+        global_batch = self.batch_size * self.world_size
+        for batch in range(self.start_batch, self.start_batch + len(self)):
+            kind = BATCH_KINDS[(self.first_step + batch) % len(BATCH_KINDS)]
+            start = batch * global_batch + self.rank * self.batch_size
+            groups = []
+            for position in range(start, start + self.batch_size):
+                rng = np.random.default_rng([self.seed, self.epoch, position])
+                anchor = int(order[position])
+                partners = choose_partners(self.split, anchor, kind, self.partners, rng) if self.partners else ()
+                groups.append(Group(anchor, partners, int(rng.integers(2**31))))
+            yield groups
+
+
+@dataclass
+class GroupBatch:
+    """A collated batch: group-major images and texts, anchor first, and the anchors' negatives."""
+
+    images: torch.Tensor  # (B * G, C, H, W)
+    texts: torch.Tensor  # (B * G, context) token ids
+    negatives: torch.Tensor  # (B, N, context) token ids, N = max negatives
+    negative_mask: torch.Tensor  # (B, N) True where a negative is real
+    group_size: int
+
+
+class GroupDataset(Dataset):
+    """Turns a Group into tensors: decoded, preprocessed images, tokenized texts and negatives."""
+
+    def __init__(self, split: ShardSplit, *, preprocess, tokenizer, text_field: str = "caption", max_negatives: int = 0):
+        if text_field not in TEXT_FIELDS:
+            raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
+        self.split = split
+        self.preprocess = preprocess
+        self.tokenizer = tokenizer
+        self.text_field = text_field
+        self.max_negatives = max_negatives
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, group: Group) -> dict:
+        rows = (group.anchor, *group.partners)
+        records = [self.split.triples[row] for row in rows]
+        images = torch.stack([self.preprocess(self.split.image(record["image_id"])) for record in records])
+        texts = self.tokenizer([record[self.text_field] for record in records])
+        negatives = records[0]["negatives"]
+        if len(negatives) > self.max_negatives:
+            keep = np.random.default_rng(group.seed).choice(len(negatives), self.max_negatives, replace=False)
+            negatives = [negatives[i] for i in sorted(keep)]
+        negative_tokens = torch.zeros(self.max_negatives, texts.shape[1], dtype=texts.dtype)
+        if negatives:
+            negative_tokens[: len(negatives)] = self.tokenizer([n[self.text_field] for n in negatives])
+        mask = torch.arange(self.max_negatives) < len(negatives)
+        return {"images": images, "texts": texts, "negatives": negative_tokens, "negative_mask": mask}
+
+
+def collate_groups(items: list[dict]) -> GroupBatch:
+    return GroupBatch(
+        images=torch.cat([item["images"] for item in items]),
+        texts=torch.cat([item["texts"] for item in items]),
+        negatives=torch.stack([item["negatives"] for item in items]),
+        negative_mask=torch.stack([item["negative_mask"] for item in items]),
+        group_size=items[0]["images"].shape[0],
+    )
