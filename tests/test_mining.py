@@ -1,0 +1,157 @@
+"""The miner on real COCO captions: every shape spec/triples.md names, lemmas, spans, order."""
+
+from __future__ import annotations
+
+import pytest
+
+from relaug.coco import Caption
+from relaug.mining import MinedCaption, load_pipeline, mine_captions, render_text
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def mine(nlp, caption: str) -> MinedCaption:
+    return next(mine_captions([Caption(caption_id=1, image_id=1, caption=caption)], nlp))
+
+
+def triples(nlp, caption: str) -> list[tuple[str, str, str]]:
+    return [(t.subject, t.relation, t.object) for t in mine(nlp, caption).triples]
+
+
+# (real COCO caption, its primary triple, other triples it must also give)
+SHAPES = [
+    pytest.param("A man riding a skateboard on top of a ramp.", ("man", "ride", "skateboard"),
+                 [("man", "on top of", "ramp")], id="participle-with-object"),
+    pytest.param("a black cat standing in front of a motorcycle", ("cat", "stand in front of", "motorcycle"), [],
+                 id="participle-multiword-preposition"),
+    pytest.param("A cow standing next to a calf in the corner of a paddock.", ("cow", "stand next to", "calf"), [],
+                 id="next-to"),
+    pytest.param("Two computers sitting on top of a desk.", ("computer", "sit on top of", "desk"), [],
+                 id="on-top-of"),
+    pytest.param("A dog is sitting on a neatly made bed while someone looks on.", ("dog", "sit on", "bed"), [],
+                 id="finite-progressive"),
+    pytest.param("A man drives a motorcycle down a road in the fog.", ("man", "drive", "motorcycle"),
+                 [("man", "drive down", "road")], id="finite-present"),
+    pytest.param("A toothbrush is sitting in a colorful cup.", ("toothbrush", "sit in", "cup"), [], id="copula-aux"),
+    pytest.param("Buses and cars on a city street with buildings and palm trees.", ("bus", "on", "city street"),
+                 [("car", "on", "city street")], id="verbless-coordinated-subjects"),
+    pytest.param("Brick building behind an intersection and street sign.", ("brick building", "behind", "intersection"),
+                 [("brick building", "behind", "street sign")], id="verbless-coordinated-objects"),
+    pytest.param("A frisbee being thrown by a dog", ("dog", "throw", "frisbee"), [], id="passive-by"),
+    pytest.param("Giraffes stand in a field surrounded by woods in a zoo.", ("giraffe", "stand in", "field"),
+                 [("wood", "surround", "field")], id="passive-participle-by"),
+    pytest.param("Chocolate dessert bars covered in frosting and sprinkles.",
+                 ("frosting", "cover", "chocolate dessert bar"), [("sprinkle", "cover", "chocolate dessert bar")],
+                 id="passive-covered-in"),
+    pytest.param("A bench that has been placed in a field.", ("bench", "place in", "field"), [], id="relative-passive"),
+    pytest.param("A dog that is standing on a rug in a bathroom.", ("dog", "stand on", "rug"),
+                 [("dog", "in", "bathroom")], id="relative-clause"),
+    pytest.param("A group of people riding motorcycles in the woods.", ("people", "ride", "motorcycle"),
+                 [("people", "in", "wood")], id="group-of"),
+    pytest.param("a couple of animals walk through the grass", ("animal", "walk through", "grass"), [],
+                 id="couple-of"),
+    pytest.param("Several bunches of green bananas are resting on bricks.", ("banana", "rest on", "brick"), [],
+                 id="bunches-of"),
+    pytest.param("A man eating a piece of pizza on top of a plate.", ("man", "eat", "pizza"),
+                 [("pizza", "on top of", "plate")], id="piece-of-object"),
+    pytest.param("A man and a woman standing in front of a mirror.", ("man", "stand in front of", "mirror"),
+                 [("woman", "stand in front of", "mirror")], id="coordinated-subjects"),
+    pytest.param("There are many people trying to push the school bus.", ("people", "push", "school bus"), [],
+                 id="try-to"),
+    pytest.param("A plane is flying away from the airport", ("plane", "fly away from", "airport"), [],
+                 id="adverb-preposition"),
+    pytest.param("A bus parked by a curb on the street", ("bus", "park by", "curb"), [],
+                 id="by-of-place-is-no-agent"),
+    pytest.param("A WOMAN IS HOLDING AN UMBRELLA", ("woman", "hold", "umbrella"), [], id="all-capitals"),
+    pytest.param("A hand holding a child's pair of scissors.", ("hand", "hold", "scissors"), [],
+                 id="plurale-tantum"),
+]
+
+
+@pytest.mark.parametrize(("caption", "primary", "others"), SHAPES)
+def test_shapes(nlp, caption, primary, others):
+    mined = triples(nlp, caption)
+    assert mined[0] == primary
+    for triple in others:
+        assert triple in mined
+
+
+@pytest.mark.parametrize("caption", [
+    "A kitchen has a stove and a refrigerator.",  # have: nothing visible between two things
+    "a plate of food",  # a plate that only quantifies
+    "A man with an umbrella.",  # "with" alone is no relation
+    "A black bear that is standing in the middle of a grassy area.",  # "middle" names no object
+    "A river with several boats in it and a fence around the edge of it.",  # pronouns
+    "The skier is upside down in the air.",  # the air is no thing
+])
+def test_captions_without_triples(nlp, caption):
+    assert triples(nlp, caption) == []
+
+
+def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
+    assert triples(nlp, "a yellow sign of a person carrying a surf board") == [("person", "carry", "surf board")]
+
+
+@pytest.mark.parametrize(("caption", "relation"), [
+    ("A man riding a horse on a beach.", "ride"),
+    ("A man rides a large motorcycle on a freeway.", "ride"),
+    ("A young surfer boy rode the wave into shore.", "ride"),
+    ("A gray cat lying on a desk near a telephone.", "lie on"),
+    ("A cat laying on a toilet seat", "lay on"),
+    ("A piece of cake left on a plate", "leave on"),
+])
+def test_verb_lemmas_are_english_lemmas(nlp, caption, relation):
+    assert mine(nlp, caption).triples[0].relation == relation
+
+
+def test_kinds(nlp):
+    kinds = {(t.relation, t.relation_kind) for t in mine(nlp, "A man riding a horse on a beach.").triples}
+    assert ("ride", "dynamic") in kinds and ("on", "spatial") in kinds
+    assert mine(nlp, "A toothbrush is sitting in a colorful cup.").triples[0].relation_kind == "stative"
+
+
+def test_spans_point_into_the_caption_as_written(nlp):
+    caption = "A  girl reading a book on a bed next to a man."  # a double space, as COCO has
+    triple = mine(nlp, caption).triples[0]
+    assert caption[triple.subject_span.start:triple.subject_span.end] == "A  girl"
+    assert caption[triple.verb_span.start:triple.verb_span.end] == "reading"
+    assert triple.verb_tag == "VBG"
+    assert caption[triple.object_span.start:triple.object_span.end] == "a book"
+    spatial = next(t for t in mine(nlp, caption).triples if t.relation == "next to")
+    assert caption[spatial.preposition_span.start:spatial.preposition_span.end] == "next to"
+
+
+def test_subject_span_covers_quantifier_and_number(nlp):
+    caption = "Two dogs are chasing a cat"
+    triple = mine(nlp, caption).triples[0]
+    assert caption[triple.subject_span.start:triple.subject_span.end] == "Two dogs"
+    assert triple.subject_plural and not triple.object_plural
+    caption = "A group of people sitting at a picnic bench"
+    triple = mine(nlp, caption).triples[0]
+    assert caption[triple.subject_span.start:triple.subject_span.end] == "A group of people"
+
+
+def test_passive_is_marked(nlp):
+    triple = mine(nlp, "A frisbee being thrown by a dog").triples[0]
+    assert triple.passive and triple.verb_tag == "VBN"
+
+
+def test_output_keeps_input_order_and_every_caption(nlp):
+    captions = [Caption(i, 100 + i, text) for i, text in enumerate(
+        ["A cat on a table.", "", "a plate of food", "A dog chasing a ball."])]
+    mined = list(mine_captions(captions, nlp, batch_size=2))
+    assert [m.caption for m in mined] == captions
+    assert [len(m.triples) > 0 for m in mined] == [True, False, False, True]
+
+
+@pytest.mark.parametrize(("triple", "text"), [
+    (("man", "ride", "horse", "dynamic"), "a man riding a horse"),
+    (("cat", "on", "table", "spatial"), "a cat on a table"),
+    (("people", "sit at", "picnic bench", "stative"), "people sitting at a picnic bench"),
+    (("woman", "hold", "umbrella", "stative"), "a woman holding an umbrella"),
+])
+def test_render_text(triple, text):
+    assert render_text(*triple) == text
