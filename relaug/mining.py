@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from relaug.coco import Caption
-from relaug.nouns import DEPICTIONS, NON_OBJECTS, PLURALIA_TANTUM, PRONOUNS, QUANTIFIERS, with_article
+from relaug.nouns import DEPICTIONS, NON_OBJECTS, PART_WORDS, PLURALIA_TANTUM, PRONOUNS, QUANTIFIERS, with_article
 from relaug.verbs import (
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
@@ -273,7 +273,8 @@ def core_noun(token: Token) -> Token | None:
         token = inner
     if not _is_noun(token) or token.lower_ in PRONOUNS:
         return None
-    if not _compounds(token) and _noun_lemma(token) in NON_OBJECTS:
+    lemma = _noun_lemma(token)
+    if lemma in NON_OBJECTS or (lemma in PART_WORDS and not _compounds(token)):
         return None
     return token
 
@@ -285,7 +286,7 @@ def _compounds(token: Token) -> list[Token]:
     i = token.i - 1
     while i >= 0:
         word = doc[i]
-        if word.dep_ == "compound":
+        if word.dep_ == "compound" and word.pos_ in ("NOUN", "PROPN"):
             ancestor = word
             while ancestor.dep_ == "compound" and ancestor.i < token.i:
                 ancestor = ancestor.head

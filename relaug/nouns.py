@@ -9,7 +9,8 @@ QUANTIFIERS = frozenset({
     "flock", "pack", "set", "number", "variety", "assortment", "pile", "stack", "bundle",
     "crowd", "team", "line", "collection", "selection", "array", "kind", "type", "sort",
     "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
-    "cluster", "fleet", "bowlful", "plateful", "dozen", "series", "display", "mix",
+    "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "series", "display", "mix",
+    "body",  # "a body of water"
 })
 
 # Containers that quantify only when the caption names nothing else about them;
@@ -20,21 +21,25 @@ DEPICTIONS = frozenset({
     "sculpture", "model", "replica", "figurine", "reflection",
 })
 
-# Words naming no object: parts of a scene, events, games and abstractions
-# (spec/triples.md: "view", "picture", "side", "top", "front", "middle", "way").
+# Parts and regions of a thing or a scene: alone they name no object ("on the side
+# of the street"); after a compound they do ("a store front", "a table top").
+PART_WORDS = frozenset({
+    "side", "top", "front", "middle", "edge", "back", "corner", "end", "bottom", "center",
+    "centre", "part", "inside", "outside", "interior", "exterior", "midst", "outskirts",
+    "left", "right",
+})
+
+# Words that never name an object, compound or not: views, events, games, times,
+# abstractions, light and weather (spec/triples.md: "view", "picture", "scene", "way").
 NON_OBJECTS = frozenset({
-    "view", "picture", "image", "photo", "photograph", "scene", "side", "top", "front",
-    "middle", "way", "edge", "back", "corner", "end", "bottom", "center", "centre",
-    "background", "foreground", "distance", "part", "day",
-    "night", "time", "game", "match", "tennis", "baseball", "soccer", "football",
-    "golf", "basketball", "volleyball", "polo", "fun", "trick", "jump", "shot", "look",
-    "lot", "wild", "left", "right", "variety", "kind", "type", "sort", "close", "closeup",
-    "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment", "fight",
-    "stunt", "nap", "race", "performance", "lesson", "competition", "contest", "dance",
-    "photo op", "attention", "break", "meal time", "weather", "sunlight", "daylight",
-    "midst", "outskirts", "inside", "outside", "interior", "exterior",
-    # light and weather are conditions, not things: "laying in the sun", "in the air"
-    "sun", "sunshine", "shade", "shadow", "air", "rain", "fog", "mist", "dark", "darkness",
+    "view", "picture", "image", "photo", "photograph", "scene", "way", "background",
+    "foreground", "distance", "day", "night", "time", "game", "match", "tennis", "baseball",
+    "soccer", "football", "golf", "basketball", "volleyball", "polo", "fun", "trick", "jump",
+    "shot", "look", "lot", "wild", "variety", "kind", "type", "sort", "close", "closeup",
+    "break", "rest", "turn", "ride", "walk", "stroll", "attempt", "moment", "fight", "stunt",
+    "nap", "race", "performance", "lesson", "competition", "contest", "dance", "attention",
+    "weather", "sunlight", "daylight", "sun", "sunshine", "shade", "shadow", "air", "rain",
+    "fog", "mist", "dark", "darkness",
 })
 
 # Nouns that are plural in form for one thing: "a pair of scissors" -> scissors.
