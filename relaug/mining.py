@@ -300,7 +300,10 @@ def _compounds(token: Token) -> list[Token]:
 
 
 def _noun_lemma(token: Token) -> str:
-    if token.lower_ in PLURALIA_TANTUM or token.pos_ != "NOUN" or not token.lemma_:
+    if token.pos_ != "NOUN" or not token.lemma_:
+        return token.lower_
+    # "glasses" on a face are one thing, kept as written; "glasses of wine" are each a glass.
+    if token.lower_ in PLURALIA_TANTUM and _child(token, ("prep",), "of") is None:
         return token.lower_
     return token.lemma_.lower()
 
@@ -484,7 +487,8 @@ class _Collector:
         prepositions = _prepositions(verb)
 
         agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
-        if lemma in POSITION_VERBS:
+        # Only a past participle has an agent; "looking up by a laptop" is a place.
+        if lemma in POSITION_VERBS or clause.tag != "VBN":
             located_by = [p for c in verb.children if c.dep_ == "agent" and (p := _resolve_preposition(c))]
             prepositions = sorted(prepositions + located_by, key=lambda p: p.tokens[0].i)
             agents = []

@@ -10,7 +10,7 @@ QUANTIFIERS = frozenset({
     "crowd", "team", "line", "collection", "selection", "array", "kind", "type", "sort",
     "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
     "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "series", "display", "mix",
-    "body",  # "a body of water"
+    "body", "roll",  # "a body of water", "a roll of toilet paper"
 })
 
 # Containers that quantify only when the caption names nothing else about them;
@@ -26,7 +26,7 @@ DEPICTIONS = frozenset({
 PART_WORDS = frozenset({
     "side", "top", "front", "middle", "edge", "back", "corner", "end", "bottom", "center",
     "centre", "part", "inside", "outside", "interior", "exterior", "midst", "outskirts",
-    "left", "right",
+    "left", "right", "base",
 })
 
 # Words that never name an object, compound or not: views, events, games, times,
