@@ -38,7 +38,7 @@ class Group:
 
     anchor: int
     partners: tuple[int, ...]
-    seed: int  # draws this group's negatives, so a resumed run sees the same ones
+    seed: int  # draws this group's crops and negatives, so that they never depend on who loads it
 
 
 class ShardSplit:
@@ -209,7 +209,11 @@ class GroupDataset(Dataset):
     def __getitem__(self, group: Group) -> dict:
         rows = (group.anchor, *group.partners)
         records = [self.split.triples[row] for row in rows]
-        images = torch.stack([self.preprocess(self.split.image(record["image_id"])) for record in records])
+        # the group's own seed drives the random crops: the same group gets the same pixels on any
+        # rank, in any worker, after any resume
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(group.seed)
+            images = torch.stack([self.preprocess(self.split.image(record["image_id"])) for record in records])
         texts = self.tokenizer([record[self.text_field] for record in records])
         negatives = records[0]["negatives"]
         if len(negatives) > self.max_negatives:

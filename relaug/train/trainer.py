@@ -232,8 +232,6 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
     with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=console, disable=not runtime.is_main) as progress:
         task = progress.add_task("Fine-tuning", total=total_steps, completed=step)
         for epoch in range(start_epoch, options.epochs):
-            # seeds the transforms' randomness (workers derive theirs from it), so a resumed epoch repeats exactly
-            torch.manual_seed(options.seed + epoch)
             sampler = GroupBatchSampler(
                 split, batch_size=options.batch_size, partners=options.partners, seed=options.seed, epoch=epoch,
                 first_step=epoch * batches, rank=runtime.rank, world_size=runtime.world_size,
@@ -274,7 +272,7 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
                     terms = _global_terms(running, runtime)
                     if metrics:
                         line = {
-                            "step": step, "epoch": epoch, "loss": sum(terms.values()), **terms, "lr": lr,
+                            "step": step, "epoch": epoch + 1, "loss": sum(terms.values()), **terms, "lr": lr,
                             "logit_scale": model.logit_scale.exp().item(),
                             "samples_per_s": samples / (time.perf_counter() - started),
                         }
