@@ -29,6 +29,7 @@ from relaug.shards import (
     ShardFile,
     ShardStats,
     ShardWriter,
+    relation_id,
     render_card,
     write_manifest,
 )
@@ -242,7 +243,7 @@ def _examples(
                 grounding = ground(triple, image.instances)
                 relations.append(
                     Relation(
-                        id=f"{image.image_id}-{caption.caption_id}-{k}",
+                        id=relation_id(caption, k),
                         caption=caption,
                         triple=triple,
                         text=render_text(triple.subject, triple.relation, triple.object, triple.relation_kind),

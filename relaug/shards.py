@@ -82,6 +82,11 @@ class Negative:
     relation: str  # the relation the negative states instead
 
 
+def relation_id(caption: Caption, k: int) -> str:
+    """The stable id of the k-th triple of a caption: `"{image_id}-{caption_id}-{k}"`."""
+    return f"{caption.image_id}-{caption.caption_id}-{k}"
+
+
 @dataclass(frozen=True)
 class Relation:
     """One mined triple of one caption, grounded, as the shards publish it."""

@@ -1,0 +1,134 @@
+"""Quality of relaug's hard negatives on COCO val2017 captions, text only (issue 3's benchmark).
+
+    python bench/negatives_quality.py [--captions ../shared/data/coco-val2017-captions/captions_val2017.json]
+
+Reports: the share of triples with at least one negative, by relation kind and
+by negative kind; the share of verb-swap negatives whose new verb keeps the
+original's Penn tag when the negative caption is parsed again with spaCy;
+negatives equal to their positive (must be 0); rejected candidates by reason;
+and 50 random negatives with their positives, for a person to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from relaug.coco import read_captions
+from relaug.mining import load_pipeline, mine_captions
+from relaug.negatives import NegativeOptions, build_negatives, relations_of
+from relaug.verbs import VerbSimilarity
+
+DEFAULT_CAPTIONS = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco-val2017-captions" / "captions_val2017.json"
+)
+VERB_KINDS = ("dynamic", "stative")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.3f} ({part:,}/{whole:,})" if whole else "n/a (0/0)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--captions", type=Path, default=DEFAULT_CAPTIONS)
+    parser.add_argument("--negatives-per-triple", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--show", type=int, default=50, help="random negatives to print")
+    parser.add_argument("--mined-cache", type=Path, help="pickle of mined captions: read if present, else written")
+    parser.add_argument("--no-verify", action="store_true", help="build without the re-parse check")
+    parser.add_argument("--reparse-limit", type=int, default=0, help="re-parse at most this many (0: all)")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    nlp = load_pipeline()
+    captions = read_captions(args.captions)
+    if args.mined_cache and args.mined_cache.is_file():
+        mined = pickle.loads(args.mined_cache.read_bytes())
+    else:
+        mined = list(mine_captions(captions, nlp))
+        if args.mined_cache:
+            args.mined_cache.write_bytes(pickle.dumps(mined))
+    mined_s = time.perf_counter() - start
+    relations = relations_of(mined)
+    options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
+    start = time.perf_counter()
+    result = build_negatives(captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp)
+    negatives_s = time.perf_counter() - start
+    print(f"{len(captions):,} captions, {len(relations):,} triples; mined in {mined_s:.0f} s, "
+          f"negatives in {negatives_s:.0f} s (MiniLM load included)\n")
+
+    print("## Triples with at least one negative, by relation kind")
+    by_kind: Counter = Counter()
+    with_any: Counter = Counter()
+    for r in relations:
+        by_kind[r.triple.relation_kind] += 1
+        with_any[r.triple.relation_kind] += bool(result.negatives[r.id])
+    for kind in ("dynamic", "stative", "spatial"):
+        print(f"  {kind:8s} {_share(with_any[kind], by_kind[kind])}")
+    verb_total = sum(by_kind[k] for k in VERB_KINDS)
+    print(f"  verb (dynamic + stative) {_share(sum(with_any[k] for k in VERB_KINDS), verb_total)}  target >= 0.9")
+    print(f"  all      {_share(sum(with_any.values()), len(relations))}")
+
+    print("\n## Triples with a negative of each kind (share of all triples; of verb triples for verb_swap)")
+    has_kind: Counter = Counter()
+    negatives_of_kind: Counter = Counter()
+    for r in relations:
+        kinds = {n.kind for n in result.negatives[r.id]}
+        has_kind.update(kinds)
+        negatives_of_kind.update(n.kind for n in result.negatives[r.id])
+    for kind in ("verb_swap", "prep_swap", "role_swap"):
+        whole = verb_total if kind == "verb_swap" else len(relations)
+        print(f"  {kind:9s} {_share(has_kind[kind], whole)}; {negatives_of_kind[kind]:,} negatives")
+
+    equal = sum(
+        n.caption == r.caption.caption or n.text == r.text for r in relations for n in result.negatives[r.id]
+    )
+    print(f"\n## Negatives equal to their positive (caption or text): {equal}  target 0")
+
+    print("\n## Verb swaps re-parsed: the new verb keeps the original's tag")
+    swaps = [(r, n) for r in relations for n in result.negatives[r.id] if n.kind == "verb_swap"]
+    if args.reparse_limit and len(swaps) > args.reparse_limit:
+        swaps = random.Random(args.seed).sample(swaps, args.reparse_limit)
+    texts = [n.caption.lower() if n.caption.isupper() else n.caption for _, n in swaps]
+    same_tag = 0
+    by_tag: Counter = Counter()
+    same_by_tag: Counter = Counter()
+    mismatches = []
+    for (r, n), doc in zip(swaps, nlp.pipe(texts, batch_size=256), strict=True):
+        position = r.triple.verb_span.start
+        token = next((t for t in doc if t.idx == position), None)
+        tag = token.tag_ if token is not None else None
+        by_tag[r.triple.verb_tag] += 1
+        if tag == r.triple.verb_tag:
+            same_tag += 1
+            same_by_tag[r.triple.verb_tag] += 1
+        else:
+            mismatches.append((r.triple.verb_tag, tag, n.caption))
+    print(f"  same tag {_share(same_tag, len(swaps))}  target >= 0.97")
+    for tag in sorted(by_tag):
+        print(f"    {tag:4s} {_share(same_by_tag[tag], by_tag[tag])}")
+    for old, new, caption in mismatches[:15]:
+        print(f"    mismatch {old} -> {new}: {caption}")
+
+    print("\n## Rejected candidates by reason")
+    for reason, n in result.rejected.most_common():
+        print(f"  {n:9,}  {reason}")
+
+    print(f"\n## {args.show} random negatives (seed {args.seed})")
+    pairs = [(r, n) for r in relations for n in result.negatives[r.id]]
+    for r, n in random.Random(args.seed).sample(pairs, min(args.show, len(pairs))):
+        print(f"- [{n.kind}] ({r.triple.subject}, {r.triple.relation}, {r.triple.object}) -> {n.relation}")
+        print(f"    positive: {r.caption.caption.strip()}")
+        print(f"    negative: {n.caption.strip()}")
+        print(f"    text:     {r.text}  ->  {n.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

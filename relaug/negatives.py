@@ -1,0 +1,682 @@
+"""Text hard negatives that are really negative, and DRIVE partners (`spec/design.md`).
+
+Three kinds of negative, each an edit of the original caption placed by the
+character spans the miner recorded (never by searching the caption for a
+string) and the same edit of the short rendered text:
+
+- `verb_swap`: the relation's verb (with its particle and preposition) replaced
+  by another verb relation of the corpus, inflected to the original's Penn tag;
+- `prep_swap`: a preposition replaced by its opposite (on <-> under, ...);
+- `role_swap`: subject and object phrases exchanged, verb agreement fixed.
+
+A candidate is kept only when it is plausible (seen in the corpus with this
+object or its category, or with the subject's category), not a near-synonym
+(verbs that other images' captions use for the same scene, and a MiniLM
+similarity band), and not true of the image (no caption of the image states
+it). Every rejected candidate is counted by reason.
+
+The choice among the valid candidates is seeded per relation id, so the same
+corpus and options give the same negatives in any order and in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from spacy.language import Language
+
+from relaug.coco import Caption
+from relaug.grounding import category_of
+from relaug.mining import CharSpan, MinedCaption, Triple, render_text
+from relaug.shards import ImageExample, Negative, Relation, relation_id
+from relaug.verbs import SPATIAL_PREPOSITIONS, inflect, relation_kind, verb_lemma
+
+__all__ = [
+    "Negative",
+    "NegativeOptions",
+    "NegativeResult",
+    "Partners",
+    "Reason",
+    "add_negatives",
+    "build_negatives",
+    "find_partners",
+    "relations_of",
+]
+
+# Opposites for preposition swaps. Only prepositions whose opposite is a plain
+# falsehood are swapped; "in", "at", "with" have no such opposite.
+OPPOSITE_PREPOSITIONS: dict[str, str] = {
+    "on": "under",
+    "on top of": "under",
+    "atop": "under",
+    "under": "on",
+    "underneath": "on top of",
+    "beneath": "above",
+    "below": "above",
+    "above": "below",
+    "over": "under",
+    "in front of": "behind",
+    "behind": "in front of",
+    "inside": "outside",
+    "inside of": "outside of",
+    "outside": "inside",
+    "to the left of": "to the right of",
+    "to the right of": "to the left of",
+    "into": "out of",
+    "out of": "into",
+    "toward": "away from",
+    "towards": "away from",
+    "away from": "toward",
+    "near": "far from",
+}
+
+# Relations that read the same with roles exchanged: no role swap for them.
+SYMMETRIC_PREPOSITIONS = frozenset({
+    "next to", "near", "beside", "by", "with", "between", "among", "against", "across from",
+    "along", "alongside", "around", "close to", "far from", "opposite",
+})
+# Verbs that are symmetric whatever follows them ...
+SYMMETRIC_VERBS = frozenset({
+    "meet", "face", "touch", "kiss", "hug", "embrace", "cuddle", "marry", "fight", "wrestle",
+    "race", "greet", "resemble", "match", "spar", "snuggle", "nuzzle", "collide", "intersect",
+    "overlap", "accompany", "join", "battle", "compete", "argue", "converse", "chat",
+})
+# ... and those that are symmetric with "with" or "to": "talk to", "play with", "sit with".
+SYMMETRIC_WITH_VERBS = frozenset({
+    "talk", "speak", "play", "dance", "sit", "stand", "lie", "lay", "walk", "pose", "share",
+    "mingle", "interact", "visit", "hang", "ride", "eat", "cuddle", "wait", "travel",
+})
+
+# Words that may stand between a subject and its verb in a clause a role swap can edit.
+_AUX_SINGULAR = {"is": "is", "are": "is", "was": "was", "were": "was", "has": "has", "have": "has",
+                 "does": "does", "do": "does"}
+_AUX_PLURAL = {"is": "are", "are": "are", "was": "were", "were": "were", "has": "have", "have": "have",
+               "does": "do", "do": "do"}
+_GAP_WORDS = frozenset({*_AUX_SINGULAR, "being", "been", "be", "had", "did", "also", "still", "just",
+                        "currently", "happily", "slowly", "quickly", "casually", "calmly", "carefully"})
+_POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
+_SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
+
+
+class Reason:
+    """Why a candidate negative was rejected; the strings are the build report's rows."""
+
+    NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
+    RARE = "rare relation: seen fewer than min_relation_count times in the corpus"
+    SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
+    SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
+    UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
+    TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
+    INFLECTION = "inflection failed"
+    PASSIVE_FRAME = "passive: the candidate takes no direct object"
+    INTRANSITIVE = "intransitive: the corpus uses the verb with a preposition"
+    TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    SYMMETRIC = "symmetric relation"
+    PASSIVE = "passive-stated triple"
+    SAME_NOUN = "subject and object are the same noun"
+    POSSESSIVE = "possessive in a noun phrase"
+    LAYOUT = "caption layout: not a plain subject, relation, object sequence"
+    EQUALS_POSITIVE = "equals the positive"
+
+
+@dataclass(frozen=True)
+class NegativeOptions:
+    per_triple: int = 3  # negatives kept per relation, at most
+    seed: int = 0
+    max_partners: int = 8
+    min_relation_count: int = 2  # verb candidates seen fewer times are miner noise
+    similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
+    max_verb_candidates: int = 40  # verb candidates tried per relation before giving up
+
+
+@dataclass
+class NegativeResult:
+    negatives: dict[str, tuple[Negative, ...]]  # relation id -> its negatives
+    rejected: Counter = field(default_factory=Counter)  # reason -> rejected candidates
+
+
+@dataclass(frozen=True)
+class Partners:
+    partners: tuple[str, ...]  # same split, other image, same subject and object, other relation
+    swap_partners: tuple[str, ...]  # same split, other image, subject and object exchanged
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def _key(noun: str) -> tuple[str, str | None]:
+    return noun, category_of(noun)
+
+
+def _same(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
+    """Same noun, or both grounded to the same COCO category."""
+    return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+
+def _prep_part(relation: str) -> str:
+    """The preposition a relation ends with ("sit on" -> "on", "on" -> "on"), or ""."""
+    if relation in SPATIAL_PREPOSITIONS:
+        return relation
+    words = relation.split()
+    for start in range(1, len(words)):
+        tail = " ".join(words[start:])
+        if tail in SPATIAL_PREPOSITIONS or tail in OPPOSITE_PREPOSITIONS:
+            return tail
+    return ""
+
+
+@lru_cache(maxsize=None)
+def _forms(lemma: str) -> frozenset[str]:
+    """Every written form of a verb: ride, rides, riding, rode, ridden."""
+    return frozenset({lemma, *(f for t in _VERB_TAGS if (f := inflect(lemma, t)))})
+
+
+@dataclass
+class _Image:
+    words: set[str]
+    triples: list[tuple[tuple[str, str | None], str, tuple[str, str | None]]]
+
+    def states(self, subject, relation: str, obj) -> bool:
+        return any(
+            r == relation and _same(s, subject) and _same(o, obj) for s, r, o in self.triples
+        )
+
+    def states_preposition(self, subject, preposition: str, obj) -> bool:
+        """Whether a caption puts `subject` `preposition` `obj`, with a verb or without."""
+        return any(
+            _prep_part(r) == preposition and _same(s, subject) and _same(o, obj)
+            for s, r, o in self.triples
+        )
+
+
+class _Corpus:
+    """What the whole corpus says: relation counts, who does what to what, and per image."""
+
+    def __init__(self, captions: Iterable[Caption], relations: Sequence[Relation]):
+        self.images: dict[int, _Image] = defaultdict(lambda: _Image(set(), []))
+        for caption in captions:
+            self.images[caption.image_id].words.update(w.lower() for w in _WORD.findall(caption.caption))
+        self.count: Counter = Counter()  # active verb relation -> triples
+        self.verb_count: Counter = Counter()  # its verb -> triples, with any preposition
+        self.with_object: dict[str, set[str]] = defaultdict(set)
+        self.with_object_category: dict[str, set[str]] = defaultdict(set)
+        self.with_subject_category: dict[str, set[str]] = defaultdict(set)
+        self.with_subject: dict[str, set[str]] = defaultdict(set)
+        scenes: dict[tuple, set[str]] = defaultdict(set)
+        for r in relations:
+            t = r.triple
+            image = self.images[r.caption.image_id]
+            image.words.update(w.lower() for w in _WORD.findall(r.caption.caption))
+            subject, obj = _key(t.subject), _key(t.object)
+            image.triples.append((subject, t.relation, obj))
+            if t.relation_kind == "spatial" or t.passive:
+                continue  # passives ("a table set with plates") give no active verb to swap in
+            self.count[t.relation] += 1
+            self.verb_count[t.relation.split()[0]] += 1
+            self.with_object[t.object].add(t.relation)
+            self.with_subject[t.subject].add(t.relation)
+            if obj[1]:
+                self.with_object_category[obj[1]].add(t.relation)
+            if subject[1]:
+                self.with_subject_category[subject[1]].add(t.relation)
+            scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
+            scenes[scene].add(t.relation)
+        # Verbs that captions of one image use for one subject and object describe one scene.
+        self.same_scene: Counter = Counter()
+        for verbs in scenes.values():
+            ordered = sorted(verbs)
+            for i, a in enumerate(ordered):
+                for b in ordered[i + 1 :]:
+                    self.same_scene[(a, b)] += 1
+
+    def takes_object(self, relation: str) -> bool:
+        """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
+        though a misparse now and then says so, since the corpus nearly always writes "sit on"."""
+        return " " in relation or self.count[relation] * 2 >= self.verb_count[relation]
+
+    def synonyms(self, a: str, b: str) -> bool:
+        return self.same_scene[(a, b) if a < b else (b, a)] > 0
+
+
+# --------------------------------------------------------------------------- caption edits
+
+
+def _splice(text: str, edits: Sequence[tuple[CharSpan, str]]) -> str:
+    """`text` with each span replaced, spans given in any order and never overlapping."""
+    out, position = [], 0
+    for span, new in sorted(edits, key=lambda e: e[0].start):
+        if span.start < position:
+            raise ValueError(f"overlapping edits in {text!r}")
+        out += [text[position : span.start], new]
+        position = span.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _match_case(new: str, old: str) -> str:
+    """`new` written in the case of `old`: "Riding" -> "Feeding", "RIDING" -> "FEEDING"."""
+    if len(old) > 1 and old.isupper():
+        return new.upper()
+    if old[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+def _relation_span(triple: Triple, caption: str) -> CharSpan | None:
+    """The characters of the relation words: the verb through its preposition, when contiguous."""
+    spans = [s for s in (triple.verb_span, triple.preposition_span) if s is not None]
+    if not spans:
+        return None
+    if len(spans) == 2:
+        verb, prep = spans
+        if prep.start < verb.end or caption[verb.end : prep.start].strip():
+            return None  # "picking a ball up", "sitting quietly on"
+    return CharSpan(spans[0].start, spans[-1].end)
+
+
+def _inflected(relation: str, tag: str) -> str | None:
+    """A verb relation written for a Penn tag: ("sit on", "VBZ") -> "sits on"."""
+    verb, *rest = relation.split()
+    form = inflect(verb, tag)
+    if form is None or verb_lemma(form) != verb:
+        return None
+    return " ".join([form, *rest])
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    relation: str
+    caption: str
+    text: str
+
+
+class _Builder:
+    def __init__(
+        self,
+        corpus: _Corpus,
+        options: NegativeOptions,
+        similarity: Callable[[str, str], float] | None,
+    ):
+        self.corpus = corpus
+        self.options = options
+        self.similarity = similarity
+        self.rejected: Counter = Counter()
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] += 1
+
+    def candidates(self, relation: Relation) -> dict[str, list[_Candidate]]:
+        """Valid candidates of each kind; verb swaps a few beyond what is wanted, in seeded order,
+        as spares for those the re-parse check throws out."""
+        rng = random.Random(f"{self.options.seed}:{relation.id}:verb")
+        found: dict[str, list[_Candidate]] = {"prep_swap": [], "role_swap": []}
+        if (prep := self.prep_swap(relation)) is not None:
+            found["prep_swap"].append(prep)
+        if (role := self.role_swap(relation)) is not None:
+            found["role_swap"].append(role)
+        found["verb_swap"] = self.verb_swaps(relation, self.verb_wanted(found) + _SPARE_VERB_SWAPS, rng)
+        return found
+
+    def verb_wanted(self, found: dict[str, list[_Candidate]]) -> int:
+        others = len(found["prep_swap"]) + len(found["role_swap"])
+        return max(1, self.options.per_triple - others)
+
+    def verify(self, relations: Sequence[Relation], found: dict[str, dict[str, list[_Candidate]]], nlp) -> None:
+        """Parse the verb swaps about to be used and drop those whose new verb the tagger reads
+        with another tag than the original ("parks" read as a plural noun); spares move up."""
+        checked: set[int] = set()
+        for _ in range(1 + _SPARE_VERB_SWAPS):
+            pending = []
+            for r in relations:
+                swaps = found[r.id]["verb_swap"]
+                pending += [(r, c) for c in swaps[: self.verb_wanted(found[r.id])] if id(c) not in checked]
+            if not pending:
+                return
+            texts = [c.caption.lower() if c.caption.isupper() else c.caption for _, c in pending]
+            for (r, c), doc in zip(pending, nlp.pipe(texts, batch_size=256), strict=True):
+                checked.add(id(c))
+                token = next((t for t in doc if t.idx == r.triple.verb_span.start), None)
+                if token is None or token.tag_ != r.triple.verb_tag:
+                    self.reject(Reason.TAG_CHANGED)
+                    found[r.id]["verb_swap"].remove(c)
+
+    def choose(self, relation: Relation, found: dict[str, list[_Candidate]]) -> tuple[Negative, ...]:
+        """Up to per_triple negatives: one of each kind first, kinds in a seeded order, then the rest."""
+        rng = random.Random(f"{self.options.seed}:{relation.id}")
+        found = {**found, "verb_swap": found["verb_swap"][: self.verb_wanted(found)]}
+        kinds = [k for k in ("verb_swap", "prep_swap", "role_swap") if found[k]]
+        rng.shuffle(kinds)
+        chosen = [found[k][0] for k in kinds]
+        rest = [c for k in kinds for c in found[k][1:]]
+        rng.shuffle(rest)
+        chosen = (chosen + rest)[: self.options.per_triple]
+        return tuple(Negative(c.caption, c.text, c.kind, c.relation) for c in chosen)  # type: ignore[arg-type]
+
+    # ---- verb swaps
+
+    def verb_pool(self, triple: Triple) -> list[tuple[int, str]]:
+        """Candidate verb relations with a plausibility tier: 0 this object, 1 its category,
+        2 the subject's category, 3 none (seen only with the subject noun)."""
+        corpus = self.corpus
+        subject_category, object_category = category_of(triple.subject), category_of(triple.object)
+        tiers = [
+            corpus.with_object.get(triple.object, set()),
+            corpus.with_object_category.get(object_category, set()) if object_category else set(),
+            corpus.with_subject_category.get(subject_category, set()) if subject_category else set(),
+            corpus.with_subject.get(triple.subject, set()),
+        ]
+        pool: dict[str, int] = {}
+        for tier, relations in enumerate(tiers):
+            for r in relations:
+                pool.setdefault(r, tier)
+        pool.pop(triple.relation, None)
+        return sorted((tier, r) for r, tier in pool.items())
+
+    def verb_swaps(self, relation: Relation, wanted: int, rng: random.Random) -> list[_Candidate]:
+        triple, caption = relation.triple, relation.caption.caption
+        if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
+            return []
+        span = _relation_span(triple, caption)
+        if span is None:
+            return []
+        if triple.passive and (
+            triple.preposition_span is not None
+            or [w.lower() for w in _WORD.findall(caption[span.end :])[:1]] != ["by"]
+        ):
+            # "a car parked on a street", "a street filled with traffic": only a passive
+            # with a by-agent ("thrown by a dog") takes another transitive verb.
+            return []
+        pool = self.verb_pool(triple)
+        by_tier: dict[int, list[str]] = defaultdict(list)
+        for tier, r in pool:
+            by_tier[tier].append(r)
+        ordered: list[tuple[int, str]] = []
+        for tier in sorted(by_tier):
+            relations = by_tier[tier]
+            rng.shuffle(relations)
+            ordered += [(tier, r) for r in relations]
+        kept: list[_Candidate] = []
+        for tier, candidate in ordered[: self.options.max_verb_candidates]:
+            made = self.verb_swap(relation, span, candidate, tier)
+            if made is not None:
+                kept.append(made)
+                if len(kept) >= wanted:
+                    break
+        return kept
+
+    def verb_swap(self, relation: Relation, span: CharSpan, candidate: str, tier: int) -> _Candidate | None:
+        triple, caption = relation.triple, relation.caption.caption
+        corpus, options = self.corpus, self.options
+        if tier == 3:
+            return self.reject(Reason.NOT_PLAUSIBLE)
+        if corpus.count[candidate] < options.min_relation_count:
+            return self.reject(Reason.RARE)
+        if not corpus.takes_object(candidate):
+            return self.reject(Reason.INTRANSITIVE)
+        if triple.passive and len(candidate.split()) > 1:
+            return self.reject(Reason.PASSIVE_FRAME)
+        image = corpus.images[relation.caption.image_id]
+        subject, obj = _key(triple.subject), _key(triple.object)
+        verb = candidate.split()[0]
+        own_verb = triple.relation.split()[0]
+        if (verb != own_verb and image.words & _forms(verb)) or image.states(subject, candidate, obj):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        if (prep := _prep_part(candidate)) and image.states_preposition(subject, prep, obj):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        if corpus.synonyms(triple.relation, candidate):
+            return self.reject(Reason.SYNONYM_CORPUS)
+        if self.similarity is not None:
+            low, high = options.similarity_band
+            similarity = self.similarity(triple.relation, candidate)
+            if similarity > high:
+                return self.reject(Reason.SYNONYM_EMBEDDING)
+            if similarity < low:
+                return self.reject(Reason.UNRELATED_EMBEDDING)
+        written = _inflected(candidate, triple.verb_tag)
+        if written is None:
+            return self.reject(Reason.INFLECTION)
+        new_caption = _splice(caption, [(span, _match_case(written, caption[span.start : span.end]))])
+        text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate))  # type: ignore[arg-type]
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        return _Candidate("verb_swap", candidate, new_caption, text)
+
+    # ---- preposition swaps
+
+    def prep_swap(self, relation: Relation) -> _Candidate | None:
+        triple, caption = relation.triple, relation.caption.caption
+        prep = _prep_part(triple.relation)
+        opposite = OPPOSITE_PREPOSITIONS.get(prep)
+        if opposite is None or triple.preposition_span is None:
+            return None
+        if triple.passive and triple.relation_kind != "spatial":
+            return None  # "a car parked under a street" mixes two edits' worth of risk
+        span = triple.preposition_span
+        words = list(_WORD.finditer(caption, span.start, span.end))
+        n = len(prep.split())
+        if len(words) < n or [w.group().lower() for w in words[-n:]] != prep.split():
+            return self.reject(Reason.LAYOUT)
+        prep_span = CharSpan(words[-n].start(), span.end)
+        image = self.corpus.images[relation.caption.image_id]
+        subject, obj = _key(triple.subject), _key(triple.object)
+        if image.states_preposition(subject, opposite, obj) or image.states_preposition(obj, prep, subject):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        new_relation = (
+            opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
+        )
+        new_caption = _splice(caption, [(prep_span, _match_case(opposite, caption[prep_span.start : prep_span.end]))])
+        text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind)
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        return _Candidate("prep_swap", new_relation, new_caption, text)
+
+    # ---- role swaps
+
+    def role_swap(self, relation: Relation) -> _Candidate | None:
+        triple, caption = relation.triple, relation.caption.caption
+        if _is_symmetric(triple.relation):
+            return self.reject(Reason.SYMMETRIC)
+        if triple.passive:
+            return self.reject(Reason.PASSIVE)
+        if triple.subject == triple.object:
+            return self.reject(Reason.SAME_NOUN)
+        subject_span, object_span = triple.subject_span, triple.object_span
+        relation_span = _relation_span(triple, caption)
+        if (
+            relation_span is None
+            or not subject_span.end <= relation_span.start
+            or not relation_span.end <= object_span.start
+            or caption[relation_span.end : object_span.start].strip()
+        ):
+            return self.reject(Reason.LAYOUT)
+        gap = list(_WORD.finditer(caption, subject_span.end, relation_span.start))
+        gap_text = _WORD.sub("", caption[subject_span.end : relation_span.start])
+        if gap_text.strip() or any(w.group().lower() not in _GAP_WORDS for w in gap):
+            return self.reject(Reason.LAYOUT)
+        subject_text = caption[subject_span.start : subject_span.end]
+        object_text = caption[object_span.start : object_span.end]
+        phrase_words = {w.lower() for w in _WORD.findall(subject_text + " " + object_text)}
+        if phrase_words & _POSSESSIVES:
+            return self.reject(Reason.POSSESSIVE)
+        image = self.corpus.images[relation.caption.image_id]
+        if image.states(_key(triple.object), triple.relation, _key(triple.subject)):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+
+        edits: list[tuple[CharSpan, str]] = []
+        starts_sentence = not caption[: subject_span.start].strip()
+        folded = caption.isupper()
+        new_subject, new_object = object_text, subject_text
+        if starts_sentence and not folded:
+            new_subject = new_subject[:1].upper() + new_subject[1:]
+            first = _WORD.match(new_object)
+            if first and not (len(first.group()) > 1 and first.group().isupper()):
+                new_object = new_object[:1].lower() + new_object[1:]
+        edits += [(subject_span, new_subject), (object_span, new_object)]
+        # Agreement: the finite verb or auxiliary follows the new subject's number.
+        if triple.subject_plural != triple.object_plural:
+            table = _AUX_PLURAL if triple.object_plural else _AUX_SINGULAR
+            aux = [w for w in gap if w.group().lower() in table]
+            before = list(_WORD.finditer(caption, 0, subject_span.start))
+            if before and before[-1].group().lower() in table and len(before) >= 2 and before[-2].group().lower() in ("there", "here"):
+                aux.append(before[-1])  # "There are two dogs chasing a cat"
+            for w in aux:
+                edits.append((CharSpan(w.start(), w.end()), _match_case(table[w.group().lower()], w.group())))
+            if triple.verb_span is not None and triple.verb_tag in ("VBZ", "VBP"):
+                tag = "VBP" if triple.object_plural else "VBZ"
+                verb = triple.relation.split()[0]
+                form = inflect(verb, tag)
+                if form is None:
+                    return self.reject(Reason.INFLECTION)
+                old = caption[triple.verb_span.start : triple.verb_span.end]
+                edits.append((triple.verb_span, _match_case(form, old)))
+        new_caption = _splice(caption, edits)
+        text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind)
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        return _Candidate("role_swap", triple.relation, new_caption, text)
+
+
+def _is_symmetric(relation: str) -> bool:
+    if relation in SYMMETRIC_PREPOSITIONS:
+        return True
+    prep = _prep_part(relation)
+    if prep in SYMMETRIC_PREPOSITIONS:
+        return True
+    verb, *rest = relation.split()
+    return verb in SYMMETRIC_VERBS or (verb in SYMMETRIC_WITH_VERBS and " ".join(rest) in ("with", "to"))
+
+
+def relations_of(mined: Iterable[MinedCaption]) -> list[Relation]:
+    """Relations of mined captions without images: ids, short texts and categories, no boxes.
+
+    What `relaug mine --negatives` and the text-only benchmark build negatives from.
+    """
+    relations = []
+    for m in mined:
+        for k, t in enumerate(m.triples):
+            relations.append(
+                Relation(
+                    id=relation_id(m.caption, k),
+                    caption=m.caption,
+                    triple=t,
+                    text=render_text(t.subject, t.relation, t.object, t.relation_kind),
+                    subject_category=category_of(t.subject),
+                    object_category=category_of(t.object),
+                    subject_box=None,
+                    object_box=None,
+                )
+            )
+    return relations
+
+
+def build_negatives(
+    captions: Iterable[Caption],
+    relations: Sequence[Relation],
+    options: NegativeOptions = NegativeOptions(),
+    similarity: Callable[[str, str], float] | None = None,
+    nlp: Language | None = None,
+) -> NegativeResult:
+    """Hard negatives for every relation of a corpus, and every rejected candidate by reason.
+
+    `captions` are all captions of the corpus (those without a triple too: a verb
+    any caption of an image uses is never a negative for it); `relations` every
+    mined relation. `similarity` scores two verb relations (a
+    `relaug.verbs.VerbSimilarity`); None skips the embedding band. `nlp` (the
+    mining pipeline) re-parses the verb swaps kept, so that none whose new verb the
+    tagger reads otherwise (a verb read as a noun) is published; None skips that.
+    """
+    corpus = _Corpus(captions, relations)
+    if similarity is not None and hasattr(similarity, "prepare"):
+        similarity.prepare(r for r, n in corpus.count.items() if n >= options.min_relation_count)
+        similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
+    builder = _Builder(corpus, options, similarity)
+    found = {r.id: builder.candidates(r) for r in relations}
+    if nlp is not None:
+        builder.verify(relations, found, nlp)
+    negatives = {r.id: builder.choose(r, found[r.id]) for r in relations}
+    return NegativeResult(negatives=negatives, rejected=builder.rejected)
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def _rank(seed: int, anchor: str, other: str) -> bytes:
+    return hashlib.blake2b(f"{seed}:{anchor}:{other}".encode(), digest_size=8).digest()
+
+
+def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int) -> tuple[str, ...]:
+    """Up to `limit` ids, spread over relations: one per relation in a seeded order, then again."""
+    by_relation: dict[str, list[Relation]] = defaultdict(list)
+    for c in sorted(candidates, key=lambda c: _rank(seed, anchor.id, c.id)):
+        by_relation[c.triple.relation].append(c)
+    order = sorted(by_relation, key=lambda r: _rank(seed, anchor.id, r))
+    chosen: list[str] = []
+    depth = 0
+    while len(chosen) < limit and any(len(by_relation[r]) > depth for r in order):
+        chosen += [by_relation[r][depth].id for r in order if len(by_relation[r]) > depth]
+        depth += 1
+    return tuple(chosen[:limit])
+
+
+def find_partners(examples: Iterable[ImageExample], max_partners: int = 8, seed: int = 0) -> dict[str, Partners]:
+    """DRIVE partners of every relation, found only within its split and only on other images."""
+    by_pair: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
+    placed: list[tuple[str, Relation]] = []
+    for example in examples:
+        for r in example.relations:
+            by_pair[(example.split, r.triple.subject, r.triple.object)].append(r)
+            placed.append((example.split, r))
+    result = {}
+    for split, r in placed:
+        t, image = r.triple, r.caption.image_id
+        same = [
+            o for o in by_pair[(split, t.subject, t.object)]
+            if o.caption.image_id != image and o.triple.relation != t.relation
+        ]
+        swapped = [
+            o for o in by_pair[(split, t.object, t.subject)]
+            if o.caption.image_id != image and o.triple.relation == t.relation and t.subject != t.object
+        ]
+        result[r.id] = Partners(_choose(seed, r, same, max_partners), _choose(seed, r, swapped, max_partners))
+    return result
+
+
+def add_negatives(
+    examples: Sequence[ImageExample],
+    options: NegativeOptions = NegativeOptions(),
+    similarity: Callable[[str, str], float] | None = None,
+    nlp: Language | None = None,
+) -> tuple[list[ImageExample], Counter]:
+    """The examples with `negatives`, `partners` and `swap_partners` filled; and the rejection counts."""
+    relations = [r for e in examples for r in e.relations]
+    captions = [c for e in examples for c in e.captions]
+    result = build_negatives(captions, relations, options, similarity, nlp)
+    partners = find_partners(examples, options.max_partners, options.seed)
+    filled = [
+        replace(
+            e,
+            relations=tuple(
+                replace(
+                    r,
+                    negatives=result.negatives[r.id],
+                    partners=partners[r.id].partners,
+                    swap_partners=partners[r.id].swap_partners,
+                )
+                for r in e.relations
+            ),
+        )
+        for e in examples
+    ]
+    return filled, result.rejected
