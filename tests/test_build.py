@@ -39,7 +39,9 @@ def test_every_row_has_a_complete_triple_from_its_own_captions(sample_dataset):
                 assert relation["caption_id"] in caption_ids
                 assert re.fullmatch(rf"{row['image_id']}-{relation['caption_id']}-\d+", relation["id"])
                 assert relation["text"]
-                assert relation["negatives"] == [] and relation["partners"] == []
+                for negative in relation["negatives"]:
+                    assert negative["kind"] in {"verb_swap", "prep_swap", "role_swap"}
+                    assert negative["caption"] != relation["caption"]
 
 
 def test_triples_config_has_one_row_per_relation(sample_dataset, sample_triples):
@@ -47,6 +49,19 @@ def test_triples_config_has_one_row_per_relation(sample_dataset, sample_triples)
         ids = [r["id"] for relations in split["relations"] for r in relations]
         assert sorted(ids) == sorted(sample_triples[name]["id"])
         assert len(set(ids)) == len(ids)
+
+
+def test_partners_are_relations_of_the_same_split(sample_triples):
+    for split in sample_triples.values():
+        by_id = {r["id"]: r for r in split.select_columns(["id", "image_id", "subject", "relation", "object"])}
+        for row in split:
+            for partner in map(by_id.get, row["partners"]):
+                assert partner is not None and partner["image_id"] != row["image_id"]
+                assert (partner["subject"], partner["object"]) == (row["subject"], row["object"])
+                assert partner["relation"] != row["relation"]
+            for partner in map(by_id.get, row["swap_partners"]):
+                assert partner is not None
+                assert (partner["subject"], partner["object"]) == (row["object"], row["subject"])
 
 
 def test_some_relations_are_grounded_with_boxes(sample_triples):
