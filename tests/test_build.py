@@ -62,6 +62,7 @@ def test_partners_are_relations_of_the_same_split(sample_triples):
             for partner in map(by_id.get, row["swap_partners"]):
                 assert partner is not None
                 assert (partner["subject"], partner["object"]) == (row["object"], row["subject"])
+                assert partner["relation"] == row["relation"]
 
 
 def test_some_relations_are_grounded_with_boxes(sample_triples):
