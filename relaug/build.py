@@ -318,6 +318,10 @@ def build_coco(options: BuildOptions) -> BuildReport:
     staging.mkdir(parents=True)
     with _progress(options.quiet) as progress:
         examples = _examples(images, root, nlp, options, report, progress)
+        if not examples:
+            shutil.rmtree(staging)
+            reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
+            raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
         # Negatives and partners are added here, between mining and writing:
         # partners are found across a whole split, so they need every example.
         writer = ShardWriter(staging, max_shard_bytes=max_shard_bytes, embed_images=options.embed_images)

@@ -140,3 +140,11 @@ def test_refuses_to_write_into_a_directory_that_is_not_a_build(tmp_path):
     with pytest.raises(InputError, match="not empty"):
         build_coco(BuildOptions(out=tmp_path, quiet=True))
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_root_with_no_usable_image_is_an_input_error(tmp_path):
+    root = _tiny_root(tmp_path)
+    (root / "val2017").rename(root / "elsewhere")
+    with pytest.raises(InputError, match="no image could be written .*image file missing"):
+        build_coco(BuildOptions(out=tmp_path / "shards", coco_root=root, quiet=True))
+    assert not (tmp_path / "shards" / "manifest.json").exists()
