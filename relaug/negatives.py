@@ -98,8 +98,12 @@ _AUX_SINGULAR = {"is": "is", "are": "is", "was": "was", "were": "was", "has": "h
                  "does": "does", "do": "does"}
 _AUX_PLURAL = {"is": "are", "are": "are", "was": "were", "were": "were", "has": "have", "have": "have",
                "does": "do", "do": "do"}
-_GAP_WORDS = frozenset({*_AUX_SINGULAR, "being", "been", "be", "had", "did", "also", "still", "just",
-                        "currently", "happily", "slowly", "quickly", "casually", "calmly", "carefully"})
+_GAP_WORDS = frozenset({
+    *_AUX_SINGULAR, "being", "been", "be", "had", "did", "also", "still", "just", "currently",
+    "happily", "slowly", "quickly", "casually", "calmly", "carefully",
+    # "about to ride", "can ride", "trying to ride": the phrase moves, the verb group stays
+    "to", "about", "can", "could", "will", "would", "going", "trying", "ready", "able",
+})
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -197,6 +201,47 @@ class _Image:
         )
 
 
+@dataclass
+class _Vocabulary:
+    """The verb relations of one frame of the corpus, and what they were said of."""
+
+    count: Counter = field(default_factory=Counter)  # relation -> triples
+    verb_count: Counter = field(default_factory=Counter)  # its verb -> triples, with any preposition
+    with_object: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    with_object_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    with_subject_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    with_subject: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, t: Triple) -> None:
+        self.count[t.relation] += 1
+        self.verb_count[t.relation.split()[0]] += 1
+        self.with_object[t.object].add(t.relation)
+        self.with_subject[t.subject].add(t.relation)
+        if category := category_of(t.object):
+            self.with_object_category[category].add(t.relation)
+        if category := category_of(t.subject):
+            self.with_subject_category[category].add(t.relation)
+
+
+def _frame(t: Triple, caption: str) -> str | None:
+    """How the caption states a verb triple, which decides what may replace its verb.
+
+    `active` ("riding a horse"); `by_passive` ("thrown by a dog": another transitive
+    verb fits); `participle` ("a truck parked on a street": another participle with
+    its preposition fits); None for the rest ("covered in cheese": the verbs that
+    fit there, topped, filled, are near-synonyms).
+    """
+    if t.relation_kind == "spatial" or t.verb_span is None:
+        return None
+    if not t.passive:
+        return "active"
+    if t.preposition_span is not None:
+        return "participle"
+    if [w.lower() for w in _WORD.findall(caption[t.verb_span.end :])[:1]] == ["by"]:
+        return "by_passive"
+    return None
+
+
 class _Corpus:
     """What the whole corpus says: relation counts, who does what to what, and per image."""
 
@@ -204,12 +249,8 @@ class _Corpus:
         self.images: dict[int, _Image] = defaultdict(lambda: _Image(set(), []))
         for caption in captions:
             self.images[caption.image_id].words.update(w.lower() for w in _WORD.findall(caption.caption))
-        self.count: Counter = Counter()  # active verb relation -> triples
-        self.verb_count: Counter = Counter()  # its verb -> triples, with any preposition
-        self.with_object: dict[str, set[str]] = defaultdict(set)
-        self.with_object_category: dict[str, set[str]] = defaultdict(set)
-        self.with_subject_category: dict[str, set[str]] = defaultdict(set)
-        self.with_subject: dict[str, set[str]] = defaultdict(set)
+        self.active = _Vocabulary()  # verbs as captions use them actively: "riding a horse"
+        self.participle = _Vocabulary()  # participles with a preposition: "parked on a street"
         scenes: dict[tuple, set[str]] = defaultdict(set)
         for r in relations:
             t = r.triple
@@ -217,18 +258,16 @@ class _Corpus:
             image.words.update(w.lower() for w in _WORD.findall(r.caption.caption))
             subject, obj = _key(t.subject), _key(t.object)
             image.triples.append((subject, t.relation, obj))
-            if t.relation_kind == "spatial" or t.passive:
-                continue  # passives ("a table set with plates") give no active verb to swap in
-            self.count[t.relation] += 1
-            self.verb_count[t.relation.split()[0]] += 1
-            self.with_object[t.object].add(t.relation)
-            self.with_subject[t.subject].add(t.relation)
-            if obj[1]:
-                self.with_object_category[obj[1]].add(t.relation)
-            if subject[1]:
-                self.with_subject_category[subject[1]].add(t.relation)
+            frame = _frame(t, r.caption.caption)
+            if frame == "active":
+                self.active.add(t)
+            elif frame == "participle":
+                self.participle.add(t)
+            else:
+                continue
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
+        self.count = self.active.count + self.participle.count
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
         for verbs in scenes.values():
@@ -240,7 +279,8 @@ class _Corpus:
     def takes_object(self, relation: str) -> bool:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
         though a misparse now and then says so, since the corpus nearly always writes "sit on"."""
-        return " " in relation or self.count[relation] * 2 >= self.verb_count[relation]
+        active = self.active
+        return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
 
     def synonyms(self, a: str, b: str) -> bool:
         return self.same_scene[(a, b) if a < b else (b, a)] > 0
@@ -366,10 +406,9 @@ class _Builder:
 
     # ---- verb swaps
 
-    def verb_pool(self, triple: Triple) -> list[tuple[int, str]]:
+    def verb_pool(self, triple: Triple, corpus: _Vocabulary) -> list[tuple[int, str]]:
         """Candidate verb relations with a plausibility tier: 0 this object, 1 its category,
         2 the subject's category, 3 none (seen only with the subject noun)."""
-        corpus = self.corpus
         subject_category, object_category = category_of(triple.subject), category_of(triple.object)
         tiers = [
             corpus.with_object.get(triple.object, set()),
@@ -388,17 +427,18 @@ class _Builder:
         triple, caption = relation.triple, relation.caption.caption
         if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
             return []
+        frame = _frame(triple, caption)
+        if frame is None:
+            return []
+        vocabulary = self.corpus.participle if frame == "participle" else self.corpus.active
+        pool = self.verb_pool(triple, vocabulary)
         span = _relation_span(triple, caption)
         if span is None:
-            return []
-        if triple.passive and (
-            triple.preposition_span is not None
-            or [w.lower() for w in _WORD.findall(caption[span.end :])[:1]] != ["by"]
-        ):
-            # "a car parked on a street", "a street filled with traffic": only a passive
-            # with a by-agent ("thrown by a dog") takes another transitive verb.
-            return []
-        pool = self.verb_pool(triple)
+            # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
+            # that takes the same preposition there ("pushing a skateboard down").
+            span = triple.verb_span
+            tail = triple.relation.split()[1:]
+            pool = [(tier, r) for tier, r in pool if r.split()[1:] == tail]
         by_tier: dict[int, list[str]] = defaultdict(list)
         for tier, r in pool:
             by_tier[tier].append(r)
@@ -409,23 +449,26 @@ class _Builder:
             ordered += [(tier, r) for r in relations]
         kept: list[_Candidate] = []
         for tier, candidate in ordered[: self.options.max_verb_candidates]:
-            made = self.verb_swap(relation, span, candidate, tier)
+            made = self.verb_swap(relation, span, candidate, tier, frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
                     break
         return kept
 
-    def verb_swap(self, relation: Relation, span: CharSpan, candidate: str, tier: int) -> _Candidate | None:
+    def verb_swap(
+        self, relation: Relation, span: CharSpan, candidate: str, tier: int, frame: str
+    ) -> _Candidate | None:
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
+        vocabulary = corpus.participle if frame == "participle" else corpus.active
         if tier == 3:
             return self.reject(Reason.NOT_PLAUSIBLE)
-        if corpus.count[candidate] < options.min_relation_count:
+        if vocabulary.count[candidate] < options.min_relation_count:
             return self.reject(Reason.RARE)
-        if not corpus.takes_object(candidate):
+        if frame != "participle" and not corpus.takes_object(candidate):
             return self.reject(Reason.INTRANSITIVE)
-        if triple.passive and len(candidate.split()) > 1:
+        if frame == "by_passive" and len(candidate.split()) > 1:
             return self.reject(Reason.PASSIVE_FRAME)
         image = corpus.images[relation.caption.image_id]
         subject, obj = _key(triple.subject), _key(triple.object)
