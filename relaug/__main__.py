@@ -2,4 +2,5 @@
 
 from relaug.cli import app
 
-app()
+if __name__ == "__main__":  # worker processes re-import this module under spawn
+    app()

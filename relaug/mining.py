@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,6 +109,39 @@ def mine_captions(
     inputs = ((text.text, (text, caption)) for text, caption in prepared)
     for doc, (text, caption) in nlp.pipe(inputs, as_tuples=True, batch_size=batch_size):
         yield MinedCaption(caption=caption, triples=mine_doc(doc, text.offsets))
+
+
+def mine_captions_parallel(
+    captions: Sequence[Caption], spacy_model: str | None, workers: int,
+    batch_size: int = 256, chunk_size: int = 2048,
+) -> Iterator[MinedCaption]:
+    """`mine_captions` spread over `workers` processes, each with its own pipeline.
+
+    Workers send back small `MinedCaption` records, never Docs (shipping Docs between
+    processes is what keeps `nlp.pipe(n_process=...)` from scaling). Output order and
+    content are those of `mine_captions`, whatever the number of workers.
+    """
+    if workers <= 1:
+        yield from mine_captions(captions, load_pipeline(spacy_model), batch_size)
+        return
+    chunks = [captions[i : i + chunk_size] for i in range(0, len(captions), chunk_size)]
+    # spawn, not fork: the parent may hold threads (torch, datasets) that fork would copy half-alive.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_start_worker, initargs=(spacy_model, batch_size)) as pool:
+        for mined in pool.imap(_mine_chunk, chunks):
+            yield from mined
+
+
+_worker_state: dict[str, object] = {}
+
+
+def _start_worker(spacy_model: str | None, batch_size: int) -> None:
+    _worker_state["nlp"] = load_pipeline(spacy_model)
+    _worker_state["batch_size"] = batch_size
+
+
+def _mine_chunk(captions: Sequence[Caption]) -> list[MinedCaption]:
+    return list(mine_captions(captions, _worker_state["nlp"], _worker_state["batch_size"]))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
