@@ -179,6 +179,7 @@ _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
 _PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
 _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
 _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
+_SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
@@ -445,6 +446,24 @@ def _participle_owner(participle: Token) -> Token:
     return noun
 
 
+def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
+    """What a prepositional phrase on `noun` locates: usually the noun itself."""
+    with_phrase = noun.head if noun.dep_ == "pobj" else noun.head.head if noun.dep_ == "conj" else None
+    if (
+        with_phrase is not None and with_phrase.lower_ == "with" and _is_noun(with_phrase.head)
+        and not _is_possessed(noun) and prep.text not in _SUPPORTING
+    ):
+        # "players with a bat and glove at the pitch": a with-phrase names the head's
+        # belongings, so where they are is where the head is; but support and
+        # containment stay with the belonging ("a room with a mat on the floor").
+        return _conjoined(with_phrase.head)
+    if noun.dep_ == "dobj" and core_noun(noun) is None:
+        # "zebras having a fight on top of a field": an event happens where its doers are.
+        subjects, _ = _clause_subjects(noun.head)
+        return subjects
+    return _conjoined(noun)
+
+
 def _containment_holders(noun: Token, prep: _Preposition) -> list[Token]:
     """Who else a place contains: in "a dog standing on a rug in a bathroom" the bathroom
     holds the rug and so the dog on it."""
@@ -573,21 +592,11 @@ class _Collector:
                     add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
 
     def add_noun_prepositions(self, noun: Token) -> None:
-        prepositions = [p for p in _prepositions(noun) if p.text in SPATIAL_PREPOSITIONS]
-        if not prepositions:
-            return
-        owners = _conjoined(noun)
-        with_phrase = noun.head if noun.dep_ == "pobj" else noun.head.head if noun.dep_ == "conj" else None
-        if with_phrase is not None and with_phrase.lower_ == "with" and not _is_possessed(noun):
-            # "players with a bat and glove at the pitch": a with-phrase names the
-            # head's belongings, so what follows it is said of the head.
-            if _is_noun(with_phrase.head):
-                owners = _conjoined(with_phrase.head)
-        elif noun.dep_ == "dobj" and core_noun(noun) is None:
-            # "zebras having a fight on top of a field": an event happens where its doers are.
-            owners, _ = _clause_subjects(noun.head)
-        main = any(_is_main(o) for o in owners)
-        for prep in prepositions:
+        for prep in _prepositions(noun):
+            if prep.text not in SPATIAL_PREPOSITIONS:
+                continue
+            owners = _phrase_owners(noun, prep)
+            main = any(_is_main(o) for o in owners)
             for subject in owners + _containment_holders(noun, prep):
                 for obj in prep.objects:
                     self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, main, subject, prep.text, obj,
