@@ -138,6 +138,32 @@ def features_of(model, batch: GroupBatch, runtime: Runtime) -> dict:
     }
 
 
+def forward_backward(model, loss_fn, batch: GroupBatch, runtime: Runtime, scaler, accum_steps: int = 1) -> dict[str, float]:
+    """Loss of one (micro-)batch and its backward pass; returns the loss terms as numbers."""
+    terms = loss_fn(**features_of(model, batch, runtime), output_dict=True)
+    loss = sum(terms.values()) / accum_steps
+    (scaler.scale(loss) if scaler else loss).backward()
+    return {name: value.item() for name, value in terms.items()}
+
+
+def optimizer_step(model, optimizer, scaler, *, lr: float, grad_clip: float | None) -> None:
+    """One AdamW step at `lr` with gradient clipping, then the logit-scale clamp of spec/design.md."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    if scaler:
+        scaler.unscale_(optimizer)
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    if scaler:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        model.logit_scale.clamp_(0, LOG_LOGIT_SCALE_MAX)
+
+
 def checkpoint_state(epoch: int, name: str, model, optimizer, scaler) -> dict:
     """open_clip's checkpoint layout; the state_dict has no `module.` prefix."""
     return {
@@ -243,29 +269,14 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
             trained.train()
             started, samples, running = time.perf_counter(), 0, {}
             for index, batch in enumerate(loader):
-                terms = loss_fn(**features_of(trained, batch, runtime), output_dict=True)
-                loss = sum(terms.values())
-                (scaler.scale(loss / options.accum_steps) if scaler else loss / options.accum_steps).backward()
+                terms = forward_backward(trained, loss_fn, batch, runtime, scaler, options.accum_steps)
                 samples += batch.images.shape[0] * runtime.world_size
                 for name, value in terms.items():
-                    running[name] = running.get(name, 0.0) + value.item() / options.accum_steps
+                    running[name] = running.get(name, 0.0) + value / options.accum_steps
                 if (index + 1) % options.accum_steps:
                     continue
                 lr = cosine_lr(step, base_lr=options.lr, warmup=options.warmup, total=total_steps)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                if scaler:
-                    scaler.unscale_(optimizer)
-                if options.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
-                if scaler:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                with torch.no_grad():
-                    model.logit_scale.clamp_(0, LOG_LOGIT_SCALE_MAX)
+                optimizer_step(model, optimizer, scaler, lr=lr, grad_clip=options.grad_clip)
                 step += 1
                 progress.advance(task)
                 if step % options.log_every == 0 or step == (epoch + 1) * steps_per_epoch:
