@@ -33,9 +33,9 @@ from spacy.language import Language
 
 from relaug.coco import Caption
 from relaug.grounding import category_of
-from relaug.mining import CharSpan, MinedCaption, Triple, render_text
+from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text
 from relaug.shards import ImageExample, Negative, Relation, relation_id
-from relaug.verbs import SPATIAL_PREPOSITIONS, inflect, relation_kind, verb_lemma
+from relaug.verbs import SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
 
 __all__ = [
     "Negative",
@@ -45,6 +45,7 @@ __all__ = [
     "Reason",
     "add_negatives",
     "build_negatives",
+    "default_similarity",
     "find_partners",
     "relations_of",
 ]
@@ -104,6 +105,7 @@ _GAP_WORDS = frozenset({
     # "about to ride", "can ride", "trying to ride": the phrase moves, the verb group stays
     "to", "about", "can", "could", "will", "would", "going", "trying", "ready", "able",
 })
+_THERE_IS = re.compile(r"(there|here) (is|are|was|were)")
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -123,6 +125,8 @@ class Reason:
     PASSIVE_FRAME = "passive: the candidate takes no direct object"
     INTRANSITIVE = "intransitive: the corpus uses the verb with a preposition"
     TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
+    AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
     SYMMETRIC = "symmetric relation"
     PASSIVE = "passive-stated triple"
     SAME_NOUN = "subject and object are the same noun"
@@ -163,6 +167,11 @@ def _key(noun: str) -> tuple[str, str | None]:
 def _same(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
     """Same noun, or both grounded to the same COCO category."""
     return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+
+def _noun_match(mined: str, wanted: str) -> bool:
+    """Nouns equal, or a compound equal to the other on its last word (spec/triples.md scoring)."""
+    return mined == wanted or mined.split()[-1] == wanted or wanted.split()[-1] == mined
 
 
 def _prep_part(relation: str) -> str:
@@ -340,6 +349,9 @@ class _Candidate:
     relation: str
     caption: str
     text: str
+    # Role swaps that change the subject's number: where the edits end in the new caption,
+    # after which no present-tense verb may still agree with the old subject.
+    agreement_from: int | None = None
 
 
 class _Builder:
@@ -374,23 +386,45 @@ class _Builder:
         return max(1, self.options.per_triple - others)
 
     def verify(self, relations: Sequence[Relation], found: dict[str, dict[str, list[_Candidate]]], nlp) -> None:
-        """Parse the verb swaps about to be used and drop those whose new verb the tagger reads
-        with another tag than the original ("parks" read as a plural noun); spares move up."""
+        """Parse the negatives about to be used again and drop those the parser reads otherwise.
+
+        A verb swap must keep the original's tag at the verb ("parks" read as a plural
+        noun fails); a preposition or role swap must be mined back as the triple it
+        claims ("A cat is chasing two dogs" -> (cat, chase, dog)), which catches phrases
+        the miner cut short. Verb swaps held in reserve move up as others fail.
+        """
         checked: set[int] = set()
         for _ in range(1 + _SPARE_VERB_SWAPS):
             pending = []
             for r in relations:
-                swaps = found[r.id]["verb_swap"]
-                pending += [(r, c) for c in swaps[: self.verb_wanted(found[r.id])] if id(c) not in checked]
+                mine = found[r.id]
+                pending += [(r, c) for kind in ("prep_swap", "role_swap") for c in mine[kind] if id(c) not in checked]
+                pending += [(r, c) for c in mine["verb_swap"][: self.verb_wanted(mine)] if id(c) not in checked]
             if not pending:
                 return
             texts = [c.caption.lower() if c.caption.isupper() else c.caption for _, c in pending]
             for (r, c), doc in zip(pending, nlp.pipe(texts, batch_size=256), strict=True):
                 checked.add(id(c))
-                token = next((t for t in doc if t.idx == r.triple.verb_span.start), None)
-                if token is None or token.tag_ != r.triple.verb_tag:
+                t = r.triple
+                if c.kind == "verb_swap":
+                    token = next((w for w in doc if w.idx == t.verb_span.start), None)
+                    if token is not None and token.tag_ == t.verb_tag:
+                        continue
                     self.reject(Reason.TAG_CHANGED)
-                    found[r.id]["verb_swap"].remove(c)
+                else:
+                    subject, obj = (t.object, t.subject) if c.kind == "role_swap" else (t.subject, t.object)
+                    if c.agreement_from is not None and any(
+                        w.idx >= c.agreement_from and w.tag_ in ("VBZ", "VBP") for w in doc
+                    ):
+                        self.reject(Reason.AGREEMENT)  # "A field on two kids play soccer"
+                    elif any(
+                        m.relation == c.relation and _noun_match(m.subject, subject) and _noun_match(m.object, obj)
+                        for m in mine_doc(doc)
+                    ):
+                        continue
+                    else:
+                        self.reject(Reason.NOT_REPARSED)
+                found[r.id][c.kind].remove(c)
 
     def choose(self, relation: Relation, found: dict[str, list[_Candidate]]) -> tuple[Negative, ...]:
         """Up to per_triple negatives: one of each kind first, kinds in a seeded order, then the rest."""
@@ -544,6 +578,8 @@ class _Builder:
             or caption[relation_span.end : object_span.start].strip()
         ):
             return self.reject(Reason.LAYOUT)
+        if re.match(r"\s*(of|'s|and|or)\b", caption[object_span.end :]):
+            return self.reject(Reason.LAYOUT)  # "hundreds of feet", "skis and a snowboard": the phrase goes on
         gap = list(_WORD.finditer(caption, subject_span.end, relation_span.start))
         gap_text = _WORD.sub("", caption[subject_span.end : relation_span.start])
         if gap_text.strip() or any(w.group().lower() not in _GAP_WORDS for w in gap):
@@ -558,13 +594,18 @@ class _Builder:
             return self.reject(Reason.TRUE_OF_IMAGE)
 
         edits: list[tuple[CharSpan, str]] = []
-        starts_sentence = not caption[: subject_span.start].strip()
+        prefix = caption[: subject_span.start].strip().lower()
+        if prefix and not _THERE_IS.fullmatch(prefix):
+            # The subject is the caption's own ("Two dogs are chasing a cat", "There are two
+            # dogs ..."), not a phrase inside another ("a couple of men", "kites in a park").
+            return self.reject(Reason.LAYOUT)
+        starts_sentence = not prefix
         folded = caption.isupper()
         new_subject, new_object = object_text, subject_text
         if starts_sentence and not folded:
             new_subject = new_subject[:1].upper() + new_subject[1:]
             first = _WORD.match(new_object)
-            if first and not (len(first.group()) > 1 and first.group().isupper()):
+            if first and first.group()[1:].islower() or (first and len(first.group()) == 1 and first.group() != "I"):
                 new_object = new_object[:1].lower() + new_object[1:]
         edits += [(subject_span, new_subject), (object_span, new_object)]
         # Agreement: the finite verb or auxiliary follows the new subject's number.
@@ -588,7 +629,9 @@ class _Builder:
         text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind)
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
-        return _Candidate("role_swap", triple.relation, new_caption, text)
+        number_changed = triple.subject_plural != triple.object_plural
+        edited_end = object_span.end + len(new_caption) - len(caption)
+        return _Candidate("role_swap", triple.relation, new_caption, text, edited_end if number_changed else None)
 
 
 def _is_symmetric(relation: str) -> bool:
@@ -650,6 +693,12 @@ def build_negatives(
         builder.verify(relations, found, nlp)
     negatives = {r.id: builder.choose(r, found[r.id]) for r in relations}
     return NegativeResult(negatives=negatives, rejected=builder.rejected)
+
+
+@lru_cache(maxsize=1)
+def default_similarity() -> VerbSimilarity:
+    """One VerbSimilarity per process: MiniLM is loaded once, however many builds run."""
+    return VerbSimilarity()
 
 
 # --------------------------------------------------------------------------- partners

@@ -33,3 +33,19 @@ def sample_triples(sample_shards: Path, tmp_path_factory: pytest.TempPathFactory
     return datasets.load_dataset(
         str(sample_shards), "triples", cache_dir=str(tmp_path_factory.mktemp("hf-cache"))
     )
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The spaCy pipeline the miner uses, loaded once for every test module that parses."""
+    from relaug.mining import load_pipeline
+
+    return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def verb_similarity():
+    """all-MiniLM-L6-v2 verb similarity, loaded once per session (the build shares the same one)."""
+    from relaug.negatives import default_similarity
+
+    return default_similarity()
