@@ -23,8 +23,10 @@ from relaug.coco import SPLITS, CocoImage, UnsafeImagePath, image_path, read_cap
 from relaug.errors import InputError
 from relaug.grounding import ground
 from relaug.mining import MinedCaption, load_pipeline, mine_captions, pipeline_version, render_text
+from relaug.negatives import NegativeOptions, add_negatives, build_negatives, default_similarity, relations_of
 from relaug.shards import (
     ImageExample,
+    Negative,
     Relation,
     ShardFile,
     ShardStats,
@@ -62,6 +64,9 @@ class MineOptions:
     spacy_model: str | None = None  # None: en_core_web_sm or another installed English pipeline
     batch_size: int = 256
     quiet: bool = False
+    negatives: bool = False  # also write each triple's id and hard negatives
+    negatives_per_triple: int = 3
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,10 @@ class MineReport:
     triples: int
     captions_without_triples: int
     seconds: float
+    rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
 
 
-def _mined_line(mined: MinedCaption) -> str:
+def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] | None = None) -> str:
     caption = mined.caption
     return json.dumps(
         {
@@ -86,8 +92,16 @@ def _mined_line(mined: MinedCaption) -> str:
                     "relation": t.relation,
                     "object": t.object,
                     "relation_kind": t.relation_kind,
+                    **(
+                        {}
+                        if negatives is None
+                        else {
+                            "id": relation_id(caption, k),
+                            "negatives": [asdict(n) for n in negatives[relation_id(caption, k)]],
+                        }
+                    ),
                 }
-                for t in mined.triples
+                for k, t in enumerate(mined.triples)
             ],
         },
         ensure_ascii=False,
@@ -114,18 +128,29 @@ def mine_file(options: MineOptions) -> MineReport:
     triples = without = 0
     with _progress(options.quiet) as progress, temporary.open("w", encoding="utf-8") as f:
         mined_stream = mine_captions(captions, nlp, batch_size=options.batch_size)
-        for mined in _track(progress, mined_stream, len(captions), "Mining captions"):
-            f.write(_mined_line(mined) + "\n")
+        mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
+        negatives, rejected = None, Counter()
+        if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
+            mined_stream = list(mined_stream)
+            negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+            result = build_negatives(
+                captions, relations_of(mined_stream), negative_options, default_similarity(), nlp
+            )
+            negatives, rejected = result.negatives, result.rejected
+        for mined in mined_stream:
+            f.write(_mined_line(mined, negatives) + "\n")
             triples += len(mined.triples)
             without += not mined.triples
     os.replace(temporary, options.out)
-    report = MineReport(options.out, len(captions), triples, without, time.perf_counter() - start)
+    report = MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
     if not options.quiet:
         console.print(
             f"Mined {report.triples:,} triples from {report.captions:,} captions "
             f"({report.captions_without_triples:,} with none) in {report.seconds:.1f} s -> {report.out}",
             soft_wrap=True,
         )
+        for reason, candidates in report.rejected_negatives.most_common():
+            console.print(f"  negatives rejected: {reason}: {candidates:,}", soft_wrap=True)
     return report
 
 
@@ -138,6 +163,9 @@ class BuildOptions:
     spacy_model: str | None = None
     batch_size: int = 256
     quiet: bool = False
+    negatives_per_triple: int = 3
+    max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
+    seed: int = 0  # seeds the choice of negatives and partners
 
 
 @dataclass
@@ -293,6 +321,9 @@ def build_coco(options: BuildOptions) -> BuildReport:
         raise InputError(
             f"--max-shard-size {options.max_shard_size!r}: not a positive size such as 500MB or 2GB"
         )
+    for name, value in (("--negatives-per-triple", options.negatives_per_triple), ("--max-partners", options.max_partners)):
+        if value < 0:
+            raise InputError(f"{name} {value}: give 0 or more")
     out = Path(options.out)
     _check_out(out)
     if options.coco_root is None and not options.quiet:
@@ -318,6 +349,13 @@ def build_coco(options: BuildOptions) -> BuildReport:
     staging.mkdir(parents=True)
     with _progress(options.quiet) as progress:
         examples = _examples(images, root, nlp, options, report, progress)
+        task = progress.add_task("Building negatives and partners", total=None)
+        negative_options = NegativeOptions(
+            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
+        )
+        examples, rejected = add_negatives(examples, negative_options, default_similarity(), nlp)
+        report.rejected_negatives.update(rejected)
+        progress.update(task, total=1, completed=1)
         if not examples:
             shutil.rmtree(staging)
             reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
@@ -336,6 +374,9 @@ def build_coco(options: BuildOptions) -> BuildReport:
         "max_shard_size": options.max_shard_size,
         "spacy_model": options.spacy_model,
         "batch_size": options.batch_size,
+        "negatives_per_triple": options.negatives_per_triple,
+        "max_partners": options.max_partners,
+        "seed": options.seed,
     }
     (staging / "README.md").write_text(
         render_card(

@@ -36,6 +36,8 @@ SpacyModel = Annotated[
     typer.Option(help="spaCy pipeline to parse with; default en_core_web_sm or another installed English one."),
 ]
 BatchSize = Annotated[int, typer.Option(min=1, help="Captions per spaCy batch.")]
+NegativesPerTriple = Annotated[int, typer.Option(min=0, help="Hard negatives kept per triple, at most.")]
+Seed = Annotated[int, typer.Option(help="Seeds the choice of negatives and partners: same seed, same output.")]
 
 
 @app.command()
@@ -46,10 +48,25 @@ def mine(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL to write: one line per caption, in input order.")],
     spacy_model: SpacyModel = None,
     batch_size: BatchSize = 256,
+    negatives: Annotated[
+        bool, typer.Option("--negatives", help="Also write each triple's id and its hard negatives.")
+    ] = False,
+    negatives_per_triple: NegativesPerTriple = 3,
+    seed: Seed = 0,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     with input_errors():
-        mine_file(MineOptions(captions=captions, out=out, spacy_model=spacy_model, batch_size=batch_size))
+        mine_file(
+            MineOptions(
+                captions=captions,
+                out=out,
+                spacy_model=spacy_model,
+                batch_size=batch_size,
+                negatives=negatives,
+                negatives_per_triple=negatives_per_triple,
+                seed=seed,
+            )
+        )
 
 
 @app.command("build-coco")
@@ -68,6 +85,11 @@ def build_coco_command(
     max_shard_size: Annotated[str, typer.Option(help="Largest Parquet file, e.g. 500MB or 1GB.")] = "500MB",
     spacy_model: SpacyModel = None,
     batch_size: BatchSize = 256,
+    negatives_per_triple: NegativesPerTriple = 3,
+    max_partners: Annotated[
+        int, typer.Option(min=0, help="DRIVE partners and swap partners kept per relation, at most.")
+    ] = 8,
+    seed: Seed = 0,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     with input_errors():
@@ -79,6 +101,9 @@ def build_coco_command(
                 max_shard_size=max_shard_size,
                 spacy_model=spacy_model,
                 batch_size=batch_size,
+                negatives_per_triple=negatives_per_triple,
+                max_partners=max_partners,
+                seed=seed,
             )
         )
 

