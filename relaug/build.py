@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,10 +19,18 @@ from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
 import relaug
-from relaug.coco import SPLITS, CocoImage, UnsafeImagePath, image_path, read_captions, read_coco
+from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
 from relaug.errors import InputError
 from relaug.grounding import ground
-from relaug.mining import MinedCaption, load_pipeline, mine_captions, pipeline_version, render_text
+from relaug.images import ImageCheck, check_image, stored_image
+from relaug.mining import (
+    MinedCaption,
+    load_pipeline,
+    mine_captions,
+    mine_captions_parallel,
+    pipeline_version,
+    render_text,
+)
 from relaug.negatives import NegativeOptions, add_negatives, build_negatives, default_similarity, relations_of
 from relaug.shards import (
     ImageExample,
@@ -30,11 +38,16 @@ from relaug.shards import (
     Relation,
     ShardFile,
     ShardStats,
-    ShardWriter,
+    plan_shards,
     relation_id,
     render_card,
+    shard_examples,
+    shard_rows,
+    shard_stats,
     write_manifest,
+    write_shard,
 )
+from relaug.staging import OUTPUTS, STAGING, Staging, input_hashes
 
 # Progress and summaries go to stderr: stdout stays free for a command's data.
 console = Console(stderr=True)
@@ -42,8 +55,13 @@ console = Console(stderr=True)
 # The slice of COCO that ships with the source (see its NOTICE.md).
 SAMPLE_ROOT = Path(relaug.__file__).resolve().parent.parent / "examples" / "coco-sample"
 
-_STAGING = ".relaug-staging"
-_OUTPUTS = ("data", "triples", "README.md")
+# Captions per task sent to a mining process: large enough that shipping records
+# back costs little, small enough that every process gets work on a modest input.
+CHUNK_CAPTIONS = 2048
+
+
+def all_cores() -> int:
+    return os.cpu_count() or 1
 
 
 def _pipeline(name: str | None) -> spacy.Language:
@@ -65,6 +83,7 @@ class MineOptions:
     batch_size: int = 256
     quiet: bool = False
     negatives: bool = False  # also write each triple's id and hard negatives
+    workers: int | None = None  # mining processes; None: all cores
     negatives_per_triple: int = 3
     seed: int = 0
 
@@ -115,6 +134,22 @@ def _track(progress: Progress, items: Iterable, total: int, description: str) ->
         progress.advance(task)
 
 
+def _mined(
+    captions: Sequence[Caption], nlp: spacy.Language, spacy_model: str | None, workers: int | None, batch_size: int
+) -> Iterator[MinedCaption]:
+    """Mined captions in input order, over up to `workers` processes (None: all cores).
+
+    No more processes than chunks: each spawned process loads its own pipeline,
+    seconds that a small input never wins back. One process mines with `nlp`,
+    the pipeline already loaded.
+    """
+    chunks = -(-len(captions) // CHUNK_CAPTIONS)
+    processes = min(workers or all_cores(), chunks)
+    if processes <= 1:
+        return mine_captions(captions, nlp, batch_size=batch_size)
+    return mine_captions_parallel(captions, spacy_model, processes, batch_size, CHUNK_CAPTIONS)
+
+
 def mine_file(options: MineOptions) -> MineReport:
     """Mine every caption of a file into JSONL, one line per caption in input order.
 
@@ -127,7 +162,7 @@ def mine_file(options: MineOptions) -> MineReport:
     temporary = options.out.with_name(f".{options.out.name}.tmp")
     triples = without = 0
     with _progress(options.quiet) as progress, temporary.open("w", encoding="utf-8") as f:
-        mined_stream = mine_captions(captions, nlp, batch_size=options.batch_size)
+        mined_stream = _mined(captions, nlp, options.spacy_model, options.workers, options.batch_size)
         mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
         negatives, rejected = None, Counter()
         if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
@@ -166,6 +201,8 @@ class BuildOptions:
     negatives_per_triple: int = 3
     max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
     seed: int = 0  # seeds the choice of negatives and partners
+    workers: int | None = None  # mining processes and image threads; None: all cores
+    overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
 
 
 @dataclass
@@ -177,6 +214,10 @@ class BuildReport:
     captions_without_triples: int = 0
     images_written: int = 0
     skipped_images: Counter = field(default_factory=Counter)  # reason -> images
+    skipped_captions: Counter = field(default_factory=Counter)  # reason -> caption records
+    skipped_instances: Counter = field(default_factory=Counter)  # reason -> instance records
+    converted_images: Counter = field(default_factory=Counter)  # source mode -> images made RGB
+    shards_reused: int = 0  # files a resumed build found finished
     rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
     files: list[ShardFile] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # relaug, spaCy and its pipeline
@@ -192,58 +233,49 @@ class BuildReport:
         for split in SPLITS:
             if (counts := self.stats.splits.get(split)) is not None:
                 table.add_row(f"  {split}", f"{counts.images:,} images, {counts.relations:,} relations")
-        for reason, images in self.skipped_images.most_common():
-            table.add_row(f"images skipped: {reason}", f"{images:,}")
+        for kind, skipped in self.skipped.items():
+            for reason, n in skipped.most_common():
+                table.add_row(f"{kind} skipped: {reason}", f"{n:,}")
+        for mode, images in sorted(self.converted_images.items()):
+            table.add_row(f"images converted to RGB from {mode}", f"{images:,}")
         for reason, candidates in self.rejected_negatives.most_common():
             table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")
         table.add_row("shard files", f"{len(self.files)} ({sum(f.bytes for f in self.files) / 1e6:.1f} MB)")
+        if self.shards_reused:
+            table.add_row("  finished by an earlier, interrupted run", f"{self.shards_reused}")
         table.add_row("time", f"{self.seconds:.1f} s")
         return table
+
+    @property
+    def skipped(self) -> dict[str, Counter]:
+        """Records left out, by kind then reason: the summary's, card's and manifest's rows."""
+        return {"images": self.skipped_images, "captions": self.skipped_captions, "instances": self.skipped_instances}
 
 
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: is a file; give a directory")
     if out.is_dir():
-        unknown = {p.name for p in out.iterdir()} - {*_OUTPUTS, "manifest.json", _STAGING}
+        unknown = {p.name for p in out.iterdir()} - {*OUTPUTS, "manifest.json", STAGING}
         if unknown and not (out / "manifest.json").is_file():
             raise InputError(
                 f"--out {out}: not empty and not a relaug build; give a new or empty directory"
             )
 
 
-def _publish(staging: Path, out: Path, files: list[ShardFile], options: dict, versions: dict) -> None:
-    """Move a finished build from staging into `out`, replacing a previous build.
-
-    The manifest goes first out and last in, so a directory with a manifest is
-    always a complete build.
-    """
-    (out / "manifest.json").unlink(missing_ok=True)
-    for name in _OUTPUTS:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
-        if (staging / name).exists():
-            os.replace(staging / name, target)
-    staging.rmdir()
-    write_manifest(out, files, options=options, versions=versions)
+def _in_order(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, window: int) -> Iterator:
+    """fn over items on the pool, results in input order, at most `window` running or waiting."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
-def _examples(
-    images: list[CocoImage],
-    root: Path,
-    nlp: spacy.Language,
-    options: BuildOptions,
-    report: BuildReport,
-    progress: Progress,
-) -> list[ImageExample]:
-    """Mine and ground every image that has a readable file; images with no relation are counted, not kept.
-
-    The examples hold no image bytes, so the whole corpus fits in memory, which
-    the negatives stage needs (partners are found across a split).
-    """
+def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[tuple[CocoImage, Path]]:
+    """Images whose file is inside the root and exists; the rest counted. Nothing outside `root` is opened."""
     readable = []
     for image in images:
         try:
@@ -255,35 +287,68 @@ def _examples(
             report.skipped_images["image file missing"] += 1
             continue
         readable.append((image, path))
+    return readable
+
+
+def _relations(mined: MinedCaption, image: CocoImage) -> list[Relation]:
+    caption = mined.caption
+    relations = []
+    for k, triple in enumerate(mined.triples):
+        grounding = ground(triple, image.instances)
+        relations.append(
+            Relation(
+                id=relation_id(caption, k),
+                caption=caption,
+                triple=triple,
+                text=render_text(triple.subject, triple.relation, triple.object, triple.relation_kind),
+                subject_category=grounding.subject_category,
+                object_category=grounding.object_category,
+                subject_box=grounding.subject_box,
+                object_box=grounding.object_box,
+            )
+        )
+    return relations
+
+
+def _examples(
+    readable: list[tuple[CocoImage, Path]],
+    nlp: spacy.Language,
+    options: BuildOptions,
+    report: BuildReport,
+    pool: ThreadPoolExecutor,
+    progress: Progress,
+) -> tuple[list[ImageExample], dict[int, ImageCheck]]:
+    """Mine and ground every image whose file checks out; the rest are counted by reason, not kept.
+
+    The image files are decoded and checked on `pool` while the captions are mined,
+    so the two overlap; only the small check results are kept. The examples hold
+    no image bytes, so the whole corpus fits in memory, which the negatives stage
+    needs (partners are found across a split).
+    """
+    checks = {image.image_id: pool.submit(check_image, path) for image, path in readable}
     captions = [c for image, _ in readable for c in image.captions]
     mined = _track(
-        progress, mine_captions(captions, nlp, batch_size=options.batch_size), len(captions), "Mining captions"
+        progress,
+        _mined(captions, nlp, options.spacy_model, options.workers, options.batch_size),
+        len(captions),
+        "Mining captions, checking images",
     )
-    examples = []
+    examples, kept_checks = [], {}
     for image, path in readable:
-        relations = []
-        for _ in image.captions:
-            caption_mined = next(mined)
-            report.triples_mined += len(caption_mined.triples)
-            report.captions_without_triples += not caption_mined.triples
-            caption = caption_mined.caption
-            for k, triple in enumerate(caption_mined.triples):
-                grounding = ground(triple, image.instances)
-                relations.append(
-                    Relation(
-                        id=relation_id(caption, k),
-                        caption=caption,
-                        triple=triple,
-                        text=render_text(triple.subject, triple.relation, triple.object, triple.relation_kind),
-                        subject_category=grounding.subject_category,
-                        object_category=grounding.object_category,
-                        subject_box=grounding.subject_box,
-                        object_box=grounding.object_box,
-                    )
-                )
+        image_mined = [next(mined) for _ in image.captions]
+        check = checks.pop(image.image_id).result()
+        if check.skip is not None:
+            report.skipped_images[check.skip] += 1
+            continue
+        report.triples_mined += sum(len(m.triples) for m in image_mined)
+        report.captions_without_triples += sum(not m.triples for m in image_mined)
+        relations = [r for m in image_mined for r in _relations(m, image)]
         if not relations:
             report.skipped_images["no relation mined from its captions"] += 1
             continue
+        if check.converted_from is not None:
+            report.converted_images[check.converted_from] += 1
+        kept_checks[image.image_id] = check
         examples.append(
             ImageExample(
                 image_id=image.image_id,
@@ -294,7 +359,69 @@ def _examples(
                 relations=tuple(relations),
             )
         )
-    return examples
+    return examples, kept_checks
+
+
+def _write(
+    examples: list[ImageExample],
+    checks: dict[int, ImageCheck],
+    staging: Staging,
+    options: BuildOptions,
+    max_shard_bytes: int,
+    report: BuildReport,
+    pool: ThreadPoolExecutor,
+    window: int,
+    progress: Progress,
+) -> list[ShardFile]:
+    """Plan every shard, then write those an earlier run did not finish, one at a time.
+
+    Image bytes are read (and converted where needed) on `pool`, a bounded window
+    ahead of the writer: memory holds a row group and the window, never a split.
+    """
+    if options.embed_images:
+        sizes = {e.image_id: checks[e.image_id].stored_bytes for e in examples}
+    else:
+        sizes = {e.image_id: len(str(e.path.resolve())) for e in examples}
+    plan = plan_shards(examples, sizes, max_shard_bytes)
+    staging.keep_only(plan)
+    by_split = {split: [e for e in examples if e.split == split] for split in SPLITS}
+
+    def image_value(example: ImageExample) -> dict:
+        # Embedded: the bytes, with the COCO name as path (as datasets itself stores
+        # them). Not embedded: an absolute path, since a relative one would be
+        # resolved against whatever directory reads the shards.
+        if options.embed_images:
+            return {"bytes": stored_image(example.path, checks[example.image_id]), "path": example.file_name}
+        return {"bytes": None, "path": str(example.path.resolve())}
+
+    files = []
+    task = progress.add_task("Writing shards", total=len(plan))
+    for shard in plan:
+        file = staging.finished(shard)
+        if file is not None:
+            report.shards_reused += 1
+        else:
+            split_examples = by_split[shard.split]
+            images = (
+                _in_order(pool, image_value, shard_examples(shard, split_examples), window)
+                if shard.config == "default"
+                else ()
+            )
+            file = write_shard(staging.dir, shard, shard_rows(shard, split_examples, images))
+            staging.record(shard, file)
+        files.append(file)
+        progress.advance(task)
+    return files
+
+
+def _max_shard_bytes(max_shard_size: str | int) -> int:
+    try:
+        max_shard_bytes = convert_file_size_to_int(max_shard_size)
+    except ValueError:
+        max_shard_bytes = 0
+    if max_shard_bytes <= 0:
+        raise InputError(f"--max-shard-size {max_shard_size!r}: not a positive size such as 500MB or 2GB")
+    return max_shard_bytes
 
 
 def build_coco(options: BuildOptions) -> BuildReport:
@@ -302,7 +429,8 @@ def build_coco(options: BuildOptions) -> BuildReport:
 
     Writes `data/` (one row per image), `triples/` (one row per relation), the
     dataset card `README.md` and `manifest.json`, and prints progress and a
-    closing summary unless `quiet`.
+    closing summary unless `quiet`. Resumes an interrupted build with the same
+    options; the same inputs and options give the same bytes, whatever `workers`.
     """
     start = time.perf_counter()
     root = options.coco_root
@@ -313,17 +441,12 @@ def build_coco(options: BuildOptions) -> BuildReport:
                 "no --coco-root given and the bundled sample examples/coco-sample is not here: "
                 "it ships with the source checkout (pip install -e .); pass --coco-root DIR"
             )
-    try:
-        max_shard_bytes = convert_file_size_to_int(options.max_shard_size)
-    except ValueError:
-        max_shard_bytes = 0
-    if max_shard_bytes <= 0:
-        raise InputError(
-            f"--max-shard-size {options.max_shard_size!r}: not a positive size such as 500MB or 2GB"
-        )
+    max_shard_bytes = _max_shard_bytes(options.max_shard_size)
     for name, value in (("--negatives-per-triple", options.negatives_per_triple), ("--max-partners", options.max_partners)):
         if value < 0:
             raise InputError(f"{name} {value}: give 0 or more")
+    if options.workers is not None and options.workers < 1:
+        raise InputError(f"--workers {options.workers}: give 1 or more")
     out = Path(options.out)
     _check_out(out)
     if options.coco_root is None and not options.quiet:
@@ -335,39 +458,19 @@ def build_coco(options: BuildOptions) -> BuildReport:
     report = BuildReport(out=out, source=root)
     reading = console.status("Reading COCO annotations") if not options.quiet else contextlib.nullcontext()
     with reading:
-        images = read_coco(root)
-    report.captions_read = sum(len(i.captions) for i in images)
+        source: CocoSource = read_coco(root)
+        inputs = input_hashes(root)
+    report.captions_read = sum(len(i.captions) for i in source.images)
+    report.skipped_captions.update(source.skipped_captions)
+    report.skipped_images.update(source.skipped_images)
+    report.skipped_instances.update(source.skipped_instances)
     nlp = _pipeline(options.spacy_model)
     report.versions = {
         "relaug": relaug.__version__,
         "spacy": spacy.__version__,
         "spacy_pipeline": pipeline_version(nlp),
     }
-    staging = out / _STAGING
-    if staging.exists():
-        shutil.rmtree(staging)  # left by an interrupted build
-    staging.mkdir(parents=True)
-    with _progress(options.quiet) as progress:
-        examples = _examples(images, root, nlp, options, report, progress)
-        task = progress.add_task("Building negatives and partners", total=None)
-        negative_options = NegativeOptions(
-            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
-        )
-        examples, rejected = add_negatives(examples, negative_options, default_similarity(), nlp)
-        report.rejected_negatives.update(rejected)
-        progress.update(task, total=1, completed=1)
-        if not examples:
-            shutil.rmtree(staging)
-            reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
-            raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
-        # Negatives and partners are added here, between mining and writing:
-        # partners are found across a whole split, so they need every example.
-        writer = ShardWriter(staging, max_shard_bytes=max_shard_bytes, embed_images=options.embed_images)
-        for example in _track(progress, examples, len(examples), "Writing shards"):
-            writer.write(example)
-        report.files = writer.close()
-    report.stats = writer.stats
-    report.images_written = len(examples)
+    # What determines every output byte; `workers` and `quiet` do not, so they are not recorded.
     recorded = {
         "coco_root": str(root),
         "embed_images": options.embed_images,
@@ -378,19 +481,54 @@ def build_coco(options: BuildOptions) -> BuildReport:
         "max_partners": options.max_partners,
         "seed": options.seed,
     }
-    (staging / "README.md").write_text(
+    staging = Staging(
+        out, {"options": recorded, "versions": report.versions, "inputs": inputs}, overwrite=options.overwrite
+    )
+    readable = _readable(source.images, root, report)
+    threads = options.workers or all_cores()
+    with _progress(options.quiet) as progress, ThreadPoolExecutor(threads) as pool:
+        examples, checks = _examples(readable, nlp, options, report, pool, progress)
+        if not examples:
+            staging.discard()
+            reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
+            raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
+        # Negatives and partners are added here, between mining and writing:
+        # partners are found across a whole split, so they need every example.
+        task = progress.add_task("Building negatives and partners", total=None)
+        negative_options = NegativeOptions(
+            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
+        )
+        examples, rejected = add_negatives(examples, negative_options, default_similarity(), nlp)
+        report.rejected_negatives.update(rejected)
+        progress.update(task, total=1, completed=1)
+        # A window of images per thread keeps every thread busy while the writer encodes.
+        report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
+    report.stats = shard_stats(examples)
+    report.images_written = len(examples)
+    (staging.dir / "README.md").write_text(
         render_card(
             report.files,
             report.stats,
             source=f"MS-COCO 2017 captions and instances read from `{root.name}`",
             options=recorded,
-            skipped_images=report.skipped_images,
+            skipped=report.skipped,
+            converted_images=report.converted_images,
             rejected_negatives=report.rejected_negatives,
             versions=report.versions,
         ),
         encoding="utf-8",
     )
-    _publish(staging, out, report.files, recorded, report.versions)
+    staging.publish()
+    write_manifest(
+        out,
+        report.files,
+        options=recorded,
+        versions=report.versions,
+        inputs=inputs,
+        skipped=report.skipped,
+        converted_images=report.converted_images,
+    )
+    staging.discard()
     report.seconds = time.perf_counter() - start
     if not options.quiet:
         console.print(report)

@@ -38,6 +38,10 @@ SpacyModel = Annotated[
 BatchSize = Annotated[int, typer.Option(min=1, help="Captions per spaCy batch.")]
 NegativesPerTriple = Annotated[int, typer.Option(min=0, help="Hard negatives kept per triple, at most.")]
 Seed = Annotated[int, typer.Option(help="Seeds the choice of negatives and partners: same seed, same output.")]
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="Processes that parse and mine (and threads that read images); default: all cores."),
+]
 
 
 @app.command()
@@ -53,6 +57,7 @@ def mine(
     ] = False,
     negatives_per_triple: NegativesPerTriple = 3,
     seed: Seed = 0,
+    workers: Workers = None,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     with input_errors():
@@ -65,6 +70,7 @@ def mine(
                 negatives=negatives,
                 negatives_per_triple=negatives_per_triple,
                 seed=seed,
+                workers=workers,
             )
         )
 
@@ -90,6 +96,15 @@ def build_coco_command(
         int, typer.Option(min=0, help="DRIVE partners and swap partners kept per relation, at most.")
     ] = 8,
     seed: Seed = 0,
+    workers: Workers = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace a build in --out made with other options; without it, such a build is refused. "
+            "With the same options an interrupted build resumes.",
+        ),
+    ] = False,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     with input_errors():
@@ -104,6 +119,8 @@ def build_coco_command(
                 negatives_per_triple=negatives_per_triple,
                 max_partners=max_partners,
                 seed=seed,
+                workers=workers,
+                overwrite=overwrite,
             )
         )
 

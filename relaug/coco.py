@@ -7,8 +7,8 @@ import hashlib
 import io
 import json
 import os
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -21,6 +21,10 @@ SPLITS: tuple[Split, ...] = ("train", "validation", "test")
 
 # COCO 2017 folders and the published splits they feed.
 COCO_FOLDERS = ("train2017", "val2017")
+
+# COCO's longest caption has 247 characters; one of thousands is no caption but a
+# paste of text, and parsing it costs more than a whole batch of real ones.
+MAX_CAPTION_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -182,34 +186,130 @@ def _index(data: dict) -> COCO:
     return coco
 
 
-def _instances(path: Path) -> dict[int, tuple[Instance, ...]]:
-    """Instances by image id, reduced to what grounding needs (the polygons are dropped)."""
+class Skip:
+    """Why one record of an annotation file was left out; the strings are rows of the build report."""
+
+    CAPTION_IDS = "caption: id or image_id missing or not an integer"
+    CAPTION_NOT_TEXT = "caption: not a string"
+    CAPTION_EMPTY = "caption: empty or only whitespace"
+    CAPTION_TOO_LONG = f"caption: longer than {MAX_CAPTION_CHARS:,} characters"
+    CAPTION_UNLISTED = "caption: its image_id is not in 'images'"
+    CAPTION_DUPLICATE = "caption: duplicate id (the first is kept)"
+    IMAGE_MALFORMED = "image entry: id not an integer or file_name not a string"
+    IMAGE_DUPLICATE = "image entry: duplicate id (the first is kept)"
+    INSTANCE_MALFORMED = "instance: image_id, category_id or bbox missing or of the wrong type"
+    INSTANCE_CATEGORY = "instance: category_id not in 'categories'"
+
+
+@dataclass
+class CocoSource:
+    """The usable images of a COCO root and every record left out of them, by reason."""
+
+    images: list[CocoImage]
+    skipped_captions: Counter = field(default_factory=Counter)
+    skipped_images: Counter = field(default_factory=Counter)
+    skipped_instances: Counter = field(default_factory=Counter)
+
+
+def _is_box(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _instances(path: Path, source: CocoSource) -> dict[int, tuple[Instance, ...]]:
+    """Instances by image id, reduced to what grounding needs (the polygons are dropped).
+
+    Malformed instances and those whose category is not declared are counted in
+    `source` and left out; a file where no instance names a declared category is
+    the instances file of something else, an InputError.
+    """
     data = _load_json(path)
-    if not isinstance(data.get("annotations"), list) or not isinstance(data.get("categories"), list):
+    annotations, categories = data.get("annotations"), data.get("categories")
+    if not isinstance(annotations, list) or not isinstance(categories, list):
         raise InputError(
             f"{path}: not a COCO instances file: it needs 'annotations' and 'categories' lists"
         )
-    coco = _index(data)
-    names = {category_id: category["name"] for category_id, category in coco.cats.items()}
-    by_image = {}
-    for image_id, annotations in coco.imgToAnns.items():
-        by_image[image_id] = tuple(
+    names = {}
+    for index, category in enumerate(categories):
+        if not (isinstance(category, dict) and _is_id(category.get("id")) and isinstance(category.get("name"), str)):
+            raise InputError(
+                f"{path}: not a COCO instances file: categories[{index}] lacks an integer 'id' or a string 'name'"
+            )
+        names[category["id"]] = category["name"]
+    kept = []
+    for a in annotations:
+        if not (isinstance(a, dict) and _is_id(a.get("image_id")) and _is_id(a.get("category_id")) and _is_box(a.get("bbox"))):
+            source.skipped_instances[Skip.INSTANCE_MALFORMED] += 1
+        elif a["category_id"] not in names:
+            source.skipped_instances[Skip.INSTANCE_CATEGORY] += 1
+        else:
+            kept.append(a)
+    if annotations and not kept and source.skipped_instances[Skip.INSTANCE_CATEGORY]:
+        used = sorted({a["category_id"] for a in annotations if isinstance(a, dict) and _is_id(a.get("category_id"))})
+        raise InputError(
+            f"{path}: no instance's category_id is in 'categories' (instances use {used[:5]}..., "
+            f"categories declare {sorted(names)[:5]}...): is it the instances file of another dataset?"
+        )
+    # pycocotools indexes only what was checked: its createIndex assumes well-formed records.
+    coco = _index({"annotations": kept, "categories": categories, "images": []})
+    return {
+        image_id: tuple(
             Instance(
                 category=names[a["category_id"]],
                 box=tuple(float(v) for v in a["bbox"]),
                 crowd=bool(a.get("iscrowd", 0)),
             )
-            for a in annotations
+            for a in instances
         )
-    return by_image
+        for image_id, instances in coco.imgToAnns.items()
+    }
 
 
-def read_coco(root: str | os.PathLike) -> list[CocoImage]:
+def _listed_images(path: Path, data: dict, source: CocoSource) -> dict[int, str]:
+    """file_name by image id of a caption file's 'images'; malformed entries counted and left out."""
+    entries = data.get("images")
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: not a COCO caption file: it has no 'images' list")
+    listed: dict[int, str] = {}
+    for entry in entries:
+        if not (isinstance(entry, dict) and _is_id(entry.get("id")) and isinstance(entry.get("file_name"), str)):
+            source.skipped_images[Skip.IMAGE_MALFORMED] += 1
+        elif entry["id"] in listed:
+            source.skipped_images[Skip.IMAGE_DUPLICATE] += 1
+        else:
+            listed[entry["id"]] = entry["file_name"]
+    return listed
+
+
+def _caption_skip(record: object, listed: dict[int, str], seen: set[int]) -> str | None:
+    """Why a caption record cannot be used, or None."""
+    if not (isinstance(record, dict) and _is_id(record.get("id")) and _is_id(record.get("image_id"))):
+        return Skip.CAPTION_IDS
+    caption = record.get("caption")
+    if not isinstance(caption, str):
+        return Skip.CAPTION_NOT_TEXT
+    if not caption.strip():
+        return Skip.CAPTION_EMPTY
+    if len(caption) > MAX_CAPTION_CHARS:
+        return Skip.CAPTION_TOO_LONG
+    if record["image_id"] not in listed:
+        return Skip.CAPTION_UNLISTED
+    if record["id"] in seen:
+        return Skip.CAPTION_DUPLICATE
+    return None
+
+
+def read_coco(root: str | os.PathLike) -> CocoSource:
     """Every captioned image of a COCO 2017 root, train2017 then val2017, by image id.
 
     Reads `annotations/captions_{train,val}2017.json` (at least one must exist)
-    and, where present, `annotations/instances_{train,val}2017.json`. Images
-    without captions are left out: there is nothing to mine from them.
+    and, where present, `annotations/instances_{train,val}2017.json`. A file that
+    cannot be read as what it should be is an InputError naming it; a record that
+    cannot be used is left out and counted by reason in the returned source.
+    Images without usable captions are left out: there is nothing to mine from them.
     """
     root = Path(root)
     if not root.is_dir():
@@ -222,33 +322,34 @@ def read_coco(root: str | os.PathLike) -> list[CocoImage]:
             "annotations/captions_val2017.json; point it at the folder that holds "
             "COCO's annotations/, train2017/ and val2017/"
         )
-    images: list[CocoImage] = []
+    source = CocoSource(images=[])
+    seen: set[int] = set()  # caption ids are unique across COCO's files
     for folder in found:
         caption_file = annotations / f"captions_{folder}.json"
         data = _load_json(caption_file)
-        captions = _coco_captions(caption_file, data)
-        if not isinstance(data.get("images"), list):
-            raise InputError(f"{caption_file}: not a COCO caption file: it has no 'images' list")
-        index = _index(data)
+        if not isinstance(data.get("annotations"), list):
+            raise InputError(
+                f"{caption_file}: not a COCO caption file: it has no 'annotations' list"
+            )
+        listed = _listed_images(caption_file, data, source)
         by_image: dict[int, list[Caption]] = defaultdict(list)
-        for caption in captions:
-            if caption.image_id not in index.imgs:
-                raise InputError(
-                    f"{caption_file}: caption {caption.caption_id} names image "
-                    f"{caption.image_id}, which is not in 'images'"
-                )
-            by_image[caption.image_id].append(caption)
+        for record in data["annotations"]:
+            if (reason := _caption_skip(record, listed, seen)) is not None:
+                source.skipped_captions[reason] += 1
+                continue
+            seen.add(record["id"])
+            by_image[record["image_id"]].append(Caption(record["id"], record["image_id"], record["caption"]))
         instance_file = annotations / f"instances_{folder}.json"
-        instances = _instances(instance_file) if instance_file.is_file() else {}
+        instances = _instances(instance_file, source) if instance_file.is_file() else {}
         for image_id in sorted(by_image):
-            images.append(
+            source.images.append(
                 CocoImage(
                     image_id=image_id,
-                    file_name=str(index.imgs[image_id].get("file_name", "")),
+                    file_name=listed[image_id],
                     folder=folder,
                     split=split_of(image_id, folder),
                     captions=tuple(by_image[image_id]),
                     instances=instances.get(image_id, ()),
                 )
             )
-    return images
+    return source

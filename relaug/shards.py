@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -165,15 +166,8 @@ def _relation_row(relation: Relation) -> dict:
     }
 
 
-def _image_row(example: ImageExample, embed_images: bool) -> dict:
-    # Embedded: the file's bytes, with its COCO name as the path (as datasets
-    # itself stores embedded images). Not embedded: an absolute path, since a
-    # relative one would be resolved against whatever directory reads the shards.
-    image = (
-        {"bytes": example.path.read_bytes(), "path": example.file_name}
-        if embed_images
-        else {"bytes": None, "path": str(example.path.resolve())}
-    )
+def _image_row(example: ImageExample, image: dict | None) -> dict:
+    """A row of the default config; `image` is None while planning, when only its size counts."""
     return {
         "image": image,
         "image_id": example.image_id,
@@ -181,6 +175,11 @@ def _image_row(example: ImageExample, embed_images: bool) -> dict:
         "captions": [{"caption_id": c.caption_id, "caption": c.caption} for c in example.captions],
         "relations": [_relation_row(r) for r in example.relations],
     }
+
+
+def _triple_rows(example: ImageExample) -> Iterator[dict]:
+    for relation in example.relations:
+        yield {"image_id": example.image_id, **_relation_row(relation)}
 
 
 def _size(value: object) -> int:
@@ -202,111 +201,154 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _SplitShards:
-    """The Parquet files of one config and split: rolled over at the size limit.
+@dataclass(frozen=True)
+class PlannedShard:
+    """One Parquet file, fixed before any is written so that its final name is known.
 
-    Files are written under temporary names, because a shard's final name holds
-    the number of shards, known only once the split is complete.
+    `digest` covers everything the file will hold but the image bytes (their sizes
+    included): a resumed build reuses a finished file only when the digest matches.
     """
 
-    def __init__(self, root: Path, config: str, split: Split, max_shard_bytes: int):
-        self.root, self.config, self.split = root, config, split
-        self.dir = root / CONFIG_DIRS[config]
-        self.schema = FEATURES[config].arrow_schema
-        self.max_shard_bytes = max_shard_bytes
-        self.parts: list[tuple[Path, int]] = []  # (temporary path, rows)
-        self.writer: pq.ParquetWriter | None = None
-        self.buffer: list[dict] = []
-        self.file_bytes = 0
-        self.file_rows = 0
+    config: str
+    split: Split
+    path: str  # final path, relative to the output directory, with "/"
+    start: int  # [start, end) of its split's rows: examples for default, relations for triples
+    end: int
+    digest: str
 
-    def add(self, row: dict) -> None:
-        size = _size(row)
-        if self.file_rows and self.file_bytes + size > self.max_shard_bytes:
-            self._close_file()
-        if self.writer is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            path = self.dir / f".{self.split}-{len(self.parts):05d}.parquet.tmp"
-            self.writer = pq.ParquetWriter(path, self.schema)
-            self.parts.append((path, 0))
-        self.buffer.append(row)
-        self.file_bytes += size
-        self.file_rows += 1
-        if len(self.buffer) >= ROW_GROUP_ROWS[self.config]:
-            self._flush()
+    @property
+    def rows(self) -> int:
+        return self.end - self.start
 
-    def _flush(self) -> None:
-        if self.buffer:
-            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
-            self.buffer = []
 
-    def _close_file(self) -> None:
-        self._flush()
-        self.writer.close()
-        path, _ = self.parts[-1]
-        self.parts[-1] = (path, self.file_rows)
-        self.writer, self.file_bytes, self.file_rows = None, 0, 0
+def _cut(sizes: list[int], max_shard_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive [start, end) runs of rows, each under the limit unless one row alone exceeds it."""
+    runs, start, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and total + size > max_shard_bytes:
+            runs.append((start, i))
+            start, total = i, 0
+        total += size
+    if start < len(sizes):
+        runs.append((start, len(sizes)))
+    return runs
 
-    def close(self) -> list[ShardFile]:
-        if self.writer is not None:
-            self._close_file()
-        files = []
-        for index, (temporary, rows) in enumerate(self.parts):
-            final = self.dir / f"{self.split}-{index:05d}-of-{len(self.parts):05d}.parquet"
-            os.replace(temporary, final)
-            files.append(
-                ShardFile(
-                    config=self.config,
-                    split=self.split,
-                    path=final.relative_to(self.root).as_posix(),
-                    rows=rows,
-                    bytes=final.stat().st_size,
-                    sha256=sha256_of(final),
+
+def plan_shards(
+    examples: Sequence[ImageExample], image_sizes: Mapping[int, int], max_shard_bytes: int
+) -> list[PlannedShard]:
+    """Every file of both configs, in config then split order, examples kept in their given order.
+
+    `image_sizes` gives, by image id, the length of what the `image` column will
+    hold (the stored bytes, or the path): with it the cut into files, and so the
+    `-of-{n}` of every name, is decided before writing.
+    """
+    plan = []
+    for config in FEATURES:
+        for split in SPLITS:
+            mine = [e for e in examples if e.split == split]
+            if not mine:
+                continue
+            # Rows are sized and hashed one at a time: a split's rows as dicts would not fit in memory.
+            sizes, hashes = [], []
+            for example in mine:
+                rows = [_image_row(example, None)] if config == "default" else _triple_rows(example)
+                for row in rows:
+                    size = _size(row) + (image_sizes[example.image_id] if config == "default" else 0)
+                    sizes.append(size)
+                    hashes.append(hashlib.sha256(json.dumps([row, size], sort_keys=True).encode()).digest())
+            runs = _cut(sizes, max_shard_bytes)
+            for index, (start, end) in enumerate(runs):
+                plan.append(
+                    PlannedShard(
+                        config=config,
+                        split=split,
+                        path=f"{CONFIG_DIRS[config]}/{split}-{index:05d}-of-{len(runs):05d}.parquet",
+                        start=start,
+                        end=end,
+                        digest=hashlib.sha256(b"".join(hashes[start:end])).hexdigest(),
+                    )
                 )
-            )
-        return files
+    return plan
 
 
-class ShardWriter:
-    """Writes ImageExamples to both configs under `root`, any split in any order.
+def shard_examples(shard: PlannedShard, examples: Sequence[ImageExample]) -> Sequence[ImageExample]:
+    """The examples of a default-config file; `examples` are all those of its split, in order."""
+    return examples[shard.start : shard.end]
 
-    Only a row group's worth of rows per split is held in memory; image bytes are
-    read from disk as each row is written.
+
+def shard_rows(
+    shard: PlannedShard, examples: Sequence[ImageExample], images: Iterable[dict] = ()
+) -> Iterator[dict]:
+    """The rows of a planned file; `examples` are those of its split, `images` the file's image values in order."""
+    if shard.config == "default":
+        for example, image in zip(shard_examples(shard, examples), images, strict=True):
+            yield _image_row(example, image)
+        return
+    first = 0  # index of the example's first relation in the split
+    for example in examples:
+        last = first + len(example.relations)
+        if last > shard.start:
+            for k, row in enumerate(_triple_rows(example), start=first):
+                if shard.start <= k < shard.end:
+                    yield row
+        if last >= shard.end:
+            return
+        first = last
+
+
+def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardFile:
+    """Write a planned file under a temporary name and rename it when complete.
+
+    A file under its final name is therefore always whole, even after kill -9.
+    Only one row group's rows are held in memory.
     """
+    final = root / shard.path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{final.name}.tmp")
+    schema = FEATURES[shard.config].arrow_schema
+    written = 0
+    # pyarrow's defaults write no timestamp: the same rows give the same bytes.
+    with pq.ParquetWriter(temporary, schema) as writer:
+        for group in _batched(rows, ROW_GROUP_ROWS[shard.config]):
+            writer.write_table(pa.Table.from_pylist(group, schema=schema))
+            written += len(group)
+    if written != shard.rows:
+        raise RuntimeError(f"{shard.path}: planned {shard.rows} rows, wrote {written}")
+    with temporary.open("rb") as f:
+        os.fsync(f.fileno())  # the rename below must not publish data still only in the page cache
+    os.replace(temporary, final)
+    return ShardFile(
+        config=shard.config,
+        split=shard.split,
+        path=shard.path,
+        rows=written,
+        bytes=final.stat().st_size,
+        sha256=sha256_of(final),
+    )
 
-    def __init__(self, root: Path, *, max_shard_bytes: int, embed_images: bool):
-        self.root = root
-        self.max_shard_bytes = max_shard_bytes
-        self.embed_images = embed_images
-        self.parts: dict[tuple[str, Split], _SplitShards] = {}
-        self.stats = ShardStats()
 
-    def _part(self, config: str, split: Split) -> _SplitShards:
-        key = (config, split)
-        if key not in self.parts:
-            self.parts[key] = _SplitShards(self.root, config, split, self.max_shard_bytes)
-        return self.parts[key]
+def _batched(rows: Iterable[dict], n: int) -> Iterator[list[dict]]:
+    group = []
+    for row in rows:
+        group.append(row)
+        if len(group) == n:
+            yield group
+            group = []
+    if group:
+        yield group
 
-    def write(self, example: ImageExample) -> None:
-        row = _image_row(example, self.embed_images)
-        self._part("default", example.split).add(row)
-        triples = self._part("triples", example.split)
-        for relation in row["relations"]:
-            triples.add({"image_id": example.image_id, **relation})
-        counts = self.stats.splits.setdefault(example.split, SplitCounts())
+
+def shard_stats(examples: Iterable[ImageExample]) -> ShardStats:
+    """Counts per split and relation frequencies of what the shards hold."""
+    stats = ShardStats()
+    for example in examples:
+        counts = stats.splits.setdefault(example.split, SplitCounts())
         counts.images += 1
         counts.captions += len(example.captions)
         counts.relations += len(example.relations)
-        self.stats.relations.update(r.triple.relation for r in example.relations)
-
-    def close(self) -> list[ShardFile]:
-        """Finish every file and give them their final names; in config then split order."""
-        files = []
-        for config in FEATURES:
-            for split in SPLITS:
-                if (config, split) in self.parts:
-                    files.extend(self.parts[(config, split)].close())
-        return files
+        stats.relations.update(r.triple.relation for r in example.relations)
+    return stats
 
 
 def card_data(files: list[ShardFile]) -> DatasetCardData:
@@ -358,7 +400,8 @@ def render_card(
     *,
     source: str,
     options: dict,
-    skipped_images: Counter,
+    skipped: Mapping[str, Counter],
+    converted_images: Counter,
     rejected_negatives: Counter,
     versions: dict,
 ) -> str:
@@ -368,12 +411,16 @@ def render_card(
         for s in SPLITS
         if (c := stats.splits.get(s)) is not None
     ]
-    skipped = (
-        "Images not written, by reason:\n\n"
-        + _table(("reason", "images"), sorted(skipped_images.items(), key=lambda kv: -kv[1]))
-        if skipped_images
-        else "Every image of the source was written."
+    left_out = [(kind, reason, n) for kind, reasons in skipped.items() for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+    skipped_table = (
+        "Records of the source not written, by reason (`skipped` in `manifest.json`):\n\n"
+        + _table(("record", "reason", "count"), left_out)
+        if left_out
+        else "Every record of the source was written."
     )
+    if converted_images:
+        modes = ", ".join(f"{n} {mode}" for mode, n in sorted(converted_images.items()))
+        skipped_table += f"\n\nImages converted to 8-bit RGB before embedding, by source mode: {modes}."
     rejected = (
         "Candidates the negative builder rejected, by reason:\n\n"
         + _table(("reason", "candidates"), sorted(rejected_negatives.items(), key=lambda kv: -kv[1]))
@@ -404,7 +451,7 @@ def render_card(
         ),
         "## Counts",
         _table(("split", "images", "captions", "relations"), counts),
-        skipped,
+        skipped_table,
         "## The 20 most frequent relations",
         _table(("relation", "triples"), stats.relations.most_common(20)),
         "## Rejected negative candidates",
@@ -414,14 +461,26 @@ def render_card(
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
 
 
-def write_manifest(root: Path, files: list[ShardFile], *, options: dict, versions: dict) -> Path:
-    """`manifest.json`: every file with rows and sha256, the options and the versions.
+def write_manifest(
+    root: Path,
+    files: list[ShardFile],
+    *,
+    options: dict,
+    versions: dict,
+    inputs: dict,
+    skipped: Mapping[str, Counter],
+    converted_images: Counter,
+) -> Path:
+    """`manifest.json`: every file with rows and sha256, the options, versions and input hashes, what was skipped.
 
     Written last, after the card: a directory with a manifest is a complete build.
     """
     manifest = {
         "versions": versions,
         "options": options,
+        "inputs": inputs,
+        "skipped": {kind: dict(sorted(reasons.items())) for kind, reasons in skipped.items()},
+        "converted_images": dict(sorted(converted_images.items())),
         "card": {"path": "README.md", "sha256": sha256_of(root / "README.md")},
         "files": [
             {

@@ -89,7 +89,9 @@ def test_val2017_split_of_an_image_never_changes():
 
 
 def test_reads_the_sample_root_with_captions_and_instances():
-    images = read_coco(SAMPLE_ROOT)
+    source = read_coco(SAMPLE_ROOT)
+    images = source.images
+    assert not (source.skipped_captions or source.skipped_images or source.skipped_instances)
     assert Counter(i.split for i in images) == {"train": 20, "validation": 10, "test": 10}
     assert all(len(i.captions) >= 5 for i in images)
     assert all(c.image_id == i.image_id for i in images for c in i.captions)

@@ -1,0 +1,157 @@
+"""Where a build is written until it is complete, and how an interrupted one resumes.
+
+A build writes into `OUT/.relaug-staging/`: first `build.json` (the options,
+versions and input hashes that determine every output byte), then each shard
+under a temporary name, renamed when complete and recorded in `progress.jsonl`
+with the digest of its planned content. Killed at any moment and started again
+with the same options, a build reuses every recorded shard whose planned digest
+is unchanged and writes the rest. Publishing moves the finished files into OUT
+and writes `manifest.json` last, so a directory with a manifest is a complete
+build and one without is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from relaug.errors import InputError
+from relaug.shards import PlannedShard, ShardFile, sha256_of
+
+STAGING = ".relaug-staging"
+OUTPUTS = ("data", "triples", "README.md")
+
+
+def input_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every annotation file of a COCO root: a resumed build must read the same inputs.
+
+    Image files are not hashed (18 GB for COCO); their checked sizes are part of
+    each shard's planned digest instead.
+    """
+    annotations = root / "annotations"
+    return {
+        path.relative_to(root).as_posix(): sha256_of(path)
+        for path in sorted(annotations.glob("*.json"))
+        if path.name.startswith(("captions_", "instances_"))
+    }
+
+
+def _differences(old: dict, new: dict) -> str:
+    changed = []
+    for section in ("options", "versions", "inputs"):
+        before, after = old.get(section, {}), new[section]
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                changed.append(f"{key}: {before.get(key)!r} -> {after.get(key)!r}")
+    return "; ".join(changed)
+
+
+def _canonical(identity: dict) -> dict:
+    """The identity as JSON gives it back, so that a fresh one compares equal to a stored one."""
+    return json.loads(json.dumps(identity, sort_keys=True, default=str))
+
+
+class Staging:
+    """The staging folder of one build into `out`, opened for a given identity.
+
+    `identity` is `{"options", "versions", "inputs"}`. An interrupted build or a
+    complete one in `out` with another identity is refused unless `overwrite`.
+    """
+
+    def __init__(self, out: Path, identity: dict, *, overwrite: bool):
+        self.out = out
+        self.dir = out / STAGING
+        self.identity = _canonical(identity)
+        previous = self._previous()
+        if previous is not None and previous != self.identity and not overwrite:
+            raise InputError(
+                f"--out {out}: holds a build made with other options or inputs "
+                f"({_differences(previous, self.identity)}); run with the same options to resume "
+                "or rebuild it, or pass --overwrite to replace it"
+            )
+        if self.dir.exists() and previous != self.identity:
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.dir / "build.json", json.dumps(self.identity, indent=2, sort_keys=True))
+        self.progress = self._progress()
+
+    def _previous(self) -> dict | None:
+        """The identity of the interrupted build in staging, else of the complete build in `out`."""
+        for path in (self.dir / "build.json", self.out / "manifest.json"):
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                return {key: stored[key] for key in ("options", "versions", "inputs")}
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # absent, or written by a build that predates resuming
+        return None
+
+    def _progress(self) -> dict[str, dict]:
+        """Recorded shards by path. A line cut short by a kill is ignored: its shard is redone."""
+        records = {}
+        path = self.dir / "progress.jsonl"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                    records[record["path"]] = record
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return records
+
+    def finished(self, shard: PlannedShard) -> ShardFile | None:
+        """The recorded file of a planned shard, if an earlier run finished it with the same content."""
+        record = self.progress.get(shard.path)
+        path = self.dir / shard.path
+        if record is None or record["digest"] != shard.digest or not path.is_file():
+            return None
+        if path.stat().st_size != record["bytes"]:
+            return None
+        return ShardFile(
+            config=shard.config,
+            split=shard.split,
+            path=shard.path,
+            rows=record["rows"],
+            bytes=record["bytes"],
+            sha256=record["sha256"],
+        )
+
+    def record(self, shard: PlannedShard, file: ShardFile) -> None:
+        line = {"path": file.path, "digest": shard.digest, "rows": file.rows, "bytes": file.bytes, "sha256": file.sha256}
+        with (self.dir / "progress.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.progress[file.path] = line
+
+    def keep_only(self, plan: list[PlannedShard]) -> None:
+        """Remove shard files a different plan left behind (the same options over changed images)."""
+        planned = {shard.path for shard in plan}
+        for name in ("data", "triples"):
+            folder = self.dir / name
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if path.relative_to(self.dir).as_posix() not in planned:
+                        path.unlink()
+
+    def publish(self) -> None:
+        """Move the finished build into `out`, replacing a previous one; the manifest is written after."""
+        (self.out / "manifest.json").unlink(missing_ok=True)
+        for name in OUTPUTS:
+            target = self.out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+            if (self.dir / name).exists():
+                os.replace(self.dir / name, target)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text + "\n", encoding="utf-8")
+    os.replace(temporary, path)
