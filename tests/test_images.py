@@ -1,0 +1,101 @@
+"""The broken and unusual image files a COCO root can hold, generated here from one real sample image."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from relaug.build import SAMPLE_ROOT
+from relaug.images import Reason, check_image, stored_image
+
+REAL_JPEG = sorted((SAMPLE_ROOT / "val2017").glob("*.jpg"))[0]
+
+
+def _real() -> PIL.Image.Image:
+    return PIL.Image.open(REAL_JPEG)
+
+
+def _save(image: PIL.Image.Image, format: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=format)
+    return out.getvalue()
+
+
+def png_bomb() -> bytes:
+    """A 1x1 PNG whose header claims 100,000 x 100,000 pixels: a few dozen bytes that would decode to 10 GB."""
+    data = bytearray(_save(PIL.Image.new("L", (1, 1)), "PNG"))
+    header = struct.pack(">II", 100_000, 100_000) + bytes(data[24:29])
+    data[16:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    return bytes(data)
+
+
+def sixteen_bit_png() -> bytes:
+    grey = np.asarray(_real().convert("L"), dtype=np.uint16) * 257  # full 16-bit range
+    return _save(PIL.Image.fromarray(grey), "PNG")
+
+
+# name -> (file bytes, skip reason or None, mode converted from or None)
+CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
+    "rgb.jpg": (REAL_JPEG.read_bytes, None, None),
+    "empty.jpg": (lambda: b"", Reason.EMPTY, None),
+    "truncated.jpg": (lambda: REAL_JPEG.read_bytes()[:20_000], Reason.TRUNCATED, None),
+    "text.jpg": (lambda: b"<html>not found</html>", Reason.NOT_AN_IMAGE, None),
+    "bomb.png": (png_bomb, Reason.BOMB, None),
+    "cmyk.jpg": (lambda: _save(_real().convert("CMYK"), "JPEG"), None, "CMYK"),
+    "grey.jpg": (lambda: _save(_real().convert("L"), "JPEG"), None, None),
+    "16bit.png": (sixteen_bit_png, None, "I;16"),
+    "alpha.png": (lambda: _save(_real().convert("RGBA"), "PNG"), None, "RGBA"),
+}
+
+
+def write_case(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(CASES[name][0]())
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_image_case_is_skipped_with_its_reason_or_stored_decodable(tmp_path, name):
+    _, skip, converted_from = CASES[name]
+    path = write_case(tmp_path, name)
+    check = check_image(path)
+    assert check.skip == skip
+    assert check.converted_from == converted_from
+    if skip is None:
+        stored = stored_image(path, check)
+        assert len(stored) == check.stored_bytes  # the shard plan sizes files with it
+        image = PIL.Image.open(io.BytesIO(stored))
+        image.load()
+        assert image.mode in {"RGB", "L"}
+        assert image.size == _real().size
+
+
+def test_files_kept_as_they_are_are_stored_byte_for_byte(tmp_path):
+    path = write_case(tmp_path, "rgb.jpg")
+    assert stored_image(path, check_image(path)) == REAL_JPEG.read_bytes()
+
+
+def test_conversion_is_deterministic_and_sixteen_bit_keeps_its_tones(tmp_path):
+    path = write_case(tmp_path, "16bit.png")
+    check = check_image(path)
+    first, second = stored_image(path, check), stored_image(path, check)
+    assert first == second
+    grey = np.asarray(PIL.Image.open(io.BytesIO(first)).convert("L"), dtype=int)
+    expected = np.asarray(_real().convert("L"), dtype=int)
+    assert np.abs(grey - expected).max() <= 1  # not clipped to white
+
+
+def test_alpha_is_composited_on_white(tmp_path):
+    transparent = PIL.Image.new("RGBA", (8, 8), (0, 0, 0, 0))
+    path = tmp_path / "clear.png"
+    path.write_bytes(_save(transparent, "PNG"))
+    stored = PIL.Image.open(io.BytesIO(stored_image(path, check_image(path))))
+    assert stored.mode == "RGB" and stored.getpixel((0, 0)) == (255, 255, 255)
