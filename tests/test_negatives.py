@@ -1,0 +1,315 @@
+"""Hard negatives and DRIVE partners (relaug/negatives.py) on real COCO val2017 captions.
+
+`tests/data/val2017_negatives_captions.jsonl` holds every caption of 292 val2017
+images; the corpus is mined and its negatives built once per module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from relaug.cli import app
+from relaug.coco import read_captions
+from relaug.mining import mine_captions
+from relaug.negatives import (
+    OPPOSITE_PREPOSITIONS,
+    NegativeOptions,
+    Reason,
+    _forms,
+    _is_symmetric,
+    _prep_part,
+    build_negatives,
+    find_partners,
+    relations_of,
+)
+from relaug.nouns import indefinite_article
+from relaug.shards import ImageExample
+from relaug.verbs import inflect
+
+DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
+TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
+KINDS = ("verb_swap", "prep_swap", "role_swap")
+WORD = re.compile(r"[A-Za-z]+")
+
+
+@pytest.fixture(scope="module")
+def captions():
+    return read_captions(DATA)
+
+
+@pytest.fixture(scope="module")
+def relations(captions, nlp):
+    return relations_of(mine_captions(captions, nlp))
+
+
+@pytest.fixture(scope="module")
+def result(captions, relations, nlp, verb_similarity):
+    return build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp)
+
+
+@pytest.fixture(scope="module")
+def pairs(relations, result):
+    """(relation, negative) for every negative built."""
+    return [(r, n) for r in relations for n in result.negatives[r.id]]
+
+
+def by_caption(relations, start: str):
+    return [r for r in relations if r.caption.caption.startswith(start)]
+
+
+@pytest.mark.parametrize("tag", TAGS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_for_every_inflection(pairs, tag, kind):
+    assert any(r.triple.verb_tag == tag and n.kind == kind for r, n in pairs)
+
+
+def test_verb_swaps_are_inflected_like_the_original_and_placed_by_span(pairs):
+    swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
+    assert len(swaps) > 500
+    for r, n in swaps:
+        caption, t = r.caption.caption, r.triple
+        start = t.verb_span.start
+        verb = n.relation.split()[0]
+        written = inflect(verb, t.verb_tag)
+        new_word = WORD.match(n.caption, start).group()
+        assert new_word.lower() == written, (caption, n.caption, t.verb_tag)
+        assert n.caption[:start] == caption[:start]
+        # Everything after the replaced relation words is the caption's own.
+        end = max(s.end for s in (t.verb_span, t.preposition_span) if s is not None)
+        tail = caption[end:]
+        if t.preposition_span is not None and caption[t.verb_span.end : t.preposition_span.start].strip():
+            tail = caption[t.verb_span.end :]  # the verb alone was replaced
+        assert n.caption.endswith(tail)
+
+
+def test_verb_swap_examples(relations, result):
+    (eat,) = [
+        r for r in by_caption(relations, "The children are seated outside at the picnic table to eat")
+        if r.triple.relation == "eat"
+    ]
+    negatives = result.negatives[eat.id]
+    assert negatives
+    for n in negatives:
+        # "eat" is inside "seated": an edit by span leaves that word alone.
+        assert n.caption.startswith("The children are seated outside at the picnic table to ")
+        assert n.caption.endswith(" the birthday party food.")
+        assert n.kind == "verb_swap"
+
+
+def test_substring_traps_stay_intact(relations, result):
+    # "tan" is inside "standing", "sit" inside "transit": only the spans change.
+    tan = [n for r in by_caption(relations, "Tan and white wading bird") for n in result.negatives[r.id]]
+    sit = [n for r in by_caption(relations, "Old rusted transit train cars") for n in result.negatives[r.id]]
+    assert tan and sit
+    for n in tan:
+        assert n.caption.lower().count("tan") == 1 + n.caption.lower().count("standing")
+        assert "Tan and white" in n.caption or n.kind == "role_swap"
+    for n in sit:
+        assert "transit train cars" in n.caption
+
+
+def test_prep_swaps_put_the_opposite_in_place(pairs):
+    swaps = [(r, n) for r, n in pairs if n.kind == "prep_swap"]
+    assert len(swaps) > 100
+    for r, n in swaps:
+        prep = _prep_part(r.triple.relation)
+        opposite = OPPOSITE_PREPOSITIONS[prep]
+        assert n.relation.endswith(opposite)
+        span = r.triple.preposition_span
+        caption = r.caption.caption
+        assert n.caption[: span.start] == caption[: span.start] or prep != caption[span.start : span.end].lower()
+        assert n.caption.endswith(caption[span.end :])
+        assert opposite in n.caption.lower()
+
+
+def test_prep_swap_example(relations, result):
+    (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
+    swaps = {n.kind: n for n in result.negatives[sit.id]}
+    assert swaps["prep_swap"].caption.strip() == "Old rusted transit train cars sit under the tracks."
+    assert swaps["prep_swap"].text == "a transit train car sitting under a track"
+
+
+def test_role_swaps_fix_agreement(relations, result):
+    cases = {
+        "Two airplanes are flying in the cloudy sky.": "The cloudy sky is flying in two airplanes.",
+        "Three teddy bears sit on a fake sled in fake snow.": "A fake sled sits on three teddy bears in fake snow.",
+    }
+    for positive, negative in cases.items():
+        (relation,) = [r for r in by_caption(relations, positive) if r.triple.relation_kind != "spatial"]
+        roles = [n for n in result.negatives[relation.id] if n.kind == "role_swap"]
+        assert [n.caption for n in roles] == [negative]
+
+
+def test_role_swaps_exchange_the_phrases(pairs):
+    swaps = [(r, n) for r, n in pairs if n.kind == "role_swap"]
+    assert len(swaps) > 100
+    for r, n in swaps:
+        caption, t = r.caption.caption, r.triple
+        subject = caption[t.subject_span.start : t.subject_span.end]
+        obj = caption[t.object_span.start : t.object_span.end]
+        lowered = n.caption.lower()
+        assert lowered.index(obj.lower()) < lowered.rindex(subject.lower())
+        assert n.relation == t.relation
+        assert not _is_symmetric(t.relation) and not t.passive
+
+
+def test_symmetric_relations_get_no_role_swap(relations, result):
+    symmetric = [r for r in relations if _is_symmetric(r.triple.relation)]
+    assert any(r.triple.relation in ("next to", "stand next to", "sit next to") for r in symmetric)
+    for r in symmetric:
+        assert all(n.kind != "role_swap" for n in result.negatives[r.id])
+    assert result.rejected[Reason.SYMMETRIC] >= len(symmetric)
+
+
+def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, pairs, result):
+    words = defaultdict(set)
+    for c in captions:
+        words[c.image_id].update(w.lower() for w in WORD.findall(c.caption))
+    checked = 0
+    for r, n in pairs:
+        if n.kind != "verb_swap":
+            continue
+        verb, own = n.relation.split()[0], r.triple.relation.split()[0]
+        if verb != own:
+            assert not words[r.caption.image_id] & _forms(verb), (r.caption.caption, n.caption)
+            checked += 1
+    assert checked > 500
+    assert result.rejected[Reason.TRUE_OF_IMAGE] > 0
+
+
+def test_no_negative_equals_its_positive(pairs):
+    for r, n in pairs:
+        assert n.caption != r.caption.caption
+        assert n.text != r.text
+    per_relation = Counter((r.id, n.caption) for r, n in pairs)
+    assert max(per_relation.values()) == 1
+
+
+def test_articles_stay_right(pairs):
+    article = re.compile(r"\b(an?) ([a-z]+)")
+    for r, n in pairs:
+        for a, word in article.findall(n.text):
+            assert a == indefinite_article(word), n.text
+        wrong = [m for m in article.finditer(n.caption.lower()) if m.group(1) != indefinite_article(m.group(2))]
+        before = [m for m in article.finditer(r.caption.caption.lower()) if m.group(1) != indefinite_article(m.group(2))]
+        assert len(wrong) <= len(before), (r.caption.caption, n.caption)
+
+
+def test_at_most_per_triple_and_every_rejection_has_a_reason(relations, result):
+    assert max(len(v) for v in result.negatives.values()) == 3
+    assert all(isinstance(reason, str) and count > 0 for reason, count in result.rejected.items())
+    reasons = {v for k, v in vars(Reason).items() if k.isupper()}
+    assert set(result.rejected) <= reasons
+
+
+def test_same_seed_same_negatives(captions, relations, result, nlp, verb_similarity):
+    again = build_negatives(captions, list(reversed(relations)), NegativeOptions(), verb_similarity, nlp)
+    assert again.negatives == result.negatives
+    assert again.rejected == result.rejected
+    other = build_negatives(captions, relations, NegativeOptions(seed=1), verb_similarity, nlp)
+    assert other.negatives != result.negatives
+
+
+def test_per_triple_option(captions, relations, verb_similarity):
+    one = build_negatives(captions, relations, NegativeOptions(per_triple=1), verb_similarity)
+    assert max(len(v) for v in one.negatives.values()) == 1
+
+
+# --------------------------------------------------------------------------- partners
+
+
+@pytest.fixture(scope="module")
+def examples(captions, relations):
+    """Images split in two by id parity, as the build splits them by a hash."""
+    by_image = defaultdict(list)
+    for r in relations:
+        by_image[r.caption.image_id].append(r)
+    image_captions = defaultdict(list)
+    for c in captions:
+        image_captions[c.image_id].append(c)
+    return [
+        ImageExample(
+            image_id=i, file_name=f"{i:012d}.jpg", path=Path(f"{i:012d}.jpg"),
+            split="validation" if i % 2 else "test",
+            captions=tuple(image_captions[i]), relations=tuple(rs),
+        )
+        for i, rs in sorted(by_image.items())
+    ]
+
+
+def test_partners_share_subject_and_object_within_a_split(examples):
+    found = find_partners(examples, max_partners=8, seed=0)
+    where = {r.id: (e.split, r) for e in examples for r in e.relations}
+    assert set(found) == set(where)
+    assert sum(bool(p.partners) for p in found.values()) > 100
+    assert sum(bool(p.swap_partners) for p in found.values()) > 0
+    for rid, p in found.items():
+        split, r = where[rid]
+        assert len(p.partners) <= 8 and len(p.swap_partners) <= 8
+        assert len(set(p.partners)) == len(p.partners)
+        for other_id in p.partners:
+            other_split, other = where[other_id]
+            assert other_split == split
+            assert other.caption.image_id != r.caption.image_id
+            assert (other.triple.subject, other.triple.object) == (r.triple.subject, r.triple.object)
+            assert other.triple.relation != r.triple.relation
+        for other_id in p.swap_partners:
+            other_split, other = where[other_id]
+            assert other_split == split and other.caption.image_id != r.caption.image_id
+            assert (other.triple.subject, other.triple.relation, other.triple.object) == (
+                r.triple.object, r.triple.relation, r.triple.subject,
+            )
+
+
+def test_partners_are_bounded_and_deterministic(examples):
+    few = find_partners(examples, max_partners=2, seed=0)
+    assert max(len(p.partners) for p in few.values()) == 2
+    assert find_partners(list(reversed(examples)), max_partners=2, seed=0) == few
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def test_sample_build_publishes_negatives_and_partners(sample_build, sample_triples):
+    rows = [row for split in sample_triples.values() for row in split]
+    with_negatives = [row for row in rows if row["negatives"]]
+    assert with_negatives
+    for row in with_negatives:
+        for n in row["negatives"]:
+            assert n["kind"] in KINDS and n["caption"] != row["caption"] and n["text"] != row["text"]
+    split_of = {row["id"]: split for split, rows in sample_triples.items() for row in rows}
+    for split, split_rows in sample_triples.items():
+        for row in split_rows:
+            assert all(split_of[p] == split for p in row["partners"] + row["swap_partners"])
+    assert sum(sample_build.rejected_negatives.values()) > 0
+    card = (sample_build.out / "README.md").read_text(encoding="utf-8")
+    reason, count = sample_build.rejected_negatives.most_common(1)[0]
+    assert f"| {reason} | {count} |" in card
+    manifest = json.loads((sample_build.out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["negatives_per_triple"] == 3
+    assert manifest["options"]["max_partners"] == 8
+    assert manifest["options"]["seed"] == 0
+
+
+def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
+    lines = DATA.read_text(encoding="utf-8").splitlines()[:150]
+    source = tmp_path / "captions.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "mined.jsonl"
+    result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--negatives", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 150
+    triples = [t for row in rows for t in row["triples"]]
+    assert triples and all(t["id"].startswith(f"{row['image_id']}-{row['caption_id']}-") for row in rows for t in row["triples"])
+    negatives = [n for t in triples for n in t["negatives"]]
+    assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation"}
+    plain = tmp_path / "plain.jsonl"
+    assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
+    assert "negatives" not in plain.read_text(encoding="utf-8")
