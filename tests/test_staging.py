@@ -1,0 +1,119 @@
+"""A build killed with SIGKILL resumes to exactly the bytes of an uninterrupted one, whatever --workers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import relaug.build
+from relaug.build import BuildOptions, BuildReport, build_coco
+from relaug.cli import app
+from relaug.errors import InputError
+from relaug.staging import STAGING
+
+# Small shards, so that the bundled sample (40 images) spans some 40 files.
+SHARD_SIZE = "100KB"
+
+
+def _shards(out: Path) -> dict[str, bytes]:
+    """Every file of a finished build by relative path, with its bytes."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> BuildReport:
+    """An uninterrupted build with one process."""
+    out = tmp_path_factory.mktemp("reference") / "shards"
+    return build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+
+
+def test_reference_build_spans_several_shards_per_split(reference):
+    assert len([f for f in reference.files if f.config == "default"]) > 10
+
+
+def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, monkeypatch):
+    used, parallel = [], relaug.build.mine_captions_parallel
+
+    def spy(captions, spacy_model, workers, *args):
+        used.append(workers)
+        yield from parallel(captions, spacy_model, workers, *args)
+
+    # Chunks of 64 captions, so the sample's 200 are shared between two processes as COCO's would be.
+    monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
+    monkeypatch.setattr(relaug.build, "mine_captions_parallel", spy)
+    out = tmp_path / "shards"
+    build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=2, quiet=True))
+    assert used == [2]
+    assert _shards(out) == _shards(reference.out)
+
+
+def _finished_before_kill(out: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime) of every shard the killed build recorded as finished."""
+    progress = out / STAGING / "progress.jsonl"
+    finished = {}
+    for line in progress.read_text().splitlines():
+        try:
+            path = json.loads(line)["path"]
+        except ValueError:
+            continue  # cut short by the kill
+        stat = (out / STAGING / path).stat()
+        finished[path] = (stat.st_ino, stat.st_mtime_ns)
+    return finished
+
+
+def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(reference, tmp_path):
+    out = tmp_path / "shards"
+    command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]
+    build = subprocess.Popen([*command, "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # Temporaries are named .NAME.parquet.tmp: a *.parquet is a finished, renamed shard.
+    while not list((out / STAGING).glob("*/*.parquet")):
+        assert build.poll() is None, "the build ended before its first shard was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    build.kill()
+    build.wait()
+    assert not (out / "manifest.json").exists()
+    finished = _finished_before_kill(out)
+    assert finished, "no shard was recorded before the kill"
+    assert len(finished) < len(reference.files), "the build finished before the kill"
+
+    # Other options refuse to resume into the interrupted build, and leave it alone.
+    result = CliRunner().invoke(app, [*command[3:], "--max-shard-size", "1MB", "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert "max_shard_size: '100KB' -> '1MB'" in result.output and "--overwrite" in result.output
+    assert _finished_before_kill(out) == finished
+
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    assert report.shards_reused == len(finished)
+    for path, identity in finished.items():
+        stat = (out / path).stat()
+        assert (stat.st_ino, stat.st_mtime_ns) == identity, f"{path} was written twice"
+    assert _shards(out) == _shards(reference.out)
+    assert not (out / STAGING).exists()
+
+
+def test_other_options_replace_a_complete_build_only_with_overwrite(reference, tmp_path):
+    out = tmp_path / "shards"
+    shutil.copytree(reference.out, out)
+    options = BuildOptions(out=out, max_shard_size="1MB", workers=1, quiet=True)
+    with pytest.raises(InputError, match="max_shard_size: '100KB' -> '1MB'.*--overwrite"):
+        build_coco(options)
+    assert _shards(out) == _shards(reference.out)
+    build_coco(BuildOptions(**{**options.__dict__, "overwrite": True}))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["max_shard_size"] == "1MB"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
+        f["path"] for f in manifest["files"]
+    )
