@@ -620,4 +620,4 @@ def render_text(subject: str, relation: str, object: str, relation_kind: Relatio
     if relation_kind != "spatial":
         verb, *rest = relation.split()
         relation = " ".join([inflect(verb, "VBG") or verb, *rest])
-    return f"{with_article(subject, subject == 'people')} {relation} {with_article(object, object == 'people')}"
+    return f"{with_article(subject)} {relation} {with_article(object)}"

@@ -73,8 +73,22 @@ def indefinite_article(word: str) -> str:
     return "an" if lowered[:1] in "aeiou" else "a"
 
 
-def with_article(noun: str, plural: bool = False) -> str:
-    """A noun phrase for rendered text: "a man", "an umbrella", "people", "two dogs"."""
-    if plural:
+# Nouns that take no "a": mass nouns and plurals without a singular ("people").
+# Checked on the head word, so "tomato sauce" and "ocean water" go bare too.
+BARE_NOUNS = frozenset({
+    "people", "cattle", "police", "livestock", "water", "grass", "snow", "sand", "food",
+    "dirt", "mud", "ice", "rice", "meat", "bread", "cheese", "broccoli", "traffic",
+    "furniture", "luggage", "equipment", "hay", "wine", "coffee", "milk", "juice", "sauce",
+    "frosting", "icing", "foliage", "gravel", "pasta", "lettuce", "salad", "soup", "fruit",
+    "produce", "candy", "chocolate", "beer", "tea", "soap", "paper", "toilet paper",
+    "clothing", "gear", "debris", "trash", "garbage", "graffiti", "fencing", "lumber",
+    "hair", "fur", "smoke", "steam", "foam", "surf", "sunlight", "pavement", "concrete",
+    "asphalt", "seaweed", "brush", "vegetation", "greenery", "shrubbery", "scenery",
+})
+
+
+def with_article(noun: str) -> str:
+    """A noun phrase for rendered text: "a man", "an umbrella", "people", "water"."""
+    if noun.split()[-1] in BARE_NOUNS or noun in PLURALIA_TANTUM:
         return noun
     return f"{indefinite_article(noun)} {noun}"

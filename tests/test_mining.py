@@ -152,6 +152,9 @@ def test_output_keeps_input_order_and_every_caption(nlp):
     (("cat", "on", "table", "spatial"), "a cat on a table"),
     (("people", "sit at", "picnic bench", "stative"), "people sitting at a picnic bench"),
     (("woman", "hold", "umbrella", "stative"), "a woman holding an umbrella"),
+    (("boat", "in", "water", "spatial"), "a boat in water"),
+    (("hand", "hold", "scissors", "stative"), "a hand holding scissors"),
+    (("man", "eat", "tomato sauce", "dynamic"), "a man eating tomato sauce"),
 ])
 def test_render_text(triple, text):
     assert render_text(*triple) == text
