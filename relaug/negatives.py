@@ -142,7 +142,7 @@ class NegativeOptions:
     max_partners: int = 8
     min_relation_count: int = 2  # verb candidates seen fewer times are miner noise
     similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
-    max_verb_candidates: int = 40  # verb candidates tried per relation before giving up
+    max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
 
 
 @dataclass
@@ -478,9 +478,10 @@ class _Builder:
             by_tier[tier].append(r)
         ordered: list[tuple[int, str]] = []
         for tier in sorted(by_tier):
-            relations = by_tier[tier]
-            rng.shuffle(relations)
-            ordered += [(tier, r) for r in relations]
+            # A seeded draw weighted by corpus frequency (Efraimidis-Spirakis): common
+            # relations come first, rare ones (often misparses) last.
+            keys = {r: rng.random() ** (1.0 / max(vocabulary.count[r], 1)) for r in sorted(by_tier[tier])}
+            ordered += [(tier, r) for r in sorted(keys, key=lambda r: (-keys[r], r))]
         kept: list[_Candidate] = []
         for tier, candidate in ordered[: self.options.max_verb_candidates]:
             made = self.verb_swap(relation, span, candidate, tier, frame)
