@@ -223,6 +223,7 @@ class BuildReport:
     versions: dict[str, str] = field(default_factory=dict)  # relaug, spaCy and its pipeline
     stats: ShardStats = field(default_factory=ShardStats)
     seconds: float = 0.0
+    write_seconds: float = 0.0  # of `seconds`, writing the shards (reading and converting images included)
 
     def __rich__(self) -> Table:
         table = Table(title=f"relaug build-coco -> {self.out}", show_header=False)
@@ -243,7 +244,7 @@ class BuildReport:
         table.add_row("shard files", f"{len(self.files)} ({sum(f.bytes for f in self.files) / 1e6:.1f} MB)")
         if self.shards_reused:
             table.add_row("  finished by an earlier, interrupted run", f"{self.shards_reused}")
-        table.add_row("time", f"{self.seconds:.1f} s")
+        table.add_row("time", f"{self.seconds:.1f} s, of which {self.write_seconds:.1f} s writing shards")
         return table
 
     @property
@@ -391,7 +392,13 @@ def _write(
         # them). Not embedded: an absolute path, since a relative one would be
         # resolved against whatever directory reads the shards.
         if options.embed_images:
-            return {"bytes": stored_image(example.path, checks[example.image_id]), "path": example.file_name}
+            try:
+                data = stored_image(example.path, checks[example.image_id])
+            except OSError as e:  # checked minutes ago, gone or damaged since
+                raise InputError(
+                    f"{example.path}: changed while the build ran ({e}); run the build again to resume it"
+                ) from e
+            return {"bytes": data, "path": example.file_name}
         return {"bytes": None, "path": str(example.path.resolve())}
 
     files = []
@@ -408,7 +415,7 @@ def _write(
                 else ()
             )
             file = write_shard(staging.dir, shard, shard_rows(shard, split_examples, images))
-            staging.record(shard, file)
+            staging.commit(shard, file)
         files.append(file)
         progress.advance(task)
     return files
@@ -502,7 +509,9 @@ def build_coco(options: BuildOptions) -> BuildReport:
         report.rejected_negatives.update(rejected)
         progress.update(task, total=1, completed=1)
         # A window of images per thread keeps every thread busy while the writer encodes.
+        writing = time.perf_counter()
         report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
+        report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)
     (staging.dir / "README.md").write_text(

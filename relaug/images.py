@@ -13,12 +13,16 @@ Conversion is deterministic, so a rebuild stores the same bytes.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
+
+# What PIL raises on a damaged file, beside OSError, depending on the format plugin.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
 # PIL's own limit (about 89 million pixels, 0.25 GB as RGB): a larger image is
 # refused rather than decoded, since a few bytes of PNG can claim gigapixels.
@@ -31,10 +35,15 @@ KEPT_MODES = frozenset({"RGB", "L"})
 class Reason:
     """Why an image was skipped; the strings are rows of the build report, card and manifest."""
 
+    UNREADABLE = "image file unreadable"
     EMPTY = "image file empty"
     NOT_AN_IMAGE = "not an image: no image format recognises the file"
     TRUNCATED = "image file truncated or corrupt"
     BOMB = f"decompression bomb: more than {MAX_IMAGE_PIXELS:,} pixels"
+
+
+class _Unusable(Exception):
+    """Raised with a Reason when a file cannot be published."""
 
 
 @dataclass(frozen=True)
@@ -55,21 +64,23 @@ def _open(data: bytes) -> PIL.Image.Image:
 
 
 def _decoded(data: bytes) -> PIL.Image.Image:
-    """The fully decoded image; raises ValueError with a Reason when it cannot be used."""
+    """The fully decoded image; raises _Unusable with a Reason when it cannot be used."""
     if not data:
-        raise ValueError(Reason.EMPTY)
+        raise _Unusable(Reason.EMPTY)
     try:
         image = _open(data)
     except (PIL.Image.DecompressionBombError, PIL.Image.DecompressionBombWarning) as e:
-        raise ValueError(Reason.BOMB) from e
+        raise _Unusable(Reason.BOMB) from e
     except PIL.UnidentifiedImageError as e:
-        raise ValueError(Reason.NOT_AN_IMAGE) from e
+        raise _Unusable(Reason.NOT_AN_IMAGE) from e
+    except _DECODE_ERRORS as e:  # a known format's header, damaged
+        raise _Unusable(Reason.TRUNCATED) from e
     if image.width * image.height > MAX_IMAGE_PIXELS:
-        raise ValueError(Reason.BOMB)
+        raise _Unusable(Reason.BOMB)
     try:
         image.load()  # decodes every byte: truncation shows only here
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ValueError(Reason.TRUNCATED) from e
+    except _DECODE_ERRORS as e:
+        raise _Unusable(Reason.TRUNCATED) from e
     return image
 
 
@@ -100,10 +111,13 @@ def _needs_conversion(image: PIL.Image.Image) -> bool:
 
 def check_image(path: Path) -> ImageCheck:
     """Decode the file once and say whether, and as how many bytes, it will be published."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError:  # a folder, no permission, an I/O error
+        return ImageCheck(skip=Reason.UNREADABLE)
     try:
         image = _decoded(data)
-    except ValueError as e:
+    except _Unusable as e:
         return ImageCheck(skip=str(e))
     if not _needs_conversion(image):
         return ImageCheck(skip=None, stored_bytes=len(data))
@@ -115,4 +129,7 @@ def stored_image(path: Path, check: ImageCheck) -> bytes:
     data = path.read_bytes()
     if check.converted_from is None:
         return data
-    return _converted(_decoded(data))
+    try:
+        return _converted(_decoded(data))
+    except _Unusable as e:  # the file changed since it was checked
+        raise OSError(str(e)) from e

@@ -297,15 +297,19 @@ def shard_rows(
         first = last
 
 
-def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardFile:
-    """Write a planned file under a temporary name and rename it when complete.
-
-    A file under its final name is therefore always whole, even after kill -9.
-    Only one row group's rows are held in memory.
-    """
+def temporary_path(root: Path, shard: PlannedShard) -> Path:
     final = root / shard.path
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temporary = final.with_name(f".{final.name}.tmp")
+    return final.with_name(f".{final.name}.tmp")
+
+
+def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardFile:
+    """Write a planned file, complete and on disk, under its `temporary_path`.
+
+    The caller renames it to its final name, so that a file under a final name
+    is always whole, even after kill -9. Only one row group's rows are held in memory.
+    """
+    temporary = temporary_path(root, shard)
+    temporary.parent.mkdir(parents=True, exist_ok=True)
     schema = FEATURES[shard.config].arrow_schema
     written = 0
     # pyarrow's defaults write no timestamp: the same rows give the same bytes.
@@ -316,15 +320,14 @@ def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardF
     if written != shard.rows:
         raise RuntimeError(f"{shard.path}: planned {shard.rows} rows, wrote {written}")
     with temporary.open("rb") as f:
-        os.fsync(f.fileno())  # the rename below must not publish data still only in the page cache
-    os.replace(temporary, final)
+        os.fsync(f.fileno())  # the rename that follows must not publish data still only in the page cache
     return ShardFile(
         config=shard.config,
         split=shard.split,
         path=shard.path,
         rows=written,
-        bytes=final.stat().st_size,
-        sha256=sha256_of(final),
+        bytes=temporary.stat().st_size,
+        sha256=sha256_of(temporary),
     )
 
 
@@ -411,7 +414,11 @@ def render_card(
         for s in SPLITS
         if (c := stats.splits.get(s)) is not None
     ]
-    left_out = [(kind, reason, n) for kind, reasons in skipped.items() for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+    left_out = [
+        (kind, reason, n)
+        for kind, reasons in skipped.items()
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])
+    ]
     skipped_table = (
         "Records of the source not written, by reason (`skipped` in `manifest.json`):\n\n"
         + _table(("record", "reason", "count"), left_out)

@@ -2,8 +2,9 @@
 
 A build writes into `OUT/.relaug-staging/`: first `build.json` (the options,
 versions and input hashes that determine every output byte), then each shard
-under a temporary name, renamed when complete and recorded in `progress.jsonl`
-with the digest of its planned content. Killed at any moment and started again
+under a temporary name; when it is complete it is recorded in `progress.jsonl`
+with the digest of its planned content, then renamed, so every file under a
+final name has its record. Killed at any moment and started again
 with the same options, a build reuses every recorded shard whose planned digest
 is unchanged and writes the rest. Publishing moves the finished files into OUT
 and writes `manifest.json` last, so a directory with a manifest is a complete
@@ -18,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from relaug.errors import InputError
-from relaug.shards import PlannedShard, ShardFile, sha256_of
+from relaug.shards import PlannedShard, ShardFile, sha256_of, temporary_path
 
 STAGING = ".relaug-staging"
 OUTPUTS = ("data", "triples", "README.md")
@@ -117,13 +118,18 @@ class Staging:
             sha256=record["sha256"],
         )
 
-    def record(self, shard: PlannedShard, file: ShardFile) -> None:
+    def commit(self, shard: PlannedShard, file: ShardFile) -> None:
+        """Record a shard written under its temporary name, then give it its final name.
+
+        Killed between the two, the shard has a record but no final file, and is redone.
+        """
         line = {"path": file.path, "digest": shard.digest, "rows": file.rows, "bytes": file.bytes, "sha256": file.sha256}
         with (self.dir / "progress.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
             f.flush()
             os.fsync(f.fileno())
         self.progress[file.path] = line
+        os.replace(temporary_path(self.dir, shard), self.dir / shard.path)
 
     def keep_only(self, plan: list[PlannedShard]) -> None:
         """Remove shard files a different plan left behind (the same options over changed images)."""

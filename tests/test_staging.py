@@ -59,16 +59,16 @@ def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, m
 
 
 def _finished_before_kill(out: Path) -> dict[str, tuple[int, int]]:
-    """(inode, mtime) of every shard the killed build recorded as finished."""
+    """(inode, mtime) of every shard the killed build recorded and renamed: the finished ones."""
     progress = out / STAGING / "progress.jsonl"
     finished = {}
     for line in progress.read_text().splitlines():
         try:
-            path = json.loads(line)["path"]
+            path = out / STAGING / json.loads(line)["path"]
         except ValueError:
             continue  # cut short by the kill
-        stat = (out / STAGING / path).stat()
-        finished[path] = (stat.st_ino, stat.st_mtime_ns)
+        if path.is_file():  # else killed between its record and its rename
+            finished[path.relative_to(out / STAGING).as_posix()] = (path.stat().st_ino, path.stat().st_mtime_ns)
     return finished
 
 
@@ -86,7 +86,9 @@ def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(
     build.wait()
     assert not (out / "manifest.json").exists()
     finished = _finished_before_kill(out)
-    assert finished, "no shard was recorded before the kill"
+    # Every file under a final name was recorded before its rename.
+    assert set(finished) == {p.relative_to(out / STAGING).as_posix() for p in (out / STAGING).glob("*/*.parquet")}
+    assert finished
     assert len(finished) < len(reference.files), "the build finished before the kill"
 
     # Other options refuse to resume into the interrupted build, and leave it alone.

@@ -1,0 +1,125 @@
+"""MB/s of `relaug build-coco` with embedded images beside a plain copy of the same files, and peak RSS.
+
+    python bench/shard_write.py [--images 3000] [--workers 2] [--work /tmp/relaug-bench]
+
+Replicates `../shared/data/coco-mini` (159 images, five captions each) under
+`--work` into a val2017 root of `--images` images with fresh ids, captions and
+instances (so the captions are real COCO ones and every image is a real JPEG),
+then times, on a warm page cache:
+
+- a plain copy of every image file into a new folder (`shutil.copyfile`);
+- the whole build in a fresh process (reading, mining, checking images,
+  negatives, writing), and within it the shard-writing stage alone;
+
+and reports each as MB of image bytes per second, the ratios, and the build
+process's peak RSS (ru_maxrss of the build process; the mining processes each
+hold one spaCy pipeline, a constant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MINI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco-mini"
+
+# Runs in the build's own process, so that its ru_maxrss is the build's alone.
+BUILD = """
+import json, sys
+from pathlib import Path
+from relaug.build import BuildOptions, build_coco
+report = build_coco(BuildOptions(out=Path(sys.argv[2]), coco_root=Path(sys.argv[1]), workers=int(sys.argv[3]), quiet=True))
+print(json.dumps({"seconds": report.seconds, "write_seconds": report.write_seconds, "images": report.images_written,
+                  "captions": report.captions_read, "shard_bytes": sum(f.bytes for f in report.files)}))
+"""
+
+
+def replicate(images: int, root: Path) -> list[Path]:
+    """A val2017 root of `images` images: coco-mini's, repeated under new ids and file names."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "annotations").mkdir(parents=True)
+    (root / "val2017").mkdir()
+    sources = []
+    for folder in ("train2017", "val2017"):
+        captions = json.loads((MINI / "annotations" / f"captions_{folder}.json").read_text())
+        instances = json.loads((MINI / "annotations" / f"instances_{folder}.json").read_text())
+        by_image = {i["id"]: i for i in captions["images"]}
+        for image_id, image in sorted(by_image.items()):
+            sources.append((
+                MINI / folder / image["file_name"],
+                image,
+                [a for a in captions["annotations"] if a["image_id"] == image_id],
+                [a for a in instances["annotations"] if a["image_id"] == image_id],
+            ))
+        categories = instances["categories"]
+    out_images, out_captions, out_instances, files = [], [], [], []
+    for k in range(images):
+        path, image, caps, insts = sources[k % len(sources)]
+        new_id = (k + 1) * 1_000_000 + image["id"] % 1_000_000
+        name = f"{new_id:012d}.jpg"
+        shutil.copyfile(path, root / "val2017" / name)
+        files.append(root / "val2017" / name)
+        out_images.append({**image, "id": new_id, "file_name": name})
+        out_captions += [{**a, "id": new_id * 10 + j, "image_id": new_id} for j, a in enumerate(caps)]
+        out_instances += [{**a, "id": new_id * 100 + j, "image_id": new_id} for j, a in enumerate(insts)]
+    (root / "annotations/captions_val2017.json").write_text(
+        json.dumps({"images": out_images, "annotations": out_captions})
+    )
+    (root / "annotations/instances_val2017.json").write_text(
+        json.dumps({"images": out_images, "annotations": out_instances, "categories": categories})
+    )
+    return files
+
+
+def copy_seconds(files: list[Path], target: Path) -> float:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    start = time.perf_counter()
+    for f in files:
+        shutil.copyfile(f, target / f.name)
+    os.sync()  # the build fsyncs every shard: the copy pays for its writes too
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/relaug-bench"))
+    args = parser.parse_args()
+    root = args.work / "coco"
+    files = replicate(args.images, root)
+    image_mb = sum(f.stat().st_size for f in files) / 1e6
+    for f in files:  # warm the page cache for both sides alike
+        f.read_bytes()
+    copy = copy_seconds(files, args.work / "copy")
+    out = args.work / "shards"
+    if out.exists():
+        shutil.rmtree(out)
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD, str(root), str(out), str(args.workers)],
+        check=True, capture_output=True, text=True,
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    build = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"images {args.images} ({image_mb:.0f} MB of JPEG), captions {build['captions']}, workers {args.workers}")
+    print(f"plain copy              {image_mb / copy:8.1f} MB/s  ({copy:.1f} s)")
+    print(f"build-coco, write stage {image_mb / build['write_seconds']:8.1f} MB/s  ({build['write_seconds']:.1f} s)"
+          f"  ratio {copy / build['write_seconds']:.2f}")
+    print(f"build-coco, whole build {image_mb / build['seconds']:8.1f} MB/s  ({build['seconds']:.1f} s)"
+          f"  ratio {copy / build['seconds']:.2f}")
+    print(f"shards {build['shard_bytes'] / 1e6:.0f} MB, {build['images']} images written")
+    print(f"peak RSS of the build process {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
