@@ -181,3 +181,17 @@ def eval_command(
                 text_field=text_field, out=out,
             )
         )
+
+
+@app.command("synthetic-world")
+def synthetic_world(
+    out: Annotated[Path, typer.Argument(help="Folder to write the COCO root into.")],
+    train_images: Annotated[int, typer.Option(min=1, help="Images in train2017/.")] = 2000,
+    val_images: Annotated[int, typer.Option(min=1, help="Images in val2017/ (cut into validation and test).")] = 400,
+    image_size: Annotated[int, typer.Option(min=16, help="Side of the square images, in pixels.")] = 64,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Write a synthetic relational world (shapes in spatial relations) as a COCO root, for offline runs."""
+    from relaug.synthetic import write_world
+
+    write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed)

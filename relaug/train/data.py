@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
@@ -189,6 +189,16 @@ class GroupBatch:
     negatives: torch.Tensor  # (B, N, context) token ids, N = max negatives
     negative_mask: torch.Tensor  # (B, N) True where a negative is real
     group_size: int
+
+    def pin_memory(self) -> GroupBatch:
+        """Called by DataLoader(pin_memory=True), so that copies to the GPU can overlap compute."""
+        return replace(
+            self,
+            images=self.images.pin_memory(),
+            texts=self.texts.pin_memory(),
+            negatives=self.negatives.pin_memory(),
+            negative_mask=self.negative_mask.pin_memory(),
+        )
 
 
 class GroupDataset(Dataset):
