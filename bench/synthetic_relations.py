@@ -28,14 +28,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--train-images", type=int, default=1000)
     parser.add_argument("--val-images", type=int, default=300)
+    parser.add_argument("--image-size", type=int, default=32, help="tiny-clip sees 32 x 32 pixels")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=list(LOSSES))
     args = parser.parse_args()
 
-    write_world(args.out / "coco", train_images=args.train_images, val_images=args.val_images)
-    shards = build_coco(BuildOptions(out=args.out / "shards", coco_root=args.out / "coco", quiet=True)).out
+    write_world(args.out / "coco", train_images=args.train_images, val_images=args.val_images, image_size=args.image_size)
+    shards = build_coco(BuildOptions(out=args.out / "shards", coco_root=args.out / "coco", quiet=True, workers=1)).out
     rows = {}
     for loss in args.losses:
         started = time.perf_counter()
