@@ -35,7 +35,7 @@ from relaug.coco import Caption
 from relaug.grounding import category_of
 from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text
 from relaug.shards import ImageExample, Negative, Relation, relation_id
-from relaug.verbs import SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
+from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
 
 __all__ = [
     "Negative",
@@ -106,6 +106,11 @@ _GAP_WORDS = frozenset({
     "to", "about", "can", "could", "will", "would", "going", "trying", "ready", "able",
 })
 _THERE_IS = re.compile(r"(there|here) (is|are|was|were)")
+# Adverbs that may stand between a verb and its preposition: "standing outside next to".
+_ADVERBS = frozenset({
+    "together", "outside", "alone", "quietly", "peacefully", "calmly", "patiently", "happily",
+    "nearby", "closely", "sideways", "still", "close", "very", "idly", "lazily", "proudly",
+})
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -246,7 +251,8 @@ def _frame(t: Triple, caption: str) -> str | None:
         return "active"
     if t.preposition_span is not None:
         return "participle"
-    if [w.lower() for w in _WORD.findall(caption[t.verb_span.end :])[:1]] == ["by"]:
+    following = [w.lower() for w in _WORD.findall(caption[t.verb_span.end :])[:1]]
+    if following == ["by"] and t.verb_tag == "VBN":  # not "a man standing by the ocean"
         return "by_passive"
     return None
 
@@ -276,6 +282,7 @@ class _Corpus:
                 continue
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
+            scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.count = self.active.count + self.participle.count
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
@@ -292,7 +299,9 @@ class _Corpus:
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
 
     def synonyms(self, a: str, b: str) -> bool:
-        return self.same_scene[(a, b) if a < b else (b, a)] > 0
+        """Whether captions of one image use both relations, or both verbs, for one subject and object."""
+        pairs = [(a, b), (a.split()[0], b.split()[0])]
+        return any(x != y and self.same_scene[(x, y) if x < y else (y, x)] > 0 for x, y in pairs)
 
 
 # --------------------------------------------------------------------------- caption edits
@@ -466,11 +475,21 @@ class _Builder:
             return []
         vocabulary = self.corpus.participle if frame == "participle" else self.corpus.active
         pool = self.verb_pool(triple, vocabulary)
-        span = _relation_span(triple, caption)
-        if span is None:
+        whole = _relation_span(triple, caption)
+        spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
+        prep = triple.preposition_span
+        if whole is None and prep is not None and prep.start > triple.verb_span.end and all(
+            w.lower() in _ADVERBS for w in re.findall(r"\S+", caption[triple.verb_span.end : prep.start])
+        ):
+            # "standing outside next to a truck": verb and preposition are replaced apart,
+            # the adverb between stays ("sitting outside on a truck").
+            spans = (triple.verb_span, prep)
+            between = {w.lower() for w in _WORD.findall(caption[triple.verb_span.end : prep.start])}
+            pool = [(tier, r) for tier, r in pool if len(r.split()) > 1 and not between & set(r.split()[1:])]
+        elif whole is None:
             # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
             # that takes the same preposition there ("pushing a skateboard down").
-            span = triple.verb_span
+            spans = (triple.verb_span, None)
             tail = triple.relation.split()[1:]
             pool = [(tier, r) for tier, r in pool if r.split()[1:] == tail]
         by_tier: dict[int, list[str]] = defaultdict(list)
@@ -484,7 +503,7 @@ class _Builder:
             ordered += [(tier, r) for r in sorted(keys, key=lambda r: (-keys[r], r))]
         kept: list[_Candidate] = []
         for tier, candidate in ordered[: self.options.max_verb_candidates]:
-            made = self.verb_swap(relation, span, candidate, tier, frame)
+            made = self.verb_swap(relation, spans, candidate, tier, frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -492,8 +511,10 @@ class _Builder:
         return kept
 
     def verb_swap(
-        self, relation: Relation, span: CharSpan, candidate: str, tier: int, frame: str
+        self, relation: Relation, spans: tuple, candidate: str, tier: int, frame: str
     ) -> _Candidate | None:
+        """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
+        apart; or (verb, None): the verb alone, the candidate having the same preposition."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         vocabulary = corpus.participle if frame == "participle" else corpus.active
@@ -525,7 +546,15 @@ class _Builder:
         written = _inflected(candidate, triple.verb_tag)
         if written is None:
             return self.reject(Reason.INFLECTION)
-        new_caption = _splice(caption, [(span, _match_case(written, caption[span.start : span.end]))])
+        verb_form, *tail = written.split()
+        first = spans[0]
+        if len(spans) == 1:
+            edits = [(first, _match_case(written, caption[first.start : first.end]))]
+        else:
+            edits = [(first, _match_case(verb_form, caption[first.start : first.end]))]
+            if spans[1] is not None:
+                edits.append((spans[1], " ".join(tail)))
+        new_caption = _splice(caption, edits)
         text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate))  # type: ignore[arg-type]
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
@@ -563,15 +592,33 @@ class _Builder:
     # ---- role swaps
 
     def role_swap(self, relation: Relation) -> _Candidate | None:
+        """Subject and object phrases exchanged, as the caption's surface has them.
+
+        Active: "Two dogs are chasing a cat" -> "A cat is chasing two dogs". Passive,
+        with its agent after by/with/in: "A pizza covered in cheese" (cheese, cover,
+        pizza) -> "Cheese covered in a pizza" (pizza, cover, cheese).
+        """
         triple, caption = relation.triple, relation.caption.caption
         if _is_symmetric(triple.relation):
             return self.reject(Reason.SYMMETRIC)
-        if triple.passive:
-            return self.reject(Reason.PASSIVE)
         if triple.subject == triple.object:
             return self.reject(Reason.SAME_NOUN)
-        subject_span, object_span = triple.subject_span, triple.object_span
-        relation_span = _relation_span(triple, caption)
+        if triple.passive:
+            frame = _frame(triple, caption)
+            following = next(_WORD.finditer(caption, triple.verb_span.end), None) if triple.verb_span else None
+            if frame != "by_passive" and not (
+                triple.verb_tag == "VBN" and triple.relation in LOCATIVE_AGENT_VERBS and following is not None
+                and following.group().lower() in ("with", "in")
+            ):
+                return self.reject(Reason.PASSIVE)
+            # The surface subject is the triple's object; the agent follows by/with/in.
+            subject_span, object_span = triple.object_span, triple.subject_span
+            subject_plural, object_plural = triple.object_plural, triple.subject_plural
+            relation_span = CharSpan(triple.verb_span.start, following.end())
+        else:
+            subject_span, object_span = triple.subject_span, triple.object_span
+            subject_plural, object_plural = triple.subject_plural, triple.object_plural
+            relation_span = _relation_span(triple, caption)
         if (
             relation_span is None
             or not subject_span.end <= relation_span.start
@@ -610,8 +657,8 @@ class _Builder:
                 new_object = new_object[:1].lower() + new_object[1:]
         edits += [(subject_span, new_subject), (object_span, new_object)]
         # Agreement: the finite verb or auxiliary follows the new subject's number.
-        if triple.subject_plural != triple.object_plural:
-            table = _AUX_PLURAL if triple.object_plural else _AUX_SINGULAR
+        if subject_plural != object_plural:
+            table = _AUX_PLURAL if object_plural else _AUX_SINGULAR
             aux = [w for w in gap if w.group().lower() in table]
             before = list(_WORD.finditer(caption, 0, subject_span.start))
             if before and before[-1].group().lower() in table and len(before) >= 2 and before[-2].group().lower() in ("there", "here"):
@@ -619,7 +666,7 @@ class _Builder:
             for w in aux:
                 edits.append((CharSpan(w.start(), w.end()), _match_case(table[w.group().lower()], w.group())))
             if triple.verb_span is not None and triple.verb_tag in ("VBZ", "VBP"):
-                tag = "VBP" if triple.object_plural else "VBZ"
+                tag = "VBP" if object_plural else "VBZ"
                 verb = triple.relation.split()[0]
                 form = inflect(verb, tag)
                 if form is None:
@@ -630,8 +677,8 @@ class _Builder:
         text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind)
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
-        number_changed = triple.subject_plural != triple.object_plural
-        edited_end = object_span.end + len(new_caption) - len(caption)
+        number_changed = subject_plural != object_plural
+        edited_end = max(subject_span.end, object_span.end) + len(new_caption) - len(caption)
         return _Candidate("role_swap", triple.relation, new_caption, text, edited_end if number_changed else None)
 
 

@@ -1,6 +1,6 @@
 """Hard negatives and DRIVE partners (relaug/negatives.py) on real COCO val2017 captions.
 
-`tests/data/val2017_negatives_captions.jsonl` holds every caption of 292 val2017
+`tests/data/val2017_negatives_captions.jsonl` holds every caption of 304 val2017
 images; the corpus is mined and its negatives built once per module.
 """
 
@@ -80,12 +80,10 @@ def test_verb_swaps_are_inflected_like_the_original_and_placed_by_span(pairs):
         new_word = WORD.match(n.caption, start).group()
         assert new_word.lower() == written, (caption, n.caption, t.verb_tag)
         assert n.caption[:start] == caption[:start]
-        # Everything after the replaced relation words is the caption's own.
+        # Everything after the relation words is the caption's own.
         end = max(s.end for s in (t.verb_span, t.preposition_span) if s is not None)
-        tail = caption[end:]
-        if t.preposition_span is not None and caption[t.verb_span.end : t.preposition_span.start].strip():
-            tail = caption[t.verb_span.end :]  # the verb alone was replaced
-        assert n.caption.endswith(tail)
+        assert n.caption.endswith(caption[end:])
+        assert " ".join(n.relation.split()[1:]) in n.caption.lower()
 
 
 def test_verb_swap_examples(relations, result):
@@ -139,6 +137,8 @@ def test_role_swaps_fix_agreement(relations, result):
     cases = {
         "Two airplanes are flying in the cloudy sky.": "The cloudy sky is flying in two airplanes.",
         "Three teddy bears sit on a fake sled in fake snow.": "A fake sled sits on three teddy bears in fake snow.",
+        # a passive: (dog, watch, sheep) said the other way round
+        "These sheep are being watched by three dogs.": "Three dogs are being watched by these sheep.",
     }
     for positive, negative in cases.items():
         (relation,) = [r for r in by_caption(relations, positive) if r.triple.relation_kind != "spatial"]
@@ -151,12 +151,15 @@ def test_role_swaps_exchange_the_phrases(pairs):
     assert len(swaps) > 100
     for r, n in swaps:
         caption, t = r.caption.caption, r.triple
-        subject = caption[t.subject_span.start : t.subject_span.end]
-        obj = caption[t.object_span.start : t.object_span.end]
+        # As the caption has them: a passive ("a pizza covered in cheese") puts the object first.
+        first, second = sorted((t.subject_span, t.object_span), key=lambda span: span.start)
         lowered = n.caption.lower()
-        assert lowered.index(obj.lower()) < lowered.rindex(subject.lower())
+        assert lowered.index(caption[second.start : second.end].lower()) < lowered.rindex(
+            caption[first.start : first.end].lower()
+        )
         assert n.relation == t.relation
-        assert not _is_symmetric(t.relation) and not t.passive
+        assert not _is_symmetric(t.relation)
+        assert not t.passive or t.verb_tag == "VBN"
 
 
 def test_symmetric_relations_get_no_role_swap(relations, result):
