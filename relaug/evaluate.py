@@ -151,7 +151,6 @@ def evaluate(
                 hard_negatives[name].add(win)
 
     # groups: the anchor against its first partner on another image
-    triple_features = positive_features
     triple_images = torch.tensor([image_row[t["image_id"]] for t in triples], dtype=torch.long)
     groups = {}
     for source, lists in (("partners", split.partners), ("swap_partners", split.swap_partners)):
@@ -163,7 +162,7 @@ def evaluate(
             partners = torch.tensor([p for _, p in found])
             anchor_image = image_features[triple_images[anchors]]
             partner_image = image_features[triple_images[partners]]
-            anchor_text, partner_text = triple_features[anchors], triple_features[partners]
+            anchor_text, partner_text = positive_features[anchors], positive_features[partners]
             accuracy.image_to_text.add((anchor_image * anchor_text).sum(-1) > (anchor_image * partner_text).sum(-1))
             accuracy.text_to_image.add((anchor_text * anchor_image).sum(-1) > (anchor_text * partner_image).sum(-1))
         groups[source] = accuracy

@@ -132,7 +132,7 @@ class GroupBatchSampler(Sampler[list[Group]]):
     global batch j is its slice j, cut into `world_size` consecutive parts, and
     every partner draw is seeded by the anchor's position. So two ranks with
     batch B see exactly the groups that one process with batch 2B sees, and a
-    resumed run skips the batches it has done without drawing anything new.
+    resumed epoch draws exactly what the interrupted run drew.
     """
 
     def __init__(
@@ -146,7 +146,6 @@ class GroupBatchSampler(Sampler[list[Group]]):
         first_step: int,
         rank: int = 0,
         world_size: int = 1,
-        start_batch: int = 0,
     ):
         self.split = split
         self.batch_size = batch_size
@@ -156,19 +155,18 @@ class GroupBatchSampler(Sampler[list[Group]]):
         self.first_step = first_step  # global step of this epoch's first batch: it sets the batch kinds
         self.rank = rank
         self.world_size = world_size
-        self.start_batch = start_batch
 
     @staticmethod
     def batches_per_epoch(rows: int, batch_size: int, world_size: int) -> int:
         return rows // (batch_size * world_size)
 
     def __len__(self) -> int:
-        return self.batches_per_epoch(len(self.split), self.batch_size, self.world_size) - self.start_batch
+        return self.batches_per_epoch(len(self.split), self.batch_size, self.world_size)
 
     def __iter__(self) -> Iterator[list[Group]]:
         order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.split))
         global_batch = self.batch_size * self.world_size
-        for batch in range(self.start_batch, self.start_batch + len(self)):
+        for batch in range(len(self)):
             kind = BATCH_KINDS[(self.first_step + batch) % len(BATCH_KINDS)]
             start = batch * global_batch + self.rank * self.batch_size
             groups = []
@@ -212,9 +210,6 @@ class GroupDataset(Dataset):
         self.tokenizer = tokenizer
         self.text_field = text_field
         self.max_negatives = max_negatives
-
-    def __len__(self) -> int:
-        return len(self.split)
 
     def __getitem__(self, group: Group) -> dict:
         rows = (group.anchor, *group.partners)

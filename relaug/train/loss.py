@@ -80,9 +80,8 @@ def _masked_negative_logits(
 class ClipLoss(nn.Module):
     """Symmetric InfoNCE over every pair of the (global) batch; groups are ignored."""
 
-    def __init__(self, *, rank: int = 0, world_size: int = 1):
+    def __init__(self, *, world_size: int = 1):
         super().__init__()
-        self.rank = rank
         self.world_size = world_size
         self._labels: dict[tuple[torch.device, int], torch.Tensor] = {}
 
@@ -243,11 +242,10 @@ class DriveLoss(nn.Module):
     batch, as one process would compute it.
     """
 
-    def __init__(self, *, delta_i: float = DELTA_I, delta_t: float = DELTA_T, rank: int = 0, world_size: int = 1):
+    def __init__(self, *, delta_i: float = DELTA_I, delta_t: float = DELTA_T, world_size: int = 1):
         super().__init__()
         self.delta_i = delta_i
         self.delta_t = delta_t
-        self.rank = rank
         self.world_size = world_size
 
     def forward(
@@ -281,10 +279,10 @@ class DriveLoss(nn.Module):
 LOSSES = {"clip": ClipLoss, "negclip": NegClipLoss, "drive": DriveLoss}
 
 
-def create_loss(name: str, *, rank: int = 0, world_size: int = 1) -> nn.Module:
-    """The loss called `name` (clip, negclip, drive), set up for this rank."""
+def create_loss(name: str, *, world_size: int = 1) -> nn.Module:
+    """The loss called `name` (clip, negclip, drive), set up for a world of `world_size` ranks."""
     try:
         loss_class = LOSSES[name]
     except KeyError as e:
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from e
-    return loss_class(rank=rank, world_size=world_size)
+    return loss_class(world_size=world_size)

@@ -65,7 +65,6 @@ class Runtime:
     """Where this process runs: its rank, the world, the device and the precision actually used."""
 
     rank: int = 0
-    local_rank: int = 0
     world_size: int = 1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     precision: str = "fp32"
@@ -89,7 +88,7 @@ def setup_runtime(precision: str) -> Runtime:
         device = torch.device("cpu")
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return Runtime(rank, local_rank, world_size, device, precision if device.type == "cuda" else "fp32")
+    return Runtime(rank, world_size, device, precision if device.type == "cuda" else "fp32")
 
 
 def autocast(runtime: Runtime):
@@ -246,7 +245,7 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
             scaler.load_state_dict(checkpoint["scaler"])
         start_epoch = checkpoint["epoch"]
     trained = DistributedDataParallel(model, device_ids=[runtime.device] if runtime.device.type == "cuda" else None) if runtime.world_size > 1 else model
-    loss_fn = create_loss(options.loss, rank=runtime.rank, world_size=runtime.world_size)
+    loss_fn = create_loss(options.loss, world_size=runtime.world_size)
 
     if runtime.is_main:
         (out / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -269,6 +268,8 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
             trained.train()
             started, samples, running = time.perf_counter(), 0, {}
             for index, batch in enumerate(loader):
+                if index == steps_per_epoch * options.accum_steps:
+                    break  # micro-batches that cannot fill a whole optimiser step are left out
                 terms = forward_backward(trained, loss_fn, batch, runtime, scaler, options.accum_steps)
                 samples += batch.images.shape[0] * runtime.world_size
                 for name, value in terms.items():
