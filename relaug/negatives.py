@@ -106,6 +106,8 @@ _GAP_WORDS = frozenset({
     "to", "about", "can", "could", "will", "would", "going", "trying", "ready", "able",
 })
 _THERE_IS = re.compile(r"(there|here) (is|are|was|were)")
+# Verbs that take an object only with a place: "putting a pastry" is not English.
+_NEEDS_PLACE = frozenset({"put", "place", "set", "position", "rest", "lean", "prop", "stand", "sit", "lie"})
 # Adverbs that may stand between a verb and its preposition: "standing outside next to".
 _ADVERBS = frozenset({
     "together", "outside", "alone", "quietly", "peacefully", "calmly", "patiently", "happily",
@@ -128,7 +130,7 @@ class Reason:
     TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
     INFLECTION = "inflection failed"
     PASSIVE_FRAME = "passive: the candidate takes no direct object"
-    INTRANSITIVE = "intransitive: the corpus uses the verb with a preposition"
+    INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
     TAG_CHANGED = "re-parsed, the new verb gets another tag"
     NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
     AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
@@ -296,6 +298,8 @@ class _Corpus:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
         though a misparse now and then says so, since the corpus nearly always writes "sit on"."""
         active = self.active
+        if relation in _NEEDS_PLACE:
+            return False
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
 
     def synonyms(self, a: str, b: str) -> bool:
