@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import pyarrow.parquet as pq
 from datasets import Image, List, Value
 from huggingface_hub import DatasetCard
 
-from relaug.shards import FEATURES, sha256_of
+from relaug.build import SAMPLE_ROOT
+from relaug.coco import read_coco
+from relaug.mining import CharSpan, Triple
+from relaug.shards import FEATURES, ImageExample, Relation, plan_shards, relation_id, sha256_of
 
 
 def test_schema_is_the_published_contract():
@@ -73,3 +78,46 @@ def test_dataset_card_declares_both_configs_and_reports_the_build(sample_build):
     train = sample_build.stats.splits["train"]
     assert f"| train | {train.images} | {train.captions} | {train.relations} |" in text
     assert not re.search(r"TODO|TBD|\{\w+\}", text)
+
+
+def _with_text(example, text: str):
+    relation = replace(example.relations[0], text=text)
+    return replace(example, relations=(relation, *example.relations[1:]))
+
+
+def _examples():
+    """Examples shaped like the build's: the sample's images with one made-up relation each."""
+    span = CharSpan(0, 1)
+    examples = []
+    for image in read_coco(SAMPLE_ROOT).images:
+        caption = image.captions[0]
+        triple = Triple("man", "ride", "horse", "dynamic", span, span, span, "VBG", None, False, False, False)
+        relation = Relation(relation_id(caption, 0), caption, triple, "a man riding a horse", None, None, None, None)
+        examples.append(ImageExample(image.image_id, image.file_name, Path(image.file_name), image.split,
+                                     image.captions, (relation,)))
+    return examples
+
+
+def test_plan_cuts_each_split_under_the_limit_and_names_every_file_up_front():
+    examples = _examples()
+    sizes = {e.image_id: 40_000 for e in examples}
+    plan = plan_shards(examples, sizes, max_shard_bytes=100_000)
+    default = [s for s in plan if s.config == "default"]
+    for split in ("train", "validation", "test"):
+        mine = [s for s in default if s.split == split]
+        assert [s.path for s in mine] == [f"data/{split}-{i:05d}-of-{len(mine):05d}.parquet" for i in range(len(mine))]
+        assert [(s.start, s.end) for s in mine] == [(i, min(i + 2, mine[-1].end)) for i in range(0, mine[-1].end, 2)]
+    assert sum(s.rows for s in plan if s.config == "triples") == len(examples)
+    assert plan == plan_shards(examples, sizes, max_shard_bytes=100_000)
+
+
+def test_a_shard_digest_changes_with_its_content_only():
+    examples = _examples()
+    sizes = {e.image_id: 40_000 for e in examples}
+    before = {s.path: s.digest for s in plan_shards(examples, sizes, 100_000)}
+    changed = [_with_text(examples[0], "a man feeding a horse"), *examples[1:]]
+    after = {s.path: s.digest for s in plan_shards(changed, sizes, 100_000)}
+    differ = {path for path in before if before[path] != after[path]}
+    assert differ == {"data/train-00000-of-00010.parquet", "triples/train-00000-of-00001.parquet"}
+    bigger = {**sizes, examples[0].image_id: 40_001}  # an image that converts to other bytes
+    assert plan_shards(examples, bigger, 100_000)[0].digest != before["data/train-00000-of-00010.parquet"]
