@@ -264,6 +264,16 @@ def _check_out(out: Path) -> None:
             )
 
 
+@contextlib.contextmanager
+def _thread_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(threads)
+    try:
+        yield pool
+    finally:
+        # After an error, the image checks still queued (all of COCO's) are dropped, not run out.
+        pool.shutdown(cancel_futures=True)
+
+
 def _in_order(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, window: int) -> Iterator:
     """fn over items on the pool, results in input order, at most `window` running or waiting."""
     pending: deque = deque()
@@ -493,7 +503,7 @@ def build_coco(options: BuildOptions) -> BuildReport:
     )
     readable = _readable(source.images, root, report)
     threads = options.workers or all_cores()
-    with _progress(options.quiet) as progress, ThreadPoolExecutor(threads) as pool:
+    with _progress(options.quiet) as progress, _thread_pool(threads) as pool:
         examples, checks = _examples(readable, nlp, options, report, pool, progress)
         if not examples:
             staging.discard()
