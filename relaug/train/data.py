@@ -58,17 +58,17 @@ class ShardSplit:
         self._image_row = {image_id: row for row, image_id in enumerate(images.data.column("image_id").to_pylist())}
         self.image_ids = np.asarray(self.triples.data.column("image_id").to_pylist(), dtype=np.int64)
         self.subjects = self.triples.data.column("subject").to_pylist()
-        ids = self.triples.data.column("id").to_pylist()
-        row_of = {relation_id: row for row, relation_id in enumerate(ids)}
-        # ids of relations outside this split (or not yet written) are dropped, not trusted
-        self.partners = [
-            np.asarray([row_of[i] for i in ids_ if i in row_of], dtype=np.int64)
-            for ids_ in self.triples.data.column("partners").to_pylist()
-        ]
-        self.swap_partners = [
-            np.asarray([row_of[i] for i in ids_ if i in row_of], dtype=np.int64)
-            for ids_ in self.triples.data.column("swap_partners").to_pylist()
-        ]
+        row_of = {relation_id: row for row, relation_id in enumerate(self.triples.data.column("id").to_pylist())}
+
+        def rows(column: str) -> list[np.ndarray]:
+            # ids of relations outside this split are dropped, not trusted
+            return [
+                np.asarray([row_of[i] for i in ids if i in row_of], dtype=np.int64)
+                for ids in self.triples.data.column(column).to_pylist()
+            ]
+
+        self.partners = rows("partners")
+        self.swap_partners = rows("swap_partners")
         by_subject: dict[str, list[int]] = defaultdict(list)
         for row, subject in enumerate(self.subjects):
             by_subject[subject].append(row)
