@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import struct
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,27 +54,21 @@ class ImageCheck:
     converted_from: str | None = None  # "CMYK", "I;16", ...: the mode converted to RGB, if any
 
 
-def _open(data: bytes) -> PIL.Image.Image:
-    with warnings.catch_warnings():
-        # Between MAX_IMAGE_PIXELS and twice that PIL only warns; relaug refuses there too.
-        warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
-        image = PIL.Image.open(io.BytesIO(data))
-    return image
-
-
 def _decoded(data: bytes) -> PIL.Image.Image:
     """The fully decoded image; raises _Unusable with a Reason when it cannot be used."""
     if not data:
         raise _Unusable(Reason.EMPTY)
     try:
-        image = _open(data)
-    except (PIL.Image.DecompressionBombError, PIL.Image.DecompressionBombWarning) as e:
+        image = PIL.Image.open(io.BytesIO(data))
+    except PIL.Image.DecompressionBombError as e:
         raise _Unusable(Reason.BOMB) from e
     except PIL.UnidentifiedImageError as e:
         raise _Unusable(Reason.NOT_AN_IMAGE) from e
     except _DECODE_ERRORS as e:  # a known format's header, damaged
         raise _Unusable(Reason.TRUNCATED) from e
     if image.width * image.height > MAX_IMAGE_PIXELS:
+        # Between the limit and twice it PIL only warns (warnings.catch_warnings is not
+        # thread-safe, so the warning is left alone): relaug refuses there too.
         raise _Unusable(Reason.BOMB)
     try:
         image.load()  # decodes every byte: truncation shows only here

@@ -91,7 +91,7 @@ def _broken_root(base: Path) -> tuple[Path, dict]:
             Reason.EMPTY: 1,
             Reason.TRUNCATED: 1,
             Reason.NOT_AN_IMAGE: 1,
-            Reason.BOMB: 1,
+            Reason.BOMB: 2,
             "image file missing": 1,
             "file_name outside the COCO root": 2,
             Skip.IMAGE_MALFORMED: 2,

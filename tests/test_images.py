@@ -28,10 +28,10 @@ def _save(image: PIL.Image.Image, format: str) -> bytes:
     return out.getvalue()
 
 
-def png_bomb() -> bytes:
-    """A 1x1 PNG whose header claims 100,000 x 100,000 pixels: a few dozen bytes that would decode to 10 GB."""
+def png_bomb(side: int) -> bytes:
+    """A 1x1 PNG whose header claims side x side pixels: a few dozen bytes that would decode to side² bytes."""
     data = bytearray(_save(PIL.Image.new("L", (1, 1)), "PNG"))
-    header = struct.pack(">II", 100_000, 100_000) + bytes(data[24:29])
+    header = struct.pack(">II", side, side) + bytes(data[24:29])
     data[16:29] = header
     data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
     return bytes(data)
@@ -48,7 +48,8 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
     "empty.jpg": (lambda: b"", Reason.EMPTY, None),
     "truncated.jpg": (lambda: REAL_JPEG.read_bytes()[:20_000], Reason.TRUNCATED, None),
     "text.jpg": (lambda: b"<html>not found</html>", Reason.NOT_AN_IMAGE, None),
-    "bomb.png": (png_bomb, Reason.BOMB, None),
+    "bomb.png": (lambda: png_bomb(100_000), Reason.BOMB, None),  # PIL itself refuses it
+    "bomb-100mpx.png": (lambda: png_bomb(10_000), Reason.BOMB, None),  # PIL only warns: relaug refuses
     "cmyk.jpg": (lambda: _save(_real().convert("CMYK"), "JPEG"), None, "CMYK"),
     "grey.jpg": (lambda: _save(_real().convert("L"), "JPEG"), None, None),
     "16bit.png": (sixteen_bit_png, None, "I;16"),
