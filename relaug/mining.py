@@ -493,7 +493,7 @@ class _Collector:
 
     def phrase_span(self, written: Token, core: Token) -> CharSpan:
         """From the phrase's first word ("A group of ...") to its core noun."""
-        return self.span(self.doc[min(_left_edge(written), _left_edge(core))], core)
+        return self.span(self.doc[min(_left_edge(_through_quantifier(written)), _left_edge(core))], core)
 
     def add(
         self, rank: int, position: int, main: bool, subject: Token, relation: str, obj: Token,

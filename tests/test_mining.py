@@ -129,9 +129,12 @@ def test_subject_span_covers_quantifier_and_number(nlp):
     triple = mine(nlp, caption).triples[0]
     assert caption[triple.subject_span.start:triple.subject_span.end] == "Two dogs"
     assert triple.subject_plural and not triple.object_plural
-    caption = "A group of people sitting at a picnic bench"
-    triple = mine(nlp, caption).triples[0]
-    assert caption[triple.subject_span.start:triple.subject_span.end] == "A group of people"
+    for caption, phrase in [
+        ("A group of people sitting at a picnic bench", "A group of people"),
+        ("A couple of people standing next to a bike.", "A couple of people"),
+    ]:
+        triple = mine(nlp, caption).triples[0]
+        assert caption[triple.subject_span.start:triple.subject_span.end] == phrase
 
 
 def test_passive_is_marked(nlp):
