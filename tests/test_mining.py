@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from relaug.coco import Caption
-from relaug.mining import MinedCaption, load_pipeline, mine_captions, render_text
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_pipeline()
+from relaug.mining import MinedCaption, mine_captions, render_text
 
 
 def mine(nlp, caption: str) -> MinedCaption:
