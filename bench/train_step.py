@@ -12,6 +12,7 @@ the anchors' text negatives, which `clip` has no use for.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
@@ -34,22 +35,24 @@ def random_batch(groups: int, group_size: int, negatives: int, image_size: int, 
     )
 
 
-def time_steps(bundle, loss_name: str, batch: GroupBatch, runtime: Runtime, steps: int) -> float:
-    """Median seconds per step after two warm-up steps."""
+def time_steps(bundle, runs: dict[str, tuple[str, GroupBatch]], runtime: Runtime, steps: int) -> dict[str, float]:
+    """Median seconds per step of each run, the runs taking turns step by step (after two warm-up
+    rounds), so that a slow spell of a shared machine hits all of them alike."""
     optimizer = create_optimizer(bundle.model, TrainOptions(shards=Path(".")))
     scaler = torch.amp.GradScaler("cuda") if runtime.precision == "amp" else None
-    loss_fn = create_loss(loss_name)
-    times = []
+    losses = {name: create_loss(loss) for name, (loss, _) in runs.items()}
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(steps + 2):
-        if runtime.device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        forward_backward(bundle.model, loss_fn, batch, runtime, scaler)
-        optimizer_step(bundle.model, optimizer, scaler, lr=1e-5, grad_clip=1.0)
-        if runtime.device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return sorted(times[2:])[len(times[2:]) // 2]
+        for name, (_, batch) in runs.items():
+            if runtime.device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            forward_backward(bundle.model, losses[name], batch, runtime, scaler)
+            optimizer_step(bundle.model, optimizer, scaler, lr=1e-5, grad_clip=1.0)
+            if runtime.device.type == "cuda":
+                torch.cuda.synchronize()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t[2:]) for name, t in times.items()}
 
 
 def main() -> None:
@@ -58,7 +61,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="groups")
     parser.add_argument("--partners", type=int, default=1)
     parser.add_argument("--negatives", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--precision", default="fp32", choices=("amp", "bf16", "fp32"))
     args = parser.parse_args()
 
@@ -75,11 +78,8 @@ def main() -> None:
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    initial = {k: v.clone() for k, v in bundle.model.state_dict().items()}
-    results = {}
-    for name, loss, batch in (("clip", "clip", plain), ("drive", "drive", plain), ("drive +neg", "drive", with_negatives)):
-        bundle.model.load_state_dict(initial)  # every loss starts from the same weights
-        results[name] = time_steps(bundle, loss, batch, runtime, args.steps)
+    runs = {"clip": ("clip", plain), "drive": ("drive", plain), "drive +neg": ("drive", with_negatives)}
+    results = time_steps(bundle, runs, runtime, args.steps)
     images = args.batch_size * group_size
     print(f"{args.model} on {device} ({runtime.precision}), {images} images per step, median of {args.steps} steps")
     for name, seconds in results.items():
