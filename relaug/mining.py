@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,10 +126,14 @@ def mine_captions_parallel(
         yield from mine_captions(captions, load_pipeline(spacy_model), batch_size)
         return
     chunks = [captions[i : i + chunk_size] for i in range(0, len(captions), chunk_size)]
-    # spawn, not fork: the parent may hold threads (torch, datasets) that fork would copy half-alive.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker, initargs=(spacy_model, batch_size)) as pool:
-        for mined in pool.imap(_mine_chunk, chunks):
+    # spawn, not fork: the parent may hold threads (torch, datasets) that fork would copy
+    # half-alive. An executor, not a Pool: a worker that dies starting up raises
+    # BrokenProcessPool instead of being restarted forever.
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker, initargs=(spacy_model, batch_size),
+    ) as executor:
+        for mined in executor.map(_mine_chunk, chunks):
             yield from mined
 
 
