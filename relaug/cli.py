@@ -146,6 +146,7 @@ def finetune(
     resume: Annotated[Path | None, typer.Option(help="Checkpoint of this run to continue from.")] = None,
     text_field: Annotated[str, typer.Option(help="Train on the original caption or the short rendered text.")] = "caption",
     max_negatives: Annotated[int, typer.Option(min=0, help="Text negatives per anchor for negclip and drive.")] = 3,
+    log_every: Annotated[int, typer.Option(min=1, help="Optimiser steps between lines of RUN/metrics.jsonl.")] = 10,
 ) -> None:
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
     from relaug.train.trainer import TrainOptions, finetune as run_finetune
@@ -156,7 +157,7 @@ def finetune(
                 shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
                 epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, warmup=warmup,
                 precision=precision, grad_clip=grad_clip or None, accum_steps=accum_steps, workers=workers,
-                seed=seed, resume=resume, text_field=text_field, max_negatives=max_negatives,
+                seed=seed, resume=resume, text_field=text_field, max_negatives=max_negatives, log_every=log_every,
             )
         )
 

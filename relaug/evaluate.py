@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from relaug.errors import InputError
-from relaug.train.data import TEXT_FIELDS, ShardSplit
+from relaug.train.data import ShardSplit, check_text_field
 
 console = Console(stderr=True)
 
@@ -111,8 +111,7 @@ def evaluate(
     batch_size: int = 256,
 ) -> EvalReport:
     """Every metric of the module docstring, for `model` on `split_name` of `shards`."""
-    if text_field not in TEXT_FIELDS:
-        raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
+    check_text_field(text_field)
     was_training = model.training
     model.eval()
     split = ShardSplit(shards, split_name)

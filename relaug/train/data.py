@@ -32,6 +32,13 @@ BATCH_KINDS = ("relation", "random", "swap")
 TEXT_FIELDS = ("caption", "text")
 
 
+def check_text_field(text_field: str) -> str:
+    """The relation field texts are read from: the original `caption`, or the short rendered `text`."""
+    if text_field not in TEXT_FIELDS:
+        raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
+    return text_field
+
+
 @dataclass(frozen=True)
 class Group:
     """Row numbers (into the split's `triples`) of one anchor and its partners."""
@@ -203,12 +210,10 @@ class GroupDataset(Dataset):
     """Turns a Group into tensors: decoded, preprocessed images, tokenized texts and negatives."""
 
     def __init__(self, split: ShardSplit, *, preprocess, tokenizer, text_field: str = "caption", max_negatives: int = 0):
-        if text_field not in TEXT_FIELDS:
-            raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
         self.split = split
         self.preprocess = preprocess
         self.tokenizer = tokenizer
-        self.text_field = text_field
+        self.text_field = check_text_field(text_field)
         self.max_negatives = max_negatives
 
     def __getitem__(self, group: Group) -> dict:
