@@ -34,6 +34,22 @@ DELTA_I = 1.2233
 DELTA_T = 0.615
 
 
+class _ContiguousGrad(torch.autograd.Function):
+    """Identity whose backward hands on a contiguous gradient.
+
+    all_gather's backward exchanges gradients with an all-to-all that gloo reads
+    as raw memory; the gradient of an einsum can be an expanded view.
+    """
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous()
+
+
 def gather_features(*tensors: torch.Tensor, world_size: int) -> list[torch.Tensor]:
     """Concatenate each tensor over all ranks along dim 0 (every rank must pass the same shapes).
 
@@ -49,7 +65,7 @@ def gather_features(*tensors: torch.Tensor, world_size: int) -> list[torch.Tenso
     for tensor in tensors:
         tensor = tensor.contiguous()
         if tensor.requires_grad:
-            parts = torch.distributed.nn.all_gather(tensor)
+            parts = [_ContiguousGrad.apply(part) for part in torch.distributed.nn.all_gather(tensor)]
         else:
             parts = [torch.empty_like(tensor) for _ in range(world_size)]
             dist.all_gather(parts, tensor)
