@@ -199,9 +199,10 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     clauses = list(_clauses(doc))
     for clause in clauses:
         collector.add_clause(clause)
-    verbs_read_as_nouns = {clause.verb.i for clause in clauses}
+    # A clause head tagged as a noun ("A bus drives on ...") already gave its phrases.
+    clause_heads = {clause.verb.i for clause in clauses}
     for token in doc:
-        if _is_noun(token) and token.i not in verbs_read_as_nouns:
+        if _is_noun(token) and token.i not in clause_heads:
             collector.add_noun_prepositions(token)
     return collector.triples()
 
