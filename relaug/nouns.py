@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from lemminflect import getLemma
+
 # Measure and collective words that only quantify what follows "of":
 # "a group of people" is about people (spec/triples.md).
 QUANTIFIERS = frozenset({
@@ -92,3 +96,26 @@ def with_article(noun: str) -> str:
     if noun.split()[-1] in BARE_NOUNS or noun in PLURALIA_TANTUM:
         return noun
     return f"{indefinite_article(noun)} {noun}"
+
+
+# Nouns whose first lemminflect lemma is another word: "leaves" on a tree are leaves of a
+# leaf, not of a leave; captions write "graffiti" for the singular too.
+_LEMMA_EXCEPTIONS = {"leaves": "leaf", "graffiti": "graffiti"}
+
+
+@lru_cache(maxsize=65536)
+def noun_lemma(word: str) -> str:
+    """The singular of a noun, lower case: dogs -> dog, men -> man, sheep -> sheep.
+
+    Words lemminflect offers as their own lemma, and words it does not know, stay
+    as written unless they look plural ("cola", not "colon"; "skiis" -> "ski").
+    """
+    word = word.lower()
+    if word in _LEMMA_EXCEPTIONS:
+        return _LEMMA_EXCEPTIONS[word]
+    lemmas = getLemma(word, upos="NOUN", lemmatize_oov=False)
+    if not lemmas and word.endswith("s"):  # an unknown plural: "skiis"; but not "papia" -> "papium"
+        lemmas = getLemma(word, upos="NOUN")
+    if not lemmas or (word in lemmas and not word.endswith("s")):
+        return word
+    return lemmas[0]

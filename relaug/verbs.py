@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lemminflect import getInflection, getLemma
 
@@ -57,12 +58,14 @@ STATIVE_VERBS = frozenset({
 })
 
 
+@lru_cache(maxsize=65536)  # lemminflect copies its tables on every call; corpora repeat few words
 def verb_lemma(word: str) -> str:
     """The English lemma of a verb form: riding -> ride (not "rid"), left -> leave."""
     lemmas = getLemma(word.lower(), upos="VERB")
     return lemmas[0] if lemmas else word.lower()
 
 
+@lru_cache(maxsize=65536)
 def inflect(lemma: str, tag: str) -> str | None:
     """The form of `lemma` for a Penn tag (VB, VBD, VBG, VBN, VBP, VBZ), or None if unknown."""
     forms = getInflection(lemma, tag=tag)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from relaug.coco import Caption
-from relaug.mining import MinedCaption, mine_captions, render_text
+import pytest
+import spacy
+
+from relaug.coco import Caption, read_captions
+from relaug.mining import MinedCaption, _installed_english_pipeline, mine_captions, render_text
+from relaug.nouns import noun_lemma
+
+SAMPLE_ANNOTATIONS = Path(__file__).resolve().parents[1] / "examples" / "coco-sample" / "annotations"
 
 
 def mine(nlp, caption: str) -> MinedCaption:
@@ -156,3 +162,25 @@ def test_output_keeps_input_order_and_every_caption(nlp):
 ])
 def test_render_text(triple, text):
     assert render_text(*triple) == text
+
+
+
+def test_the_fast_pipeline_parses_as_the_stock_one(nlp):
+    """load_pipeline swaps BLIS for numpy's BLAS and drops the lemmatizer and the ruler's
+    morphology; on real captions every tag, arc and part of speech stays the stock one's."""
+    stock = spacy.load(_installed_english_pipeline(), exclude=["ner"])
+    texts = [c.caption for f in sorted(SAMPLE_ANNOTATIONS.glob("captions_*.json")) for c in read_captions(f)]
+    assert len(texts) >= 200
+    for ours, theirs in zip(nlp.pipe(texts), stock.pipe(texts), strict=True):
+        assert [(t.tag_, t.dep_, t.head.i, t.pos_) for t in ours] == [
+            (t.tag_, t.dep_, t.head.i, t.pos_) for t in theirs
+        ], ours.text
+
+
+@pytest.mark.parametrize(("word", "lemma"), [
+    ("dogs", "dog"), ("men", "man"), ("people", "people"), ("sheep", "sheep"), ("leaves", "leaf"),
+    ("vases", "vase"), ("cookies", "cookie"), ("buses", "bus"), ("grass", "grass"), ("cola", "cola"),
+    ("skiis", "ski"), ("papia", "papia"), ("Knives", "knife"),
+])
+def test_noun_lemmas(word, lemma):
+    assert noun_lemma(word) == lemma
