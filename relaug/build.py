@@ -83,7 +83,7 @@ class MineOptions:
     batch_size: int = 256
     quiet: bool = False
     negatives: bool = False  # also write each triple's id and hard negatives
-    workers: int | None = None  # mining processes; None: all cores
+    workers: int | None = None  # processes that mine and build negatives; None: all cores
     negatives_per_triple: int = 3
     seed: int = 0
 
@@ -167,9 +167,13 @@ def mine_file(options: MineOptions) -> MineReport:
         negatives, rejected = None, Counter()
         if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
             mined_stream = list(mined_stream)
+            relations = relations_of(mined_stream)
             negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+            task = progress.add_task("Building negatives", total=len(relations))
             result = build_negatives(
-                captions, relations_of(mined_stream), negative_options, default_similarity(), nlp
+                captions, relations, negative_options, default_similarity(), nlp,
+                workers=options.workers or all_cores(), spacy_model=options.spacy_model,
+                progress=lambda n: progress.advance(task, n),
             )
             negatives, rejected = result.negatives, result.rejected
         for mined in mined_stream:
@@ -201,7 +205,7 @@ class BuildOptions:
     negatives_per_triple: int = 3
     max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
     seed: int = 0  # seeds the choice of negatives and partners
-    workers: int | None = None  # mining processes and image threads; None: all cores
+    workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
     overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
 
 
@@ -511,13 +515,15 @@ def build_coco(options: BuildOptions) -> BuildReport:
             raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
         # Negatives and partners are added here, between mining and writing:
         # partners are found across a whole split, so they need every example.
-        task = progress.add_task("Building negatives and partners", total=None)
+        task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
         negative_options = NegativeOptions(
             per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
         )
-        examples, rejected = add_negatives(examples, negative_options, default_similarity(), nlp)
+        examples, rejected = add_negatives(
+            examples, negative_options, default_similarity(), nlp, workers=threads,
+            spacy_model=options.spacy_model, progress=lambda n: progress.advance(task, n),
+        )
         report.rejected_negatives.update(rejected)
-        progress.update(task, total=1, completed=1)
         # A window of images per thread keeps every thread busy while the writer encodes.
         writing = time.perf_counter()
         report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)

@@ -40,7 +40,7 @@ NegativesPerTriple = Annotated[int, typer.Option(min=0, help="Hard negatives kep
 Seed = Annotated[int, typer.Option(help="Seeds the choice of negatives and partners: same seed, same output.")]
 Workers = Annotated[
     int | None,
-    typer.Option(min=1, help="Processes that parse and mine (and threads that read images); default: all cores."),
+    typer.Option(min=1, help="Processes that parse, mine and build negatives (and threads that read images); default: all cores."),
 ]
 
 

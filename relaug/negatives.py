@@ -29,11 +29,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
 from spacy.language import Language
 
 from relaug.coco import Caption
 from relaug.grounding import category_of
-from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text
+from relaug.mining import CharSpan, MinedCaption, Triple, load_pipeline, mine_doc, render_text, worker_pool
 from relaug.shards import ImageExample, Negative, Relation, relation_id
 from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
 
@@ -285,6 +286,7 @@ class _Corpus:
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
+        self.images = dict(self.images)  # picklable, for worker processes
         self.count = self.active.count + self.participle.count
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
@@ -356,6 +358,20 @@ def _inflected(relation: str, tag: str) -> str | None:
 # --------------------------------------------------------------------------- the builder
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """Verb relations that may replace a triple's, by plausibility tier, then name."""
+
+    relations: list[str]
+    tiers: np.ndarray  # tier of each relation
+    counts: np.ndarray  # its triples in the corpus, at least 1
+
+
+def _seed(*parts: object) -> int:
+    """A seed that is the same in every process and every run (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest(), "little")
+
+
 @dataclass
 class _Candidate:
     kind: str
@@ -378,14 +394,23 @@ class _Builder:
         self.options = options
         self.similarity = similarity
         self.rejected: Counter = Counter()
+        self._pools: dict[tuple[bool, str, str], _Pool] = {}
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] += 1
 
+    def negatives(self, relations: Sequence[Relation], nlp: Language | None) -> _ChunkResult:
+        """Negatives of a chunk of relations, and the candidates it rejected."""
+        self.rejected = Counter()
+        found = {r.id: self.candidates(r) for r in relations}
+        if nlp is not None:
+            self.verify(relations, found, nlp)
+        return {r.id: self.choose(r, found[r.id]) for r in relations}, self.rejected
+
     def candidates(self, relation: Relation) -> dict[str, list[_Candidate]]:
         """Valid candidates of each kind; verb swaps a few beyond what is wanted, in seeded order,
         as spares for those the re-parse check throws out."""
-        rng = random.Random(f"{self.options.seed}:{relation.id}:verb")
+        rng = np.random.default_rng(_seed(self.options.seed, relation.id, "verb"))
         found: dict[str, list[_Candidate]] = {"prep_swap": [], "role_swap": []}
         if (prep := self.prep_swap(relation)) is not None:
             found["prep_swap"].append(prep)
@@ -453,32 +478,42 @@ class _Builder:
 
     # ---- verb swaps
 
-    def verb_pool(self, triple: Triple, corpus: _Vocabulary) -> list[tuple[int, str]]:
-        """Candidate verb relations with a plausibility tier: 0 this object, 1 its category,
-        2 the subject's category, 3 none (seen only with the subject noun)."""
-        subject_category, object_category = category_of(triple.subject), category_of(triple.object)
+    def verb_pool(self, frame: str, subject: str, obj: str) -> _Pool:
+        """Candidate verb relations for a subject and object, with a plausibility tier:
+        0 seen with this object, 1 its category, 2 the subject's category, 3 none (seen only
+        with the subject noun). Many triples share a subject and object: built once for them."""
+        key = (frame == "participle", subject, obj)
+        if (pool := self._pools.get(key)) is not None:
+            return pool
+        vocabulary = self.corpus.participle if frame == "participle" else self.corpus.active
+        subject_category, object_category = category_of(subject), category_of(obj)
         tiers = [
-            corpus.with_object.get(triple.object, set()),
-            corpus.with_object_category.get(object_category, set()) if object_category else set(),
-            corpus.with_subject_category.get(subject_category, set()) if subject_category else set(),
-            corpus.with_subject.get(triple.subject, set()),
+            vocabulary.with_object.get(obj, set()),
+            vocabulary.with_object_category.get(object_category, set()) if object_category else set(),
+            vocabulary.with_subject_category.get(subject_category, set()) if subject_category else set(),
+            vocabulary.with_subject.get(subject, set()),
         ]
-        pool: dict[str, int] = {}
+        tier_of: dict[str, int] = {}
         for tier, relations in enumerate(tiers):
             for r in relations:
-                pool.setdefault(r, tier)
-        pool.pop(triple.relation, None)
-        return sorted((tier, r) for r, tier in pool.items())
+                tier_of.setdefault(r, tier)
+        relations = sorted(tier_of, key=lambda r: (tier_of[r], r))
+        pool = self._pools[key] = _Pool(
+            relations=relations,
+            tiers=np.array([tier_of[r] for r in relations], dtype=np.int64),
+            counts=np.array([max(vocabulary.count[r], 1) for r in relations], dtype=np.float64),
+        )
+        return pool
 
-    def verb_swaps(self, relation: Relation, wanted: int, rng: random.Random) -> list[_Candidate]:
+    def verb_swaps(self, relation: Relation, wanted: int, rng: np.random.Generator) -> list[_Candidate]:
         triple, caption = relation.triple, relation.caption.caption
         if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
             return []
         frame = _frame(triple, caption)
         if frame is None:
             return []
-        vocabulary = self.corpus.participle if frame == "participle" else self.corpus.active
-        pool = self.verb_pool(triple, vocabulary)
+        pool = self.verb_pool(frame, triple.subject, triple.object)
+        keep = [r != triple.relation for r in pool.relations]
         whole = _relation_span(triple, caption)
         spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
         prep = triple.preposition_span
@@ -489,25 +524,26 @@ class _Builder:
             # the adverb between stays ("sitting outside on a truck").
             spans = (triple.verb_span, prep)
             between = {w.lower() for w in _WORD.findall(caption[triple.verb_span.end : prep.start])}
-            pool = [(tier, r) for tier, r in pool if len(r.split()) > 1 and not between & set(r.split()[1:])]
+            keep = [k and len(r.split()) > 1 and not between & set(r.split()[1:]) for k, r in zip(keep, pool.relations)]
         elif whole is None:
             # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
             # that takes the same preposition there ("pushing a skateboard down").
             spans = (triple.verb_span, None)
             tail = triple.relation.split()[1:]
-            pool = [(tier, r) for tier, r in pool if r.split()[1:] == tail]
-        by_tier: dict[int, list[str]] = defaultdict(list)
-        for tier, r in pool:
-            by_tier[tier].append(r)
-        ordered: list[tuple[int, str]] = []
-        for tier in sorted(by_tier):
-            # A seeded draw weighted by corpus frequency (Efraimidis-Spirakis): common
-            # relations come first, rare ones (often misparses) last.
-            keys = {r: rng.random() ** (1.0 / max(vocabulary.count[r], 1)) for r in sorted(by_tier[tier])}
-            ordered += [(tier, r) for r in sorted(keys, key=lambda r: (-keys[r], r))]
+            keep = [k and r.split()[1:] == tail for k, r in zip(keep, pool.relations)]
+        # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
+        # key log(u) / count): common relations come first, rare ones (often misparses) last.
+        keys = np.log(rng.random(len(pool.relations))) / pool.counts
+        order = np.lexsort((-keys, pool.tiers))
         kept: list[_Candidate] = []
-        for tier, candidate in ordered[: self.options.max_verb_candidates]:
-            made = self.verb_swap(relation, spans, candidate, tier, frame)
+        tried = 0
+        for i in order:
+            if not keep[i]:
+                continue
+            tried += 1
+            if tried > self.options.max_verb_candidates:
+                break
+            made = self.verb_swap(relation, spans, pool.relations[i], int(pool.tiers[i]), frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -725,6 +761,10 @@ def build_negatives(
     options: NegativeOptions = NegativeOptions(),
     similarity: Callable[[str, str], float] | None = None,
     nlp: Language | None = None,
+    *,
+    workers: int = 1,
+    spacy_model: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> NegativeResult:
     """Hard negatives for every relation of a corpus, and every rejected candidate by reason.
 
@@ -732,19 +772,54 @@ def build_negatives(
     any caption of an image uses is never a negative for it); `relations` every
     mined relation. `similarity` scores two verb relations (a
     `relaug.verbs.VerbSimilarity`); None skips the embedding band. `nlp` (the
-    mining pipeline) re-parses the verb swaps kept, so that none whose new verb the
-    tagger reads otherwise (a verb read as a noun) is published; None skips that.
+    mining pipeline) re-parses the negatives kept, so that none the parser reads
+    otherwise (a verb read as a noun) is published; None skips that.
+
+    The corpus statistics are gathered here; candidates and their re-parse then run
+    over chunks of relations, in `workers` processes (each loading `spacy_model`, the
+    pipeline `nlp` was loaded as) when there is more than one chunk. Chunks do not
+    depend on `workers`, so neither does the result. `progress` is told how many
+    relations each finished chunk had.
     """
     corpus = _Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
         similarity.prepare(r for r, n in corpus.count.items() if n >= options.min_relation_count)
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
-    builder = _Builder(corpus, options, similarity)
-    found = {r.id: builder.candidates(r) for r in relations}
-    if nlp is not None:
-        builder.verify(relations, found, nlp)
-    negatives = {r.id: builder.choose(r, found[r.id]) for r in relations}
-    return NegativeResult(negatives=negatives, rejected=builder.rejected)
+    chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
+    processes = min(workers, len(chunks))
+    if processes <= 1:
+        builder = _Builder(corpus, options, similarity)
+        results: Iterable[_ChunkResult] = (builder.negatives(chunk, nlp) for chunk in chunks)
+        return _gather(results, progress)
+    verify = nlp is not None
+    with worker_pool(processes, _start_worker, (corpus, options, similarity, spacy_model, verify)) as executor:
+        return _gather(executor.map(_negatives_in_worker, chunks), progress)
+
+
+CHUNK_RELATIONS = 2048  # relations per task: small enough to spread, large enough to batch the re-parse
+_ChunkResult = tuple[dict[str, tuple[Negative, ...]], Counter]
+
+
+def _gather(results: Iterable[_ChunkResult], progress: Callable[[int], None] | None) -> NegativeResult:
+    gathered = NegativeResult(negatives={})
+    for negatives, rejected in results:
+        gathered.negatives.update(negatives)
+        gathered.rejected.update(rejected)
+        if progress is not None:
+            progress(len(negatives))
+    return gathered
+
+
+_worker_state: dict[str, object] = {}
+
+
+def _start_worker(corpus: _Corpus, options: NegativeOptions, similarity, spacy_model: str | None, verify: bool) -> None:
+    _worker_state["builder"] = _Builder(corpus, options, similarity)
+    _worker_state["nlp"] = load_pipeline(spacy_model) if verify else None
+
+
+def _negatives_in_worker(relations: Sequence[Relation]) -> _ChunkResult:
+    return _worker_state["builder"].negatives(relations, _worker_state["nlp"])  # type: ignore[union-attr,arg-type]
 
 
 @lru_cache(maxsize=1)
@@ -802,11 +877,20 @@ def add_negatives(
     options: NegativeOptions = NegativeOptions(),
     similarity: Callable[[str, str], float] | None = None,
     nlp: Language | None = None,
+    *,
+    workers: int = 1,
+    spacy_model: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ImageExample], Counter]:
-    """The examples with `negatives`, `partners` and `swap_partners` filled; and the rejection counts."""
+    """The examples with `negatives`, `partners` and `swap_partners` filled; and the rejection counts.
+
+    `workers`, `spacy_model` and `progress` are those of `build_negatives`.
+    """
     relations = [r for e in examples for r in e.relations]
     captions = [c for e in examples for c in e.captions]
-    result = build_negatives(captions, relations, options, similarity, nlp)
+    result = build_negatives(
+        captions, relations, options, similarity, nlp, workers=workers, spacy_model=spacy_model, progress=progress
+    )
     partners = find_partners(examples, options.max_partners, options.seed)
     filled = [
         replace(

@@ -120,6 +120,10 @@ class VerbSimilarity:
             self._model = load_model(self.device)
         return self._model
 
+    def __getstate__(self) -> dict:
+        """Pickled with its embeddings, without the model: worker processes look up, not embed."""
+        return {**self.__dict__, "_model": None}
+
     def prepare(self, relations: Iterable[str]) -> None:
         """Embed every relation not embedded yet, in batches."""
         missing = sorted({r for r in relations if r not in self._vectors})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from relaug import negatives
 from relaug.cli import app
 from relaug.coco import read_captions
 from relaug.mining import mine_captions
@@ -217,6 +218,18 @@ def test_same_seed_same_negatives(captions, relations, result, nlp, verb_similar
     assert again.rejected == result.rejected
     other = build_negatives(captions, relations, NegativeOptions(seed=1), verb_similarity, nlp)
     assert other.negatives != result.negatives
+
+
+def test_workers_build_the_same_negatives(captions, relations, result, nlp, verb_similarity, monkeypatch):
+    """Chunks spread over two processes, each with its own pipeline, give what one process gives."""
+    monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 3 + 1)
+    done: list[int] = []
+    spread = build_negatives(
+        captions, relations, NegativeOptions(), verb_similarity, nlp, workers=2, progress=done.append
+    )
+    assert len(done) == 3 and sum(done) == len(relations)
+    assert spread.negatives == result.negatives
+    assert spread.rejected == result.rejected
 
 
 def test_per_triple_option(captions, relations, verb_similarity):
