@@ -146,21 +146,29 @@ class PartOfSpeechLookup:
         )
 
     def __call__(self, doc: Doc) -> Doc:
-        strings = doc.vocab.strings
         for token in doc:
             key = (token.tag, token.lower, token.dep)
-            pos = self._decided.get(key)
-            if pos is None:
-                decided = ""
-                for rule in self.one_token:
-                    if rule.matches(token):
-                        decided = rule.pos
-                pos = self._decided[key] = strings.add(decided) if decided else 0
-            for rule in self.in_context:
-                if rule.matches(token):
-                    pos = strings.add(rule.pos)
+            decided = self._decided.get(key)
+            if decided is None:
+                decided = self._decided[key] = self._decide(token)
+            pos, in_context = decided
+            for rule in in_context:
+                if rule.matches_around(token):
+                    pos = doc.vocab.strings.add(rule.pos)
             token.pos = pos
         return doc
+
+    def _decide(self, token: Token) -> tuple[int, tuple[_Rule, ...]]:
+        """The part of speech the one-token rules give, and the later rules whose condition on
+        this token holds (they still depend on its neighbours); both follow from (tag, word, dep)."""
+        pos = ""
+        for rule in self.one_token:
+            if any(_holds(token, pattern[0]) for pattern in rule.alternatives):
+                pos = rule.pos
+        in_context = tuple(
+            rule for rule in self.in_context if any(_holds(token, p[rule.index]) for p in rule.alternatives)
+        )
+        return (token.vocab.strings.add(pos) if pos else 0), in_context
 
 
 @dataclass(frozen=True)
@@ -173,16 +181,14 @@ class _Rule:
     def of(cls, rule: dict) -> _Rule:
         return cls(tuple(tuple(pattern) for pattern in rule["patterns"]), rule.get("index", 0), rule["attrs"]["POS"])
 
-    def matches(self, token: Token) -> bool:
-        for pattern in self.alternatives:
-            if not _holds(token, pattern[self.index]):
-                continue  # most tokens stop here, before any neighbour is looked at
-            doc, start = token.doc, token.i - self.index
-            if 0 <= start and start + len(pattern) <= len(doc) and all(
-                _holds(doc[start + k], conditions) for k, conditions in enumerate(pattern) if k != self.index
-            ):
-                return True
-        return False
+    def matches_around(self, token: Token) -> bool:
+        """Whether a pattern holds with `token` at position `index`."""
+        doc, start = token.doc, token.i - self.index
+        return any(
+            0 <= start and start + len(pattern) <= len(doc)
+            and all(_holds(doc[start + k], conditions) for k, conditions in enumerate(pattern))
+            for pattern in self.alternatives
+        )
 
 
 def _holds(token: Token, conditions: dict) -> bool:
