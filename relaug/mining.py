@@ -136,7 +136,8 @@ class PartOfSpeechLookup:
         one_token = list(takewhile(lambda r: all(len(p) == 1 and "IS_SPACE" not in p[0] for p in r["patterns"]), rules))
         self.one_token = [_Rule.of(r) for r in one_token]
         self.in_context = [_Rule.of(r) for r in rules[len(one_token) :]]
-        self._decided: dict[tuple[int, int, int], int] = {}
+        self._decided: dict[tuple[int, int, int], tuple[int, tuple[_Rule, ...]]] = {}
+        self._one_token_by_tag: dict[str, list[_Rule]] = {}
 
     @classmethod
     def accepts(cls, rule: dict) -> bool:
@@ -158,11 +159,21 @@ class PartOfSpeechLookup:
             token.pos = pos
         return doc
 
+    def _rules_for_tag(self, tag: str) -> list[_Rule]:
+        """The one-token rules that may hold for a tag, in order: most name one tag."""
+        rules = self._one_token_by_tag.get(tag)
+        if rules is None:
+            rules = self._one_token_by_tag[tag] = [
+                rule for rule in self.one_token
+                if any(_holds_for_tag(tag, pattern[0].get("TAG")) for pattern in rule.alternatives)
+            ]
+        return rules
+
     def _decide(self, token: Token) -> tuple[int, tuple[_Rule, ...]]:
         """The part of speech the one-token rules give, and the later rules whose condition on
         this token holds (they still depend on its neighbours); both follow from (tag, word, dep)."""
         pos = ""
-        for rule in self.one_token:
+        for rule in self._rules_for_tag(token.tag_):
             if any(_holds(token, pattern[0]) for pattern in rule.alternatives):
                 pos = rule.pos
         in_context = tuple(
@@ -191,15 +202,20 @@ class _Rule:
         )
 
 
+def _holds_for_tag(tag: str, condition: str | dict | None) -> bool:
+    return condition is None or _holds_value(tag, condition)
+
+
+def _holds_value(actual: str | bool, value: str | bool | dict) -> bool:
+    if isinstance(value, str | bool):
+        return actual == value
+    return ("IN" not in value or actual in value["IN"]) and ("NOT_IN" not in value or actual not in value["NOT_IN"])
+
+
 def _holds(token: Token, conditions: dict) -> bool:
-    for key, value in conditions.items():
-        actual = getattr(token, PartOfSpeechLookup._ATTRIBUTES[key])
-        if isinstance(value, str | bool):
-            if actual != value:
-                return False
-        elif ("IN" in value and actual not in value["IN"]) or ("NOT_IN" in value and actual in value["NOT_IN"]):
-            return False
-    return True
+    return all(
+        _holds_value(getattr(token, PartOfSpeechLookup._ATTRIBUTES[key]), value) for key, value in conditions.items()
+    )
 
 
 @Language.factory("part_of_speech_lookup", default_config={"rules": []})
