@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=50, help="random negatives to print")
     parser.add_argument("--mined-cache", type=Path, help="pickle of mined captions: read if present, else written")
     parser.add_argument("--no-verify", action="store_true", help="build without the re-parse check")
+    parser.add_argument("--workers", type=int, default=2, help="processes building the negatives")
     parser.add_argument("--reparse-limit", type=int, default=0, help="re-parse at most this many (0: all)")
     args = parser.parse_args(argv)
 
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     relations = relations_of(mined)
     options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
     start = time.perf_counter()
-    result = build_negatives(captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp)
+    result = build_negatives(
+        captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp, workers=args.workers
+    )
     negatives_s = time.perf_counter() - start
     print(f"{len(captions):,} captions, {len(relations):,} triples; mined in {mined_s:.0f} s, "
           f"negatives in {negatives_s:.0f} s (MiniLM load included)\n")
