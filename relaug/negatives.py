@@ -27,7 +27,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from spacy.language import Language
@@ -169,6 +169,7 @@ class Partners:
 # --------------------------------------------------------------------------- corpus
 
 
+@lru_cache(maxsize=65536)
 def _key(noun: str) -> tuple[str, str | None]:
     return noun, category_of(noun)
 
@@ -183,6 +184,7 @@ def _noun_match(mined: str, wanted: str) -> bool:
     return mined == wanted or mined.split()[-1] == wanted or wanted.split()[-1] == mined
 
 
+@lru_cache(maxsize=65536)
 def _prep_part(relation: str) -> str:
     """The preposition a relation ends with ("sit on" -> "on", "on" -> "on"), or ""."""
     if relation in SPATIAL_PREPOSITIONS:
@@ -207,9 +209,14 @@ class _Image:
     triples: list[tuple[tuple[str, str | None], str, tuple[str, str | None]]]
 
     def states(self, subject, relation: str, obj) -> bool:
-        return any(
-            r == relation and _same(s, subject) and _same(o, obj) for s, r, o in self.triples
-        )
+        return any(_same(s, subject) and _same(o, obj) for s, o in self._by_relation.get(relation, ()))
+
+    @cached_property
+    def _by_relation(self) -> dict[str, list[tuple]]:
+        by_relation: dict[str, list[tuple]] = defaultdict(list)
+        for s, r, o in self.triples:
+            by_relation[r].append((s, o))
+        return by_relation
 
     def states_preposition(self, subject, preposition: str, obj) -> bool:
         """Whether a caption puts `subject` `preposition` `obj`, with a verb or without."""
@@ -375,13 +382,40 @@ def _reparse(nlp: Language, candidates: Sequence[_Candidate]) -> list[Doc]:
 # --------------------------------------------------------------------------- the builder
 
 
-@dataclass(frozen=True)
 class _Pool:
-    """Verb relations that may replace a triple's, by plausibility tier, then name."""
+    """A vocabulary's relations in name order, with the arrays verb pools are drawn from."""
 
-    relations: list[str]
-    tiers: np.ndarray  # tier of each relation
-    counts: np.ndarray  # its triples in the corpus, at least 1
+    UNSEEN = 4  # tier of a relation never said of the subject or object
+
+    def __init__(self, vocabulary: _Vocabulary):
+        self.vocabulary = vocabulary
+        self.relations = sorted(vocabulary.count)
+        self.position = {r: i for i, r in enumerate(self.relations)}
+        self.counts = np.array([max(vocabulary.count[r], 1) for r in self.relations], dtype=np.float64)
+        self._members: dict[tuple[str, str], np.ndarray] = {}
+
+    def tiers(self, subject: str, obj: str) -> np.ndarray:
+        """Each relation's plausibility tier for a subject and object: 0 seen with this object,
+        1 its category, 2 the subject's category, 3 only with the subject noun, else UNSEEN."""
+        subject_category, object_category = category_of(subject), category_of(obj)
+        tiers = np.full(len(self.relations), self.UNSEEN, dtype=np.int8)
+        # Lowest tier last, so that it wins where a relation is in several.
+        for tier, table, key in (
+            (3, "with_subject", subject), (2, "with_subject_category", subject_category),
+            (1, "with_object_category", object_category), (0, "with_object", obj),
+        ):
+            if key is not None:
+                tiers[self._positions(table, key)] = tier
+        return tiers
+
+    def _positions(self, table: str, key: str) -> np.ndarray:
+        positions = self._members.get((table, key))
+        if positions is None:
+            relations = getattr(self.vocabulary, table).get(key, ())
+            positions = self._members[(table, key)] = np.array(
+                sorted(self.position[r] for r in relations), dtype=np.int64
+            )
+        return positions
 
 
 def _seed(*parts: object) -> int:
@@ -411,7 +445,7 @@ class _Builder:
         self.options = options
         self.similarity = similarity
         self.rejected: Counter = Counter()
-        self._pools: dict[tuple[bool, str, str], _Pool] = {}
+        self._pools = {False: _Pool(corpus.active), True: _Pool(corpus.participle)}  # by participle frame
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] += 1
@@ -494,33 +528,6 @@ class _Builder:
 
     # ---- verb swaps
 
-    def verb_pool(self, frame: str, subject: str, obj: str) -> _Pool:
-        """Candidate verb relations for a subject and object, with a plausibility tier:
-        0 seen with this object, 1 its category, 2 the subject's category, 3 none (seen only
-        with the subject noun). Many triples share a subject and object: built once for them."""
-        key = (frame == "participle", subject, obj)
-        if (pool := self._pools.get(key)) is not None:
-            return pool
-        vocabulary = self.corpus.participle if frame == "participle" else self.corpus.active
-        subject_category, object_category = category_of(subject), category_of(obj)
-        tiers = [
-            vocabulary.with_object.get(obj, set()),
-            vocabulary.with_object_category.get(object_category, set()) if object_category else set(),
-            vocabulary.with_subject_category.get(subject_category, set()) if subject_category else set(),
-            vocabulary.with_subject.get(subject, set()),
-        ]
-        tier_of: dict[str, int] = {}
-        for tier, relations in enumerate(tiers):
-            for r in relations:
-                tier_of.setdefault(r, tier)
-        relations = sorted(tier_of, key=lambda r: (tier_of[r], r))
-        pool = self._pools[key] = _Pool(
-            relations=relations,
-            tiers=np.array([tier_of[r] for r in relations], dtype=np.int64),
-            counts=np.array([max(vocabulary.count[r], 1) for r in relations], dtype=np.float64),
-        )
-        return pool
-
     def verb_swaps(self, relation: Relation, wanted: int, rng: np.random.Generator) -> list[_Candidate]:
         triple, caption = relation.triple, relation.caption.caption
         if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
@@ -528,11 +535,14 @@ class _Builder:
         frame = _frame(triple, caption)
         if frame is None:
             return []
-        pool = self.verb_pool(frame, triple.subject, triple.object)
-        keep = [r != triple.relation for r in pool.relations]
+        pool = self._pools[frame == "participle"]
+        tiers = pool.tiers(triple.subject, triple.object)
+        if (own := pool.position.get(triple.relation)) is not None:
+            tiers[own] = _Pool.UNSEEN
         whole = _relation_span(triple, caption)
         spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
         prep = triple.preposition_span
+        fits: Callable[[str], bool] | None = None
         if whole is None and prep is not None and prep.start > triple.verb_span.end and all(
             w.lower() in _ADVERBS for w in re.findall(r"\S+", caption[triple.verb_span.end : prep.start])
         ):
@@ -540,26 +550,28 @@ class _Builder:
             # the adverb between stays ("sitting outside on a truck").
             spans = (triple.verb_span, prep)
             between = {w.lower() for w in _WORD.findall(caption[triple.verb_span.end : prep.start])}
-            keep = [k and len(r.split()) > 1 and not between & set(r.split()[1:]) for k, r in zip(keep, pool.relations)]
+            fits = lambda r: len(r.split()) > 1 and not between & set(r.split()[1:])  # noqa: E731
         elif whole is None:
             # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
             # that takes the same preposition there ("pushing a skateboard down").
             spans = (triple.verb_span, None)
             tail = triple.relation.split()[1:]
-            keep = [k and r.split()[1:] == tail for k, r in zip(keep, pool.relations)]
+            fits = lambda r: r.split()[1:] == tail  # noqa: E731
         # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
         # key log(u) / count): common relations come first, rare ones (often misparses) last.
-        keys = np.log(rng.random(len(pool.relations))) / pool.counts
-        order = np.lexsort((-keys, pool.tiers))
+        eligible = np.flatnonzero(tiers < _Pool.UNSEEN)
+        keys = np.log(rng.random(len(eligible))) / pool.counts[eligible]
+        order = eligible[np.lexsort((-keys, tiers[eligible]))]
         kept: list[_Candidate] = []
         tried = 0
-        for i in order:
-            if not keep[i]:
+        for i, tier in zip(order.tolist(), tiers[order].tolist()):
+            candidate = pool.relations[i]
+            if fits is not None and not fits(candidate):
                 continue
             tried += 1
             if tried > self.options.max_verb_candidates:
                 break
-            made = self.verb_swap(relation, spans, pool.relations[i], int(pool.tiers[i]), frame)
+            made = self.verb_swap(relation, spans, candidate, tier, frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
