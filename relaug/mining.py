@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from itertools import takewhile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Literal
 
 import spacy
@@ -121,6 +121,10 @@ def _part_of_speech_only(nlp: Language) -> None:
         ruler.add_patterns(rules[len(by_lookup) :])
 
 
+# Pattern keys the lookup understands, and the Token attribute each reads.
+_RULE_ATTRIBUTES = {"TAG": "tag_", "LOWER": "lower_", "DEP": "dep_", "IS_SPACE": "is_space"}
+
+
 class PartOfSpeechLookup:
     """Attribute-ruler rules that set POS from TAG, LOWER, DEP and IS_SPACE, without the Matcher.
 
@@ -129,8 +133,6 @@ class PartOfSpeechLookup:
     once, remembered; the rules after them (a pattern over two tokens, "there is")
     are checked at each token.
     """
-
-    _ATTRIBUTES = {"TAG": "tag_", "LOWER": "lower_", "DEP": "dep_", "IS_SPACE": "is_space"}
 
     def __init__(self, rules: list[dict]):
         one_token = list(takewhile(lambda r: all(len(p) == 1 and "IS_SPACE" not in p[0] for p in r["patterns"]), rules))
@@ -142,7 +144,7 @@ class PartOfSpeechLookup:
     @classmethod
     def accepts(cls, rule: dict) -> bool:
         return all(
-            key in cls._ATTRIBUTES and (isinstance(value, str | bool) or set(value) <= {"IN", "NOT_IN"})
+            key in _RULE_ATTRIBUTES and (isinstance(value, str | bool) or set(value) <= {"IN", "NOT_IN"})
             for pattern in rule["patterns"] for token in pattern for key, value in token.items()
         )
 
@@ -214,7 +216,7 @@ def _holds_value(actual: str | bool, value: str | bool | dict) -> bool:
 
 def _holds(token: Token, conditions: dict) -> bool:
     return all(
-        _holds_value(getattr(token, PartOfSpeechLookup._ATTRIBUTES[key]), value) for key, value in conditions.items()
+        _holds_value(getattr(token, _RULE_ATTRIBUTES[key]), value) for key, value in conditions.items()
     )
 
 

@@ -370,7 +370,8 @@ def _reparse(nlp: Language, candidates: Sequence[_Candidate]) -> list[Doc]:
     tagged_only = [i for i, c in enumerate(candidates) if c.kind == "verb_swap"]
     parsed = [i for i, c in enumerate(candidates) if c.kind != "verb_swap"]
     docs: list[Doc] = [None] * len(texts)  # type: ignore[list-item]
-    up_to_tagger = nlp.pipe_names[: nlp.pipe_names.index("tagger") + 1] if "tagger" in nlp.pipe_names else nlp.pipe_names
+    names = nlp.pipe_names
+    up_to_tagger = names[: names.index("tagger") + 1] if "tagger" in names else names
     with nlp.select_pipes(enable=up_to_tagger):
         for i, doc in zip(tagged_only, nlp.pipe([texts[i] for i in tagged_only], batch_size=256)):
             docs[i] = doc
@@ -382,8 +383,8 @@ def _reparse(nlp: Language, candidates: Sequence[_Candidate]) -> list[Doc]:
 # --------------------------------------------------------------------------- the builder
 
 
-class _Pool:
-    """A vocabulary's relations in name order, with the arrays verb pools are drawn from."""
+class _RelationIndex:
+    """A vocabulary's verb relations in name order, with the arrays verb swaps are drawn from."""
 
     UNSEEN = 4  # tier of a relation never said of the subject or object
 
@@ -445,7 +446,8 @@ class _Builder:
         self.options = options
         self.similarity = similarity
         self.rejected: Counter = Counter()
-        self._pools = {False: _Pool(corpus.active), True: _Pool(corpus.participle)}  # by participle frame
+        # Verb relations as captions use them actively, and as participles (by frame == "participle").
+        self._indexes = {False: _RelationIndex(corpus.active), True: _RelationIndex(corpus.participle)}
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] += 1
@@ -535,10 +537,10 @@ class _Builder:
         frame = _frame(triple, caption)
         if frame is None:
             return []
-        pool = self._pools[frame == "participle"]
-        tiers = pool.tiers(triple.subject, triple.object)
-        if (own := pool.position.get(triple.relation)) is not None:
-            tiers[own] = _Pool.UNSEEN
+        index = self._indexes[frame == "participle"]
+        tiers = index.tiers(triple.subject, triple.object)
+        if (own := index.position.get(triple.relation)) is not None:
+            tiers[own] = _RelationIndex.UNSEEN
         whole = _relation_span(triple, caption)
         spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
         prep = triple.preposition_span
@@ -559,13 +561,13 @@ class _Builder:
             fits = lambda r: r.split()[1:] == tail  # noqa: E731
         # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
         # key log(u) / count): common relations come first, rare ones (often misparses) last.
-        eligible = np.flatnonzero(tiers < _Pool.UNSEEN)
-        keys = np.log(rng.random(len(eligible))) / pool.counts[eligible]
+        eligible = np.flatnonzero(tiers < _RelationIndex.UNSEEN)
+        keys = np.log(rng.random(len(eligible))) / index.counts[eligible]
         order = eligible[np.lexsort((-keys, tiers[eligible]))]
         kept: list[_Candidate] = []
         tried = 0
         for i, tier in zip(order.tolist(), tiers[order].tolist()):
-            candidate = pool.relations[i]
+            candidate = index.relations[i]
             if fits is not None and not fits(candidate):
                 continue
             tried += 1

@@ -171,6 +171,7 @@ def test_the_fast_pipeline_parses_as_the_stock_one(nlp):
     stock = spacy.load(installed_english_pipeline(), exclude=["ner"])
     texts = [c.caption for f in sorted(SAMPLE_ANNOTATIONS.glob("captions_*.json")) for c in read_captions(f)]
     assert len(texts) >= 200
+    texts.append("There is a dog on a bench and there are two cats.")  # a rule over two tokens: "is" after "there"
     for ours, theirs in zip(nlp.pipe(texts), stock.pipe(texts), strict=True):
         assert [(t.tag_, t.dep_, t.head.i, t.pos_) for t in ours] == [
             (t.tag_, t.dep_, t.head.i, t.pos_) for t in theirs
