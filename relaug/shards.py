@@ -332,10 +332,8 @@ def _compression(config: str) -> dict[str, str]:
     buffer = io.BytesIO()
     pq.write_table(FEATURES[config].arrow_schema.empty_table(), buffer)
     columns = pq.ParquetFile(buffer).schema
-    return {
-        columns.column(i).path: "none" if columns.column(i).path == "image.bytes" else "snappy"
-        for i in range(len(columns))
-    }
+    paths = [columns.column(i).path for i in range(len(columns))]
+    return {path: "none" if path == "image.bytes" else "snappy" for path in paths}
 
 
 def _batched(rows: Iterable[dict], n: int) -> Iterator[list[dict]]:

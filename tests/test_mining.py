@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import spacy
 
+from relaug.build import SAMPLE_ROOT
 from relaug.coco import Caption, read_captions
 from relaug.mining import MinedCaption, installed_english_pipeline, mine_captions, render_text
 from relaug.nouns import noun_lemma
-
-SAMPLE_ANNOTATIONS = Path(__file__).resolve().parents[1] / "examples" / "coco-sample" / "annotations"
 
 
 def mine(nlp, caption: str) -> MinedCaption:
@@ -169,7 +166,7 @@ def test_the_fast_pipeline_parses_as_the_stock_one(nlp):
     """load_pipeline swaps BLIS for numpy's BLAS and drops the lemmatizer and the ruler's
     morphology; on real captions every tag, arc and part of speech stays the stock one's."""
     stock = spacy.load(installed_english_pipeline(), exclude=["ner"])
-    texts = [c.caption for f in sorted(SAMPLE_ANNOTATIONS.glob("captions_*.json")) for c in read_captions(f)]
+    texts = [c.caption for f in sorted((SAMPLE_ROOT / "annotations").glob("captions_*.json")) for c in read_captions(f)]
     assert len(texts) >= 200
     texts.append("There is a dog on a bench and there are two cats.")  # a rule over two tokens: "is" after "there"
     for ours, theirs in zip(nlp.pipe(texts), stock.pipe(texts), strict=True):
