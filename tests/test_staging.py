@@ -119,3 +119,29 @@ def test_other_options_replace_a_complete_build_only_with_overwrite(reference, t
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
         f["path"] for f in manifest["files"]
     )
+
+
+def test_an_image_that_breaks_while_its_shard_is_written_stops_the_build_and_it_resumes(reference, tmp_path, monkeypatch):
+    """The error reaches the caller from the thread that builds row groups, the shards
+    finished before it are kept, and the rerun finishes with the reference's bytes."""
+    out = tmp_path / "shards"
+    stored, calls = relaug.build.stored_image, []
+
+    def vanishing(path, check):
+        calls.append(path)
+        if len(calls) == 25:  # a few shards in: the sample's images are about 4 to a 100KB shard
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return stored(path, check)
+
+    monkeypatch.setattr(relaug.build, "stored_image", vanishing)
+    options = BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True)
+    with pytest.raises(InputError, match=r"\.jpg: changed while the build ran .*run the build again to resume"):
+        build_coco(options)
+    assert not (out / "manifest.json").exists()
+    finished = list((out / STAGING).glob("data/*.parquet"))
+    assert finished
+
+    monkeypatch.setattr(relaug.build, "stored_image", stored)
+    report = build_coco(options)
+    assert report.shards_reused == len(finished)
+    assert _shards(out) == _shards(reference.out)
