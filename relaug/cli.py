@@ -1,4 +1,9 @@
-"""The `relaug` command line: each command parses its options and calls one library function."""
+"""The `relaug` command line: each command parses its options and calls one library function.
+
+Each command imports its library module when it runs: `relaug --help` answers at
+once, and the worker processes of `mine` and `build-coco`, which run this module
+again when started by the `relaug` script, do not load spaCy and torch for it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from relaug.build import BuildOptions, MineOptions, build_coco, mine_file
 from relaug.errors import InputError
 
 app = typer.Typer(
@@ -60,6 +64,8 @@ def mine(
     workers: Workers = None,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
+    from relaug.build import MineOptions, mine_file
+
     with input_errors():
         mine_file(
             MineOptions(
@@ -107,6 +113,8 @@ def build_coco_command(
     ] = False,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
+    from relaug.build import BuildOptions, build_coco
+
     with input_errors():
         build_coco(
             BuildOptions(

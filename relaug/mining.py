@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
+from pathlib import Path
 from typing import Literal
 
 import spacy
+from packaging.requirements import InvalidRequirement, Requirement
 from spacy.language import Language
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
 from thinc.api import use_ops
-from threadpoolctl import threadpool_limits
 
 from relaug.coco import Caption
 from relaug.nouns import (
@@ -32,6 +31,7 @@ from relaug.verbs import (
     relation_kind,
     verb_lemma,
 )
+from relaug.workers import worker_pool
 
 RelationKind = Literal["dynamic", "stative", "spatial"]
 
@@ -233,6 +233,19 @@ def installed_english_pipeline() -> str:
     return (small or english)[0]
 
 
+def spacy_only(name: str | None = None) -> bool:
+    """Whether pipeline `name` (as `load_pipeline` takes it) requires nothing but spaCy itself,
+    as the core English pipelines do; a transformer pipeline requires spacy-transformers, and torch.
+    A pipeline that cannot be found is not known to: loading it will say why."""
+    name = name or installed_english_pipeline()
+    try:
+        path = Path(name) if Path(name).is_dir() else spacy.util.get_package_path(name)
+        requirements = spacy.util.load_meta(path / "meta.json").get("requirements", [])
+        return all(Requirement(r).name == "spacy" for r in requirements)
+    except (ImportError, OSError, ValueError, InvalidRequirement):
+        return False
+
+
 def pipeline_version(nlp: Language) -> str:
     """`name==version` of the pipeline, for manifests and dataset cards."""
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}=={nlp.meta['version']}"
@@ -262,29 +275,9 @@ def mine_captions_parallel(
         yield from mine_captions(captions, load_pipeline(spacy_model), batch_size)
         return
     chunks = [captions[i : i + chunk_size] for i in range(0, len(captions), chunk_size)]
-    with worker_pool(workers, _start_worker, (spacy_model, batch_size)) as executor:
+    with worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(spacy_model)) as executor:
         for mined in executor.map(_mine_chunk, chunks):
             yield from mined
-
-
-def worker_pool(workers: int, initializer: Callable[..., None], initargs: tuple) -> ProcessPoolExecutor:
-    """`workers` processes, each set up by `initializer(*initargs)`, for a stage's chunks.
-
-    spawn, not fork: the parent may hold threads (torch, datasets) that fork would copy
-    half-alive. An executor, not a Pool: a worker that dies starting up raises
-    BrokenProcessPool instead of being restarted forever. One BLAS thread per process:
-    numpy's default of one per core makes N parsing processes fight over the cores
-    (mining with 2 workers ran 1.5x slower that way).
-    """
-    return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_process, initargs=(initializer, initargs),
-    )
-
-
-def _start_process(initializer: Callable[..., None], initargs: tuple) -> None:
-    initializer(*initargs)
-    threadpool_limits(1)  # after the initializer: it loads the libraries to limit
 
 
 _worker_state: dict[str, object] = {}

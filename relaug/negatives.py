@@ -35,9 +35,10 @@ from spacy.tokens import Doc
 
 from relaug.coco import Caption
 from relaug.grounding import category_of
-from relaug.mining import CharSpan, MinedCaption, Triple, load_pipeline, mine_doc, render_text, worker_pool
+from relaug.mining import CharSpan, MinedCaption, Triple, load_pipeline, mine_doc, render_text, spacy_only
 from relaug.shards import ImageExample, Negative, Relation, relation_id
 from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
+from relaug.workers import worker_pool
 
 __all__ = [
     "Negative",
@@ -822,7 +823,8 @@ def build_negatives(
         results: Iterable[_ChunkResult] = (builder.negatives(chunk, nlp) for chunk in chunks)
         return _gather(results, progress)
     verify = nlp is not None
-    with worker_pool(processes, _start_worker, (corpus, options, similarity, spacy_model, verify)) as executor:
+    setup = (corpus, options, similarity, spacy_model, verify)
+    with worker_pool(processes, _start_worker, setup, spacy_only=spacy_only(spacy_model)) as executor:
         return _gather(executor.map(_negatives_in_worker, chunks), progress)
 
 

@@ -1,0 +1,37 @@
+"""Worker processes start lean: a core English pipeline's workers never import torch."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from relaug.mining import spacy_only
+from relaug.workers import worker_pool
+
+
+def _set_up() -> None:
+    import spacy  # noqa: F401  # what a mining worker's set-up imports first
+
+
+def _imported() -> tuple[bool, bool]:
+    import thinc.compat
+
+    return "torch" in sys.modules, thinc.compat.has_torch
+
+
+def test_workers_of_a_spacy_only_pipeline_do_not_import_torch():
+    with worker_pool(1, _set_up, (), spacy_only=True) as executor:
+        assert executor.submit(_imported).result() == (False, False)
+    with worker_pool(1, _set_up, (), spacy_only=False) as executor:
+        assert executor.submit(_imported).result() == (True, True)
+
+
+def test_only_pipelines_requiring_nothing_but_spacy_are_spacy_only(tmp_path):
+    assert spacy_only()  # the installed English pipeline
+    transformer = tmp_path / "en_core_web_trf"
+    transformer.mkdir()
+    (transformer / "meta.json").write_text(
+        json.dumps({"lang": "en", "name": "core_web_trf", "requirements": ["spacy-transformers>=1.3.4,<1.4.0"]})
+    )
+    assert not spacy_only(str(transformer))
+    assert not spacy_only("en_no_such_pipeline")
