@@ -12,6 +12,7 @@ and 50 random negatives with their positives, for a person to read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pickle
 import random
 import sys
@@ -20,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from relaug.coco import read_captions
-from relaug.mining import load_pipeline, mine_captions
+from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, build_negatives, relations_of
 from relaug.verbs import VerbSimilarity
 
@@ -59,9 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     relations = relations_of(mined)
     options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
     start = time.perf_counter()
-    result = build_negatives(
-        captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp, workers=args.workers
-    )
+    with parsing_pool(args.workers) if args.workers > 1 else contextlib.nullcontext() as pool:
+        result = build_negatives(captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp, pool=pool)
     negatives_s = time.perf_counter() - start
     print(f"{len(captions):,} captions, {len(relations):,} triples; mined in {mined_s:.0f} s, "
           f"negatives in {negatives_s:.0f} s (MiniLM load included)\n")

@@ -8,7 +8,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from relaug.mining import (
     load_pipeline,
     mine_captions,
     mine_captions_parallel,
+    parsing_pool,
     pipeline_version,
     render_text,
 )
@@ -134,20 +135,27 @@ def _track(progress: Progress, items: Iterable, total: int, description: str) ->
         progress.advance(task)
 
 
-def _mined(
-    captions: Sequence[Caption], nlp: spacy.Language, spacy_model: str | None, workers: int | None, batch_size: int
-) -> Iterator[MinedCaption]:
-    """Mined captions in input order, over up to `workers` processes (None: all cores).
+@contextlib.contextmanager
+def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, batch_size: int) -> Iterator[Executor | None]:
+    """Up to `workers` processes (None: all cores) that mine the captions, then build
+    the negatives; None where one process does, in this one.
 
-    No more processes than chunks: each spawned process loads its own pipeline,
-    seconds that a small input never wins back. One process mines with `nlp`,
-    the pipeline already loaded.
+    No more processes than chunks of captions: each spawned process loads its own
+    pipeline, seconds that a small input never wins back.
     """
-    chunks = -(-len(captions) // CHUNK_CAPTIONS)
-    processes = min(workers or all_cores(), chunks)
+    processes = min(workers or all_cores(), -(-captions // CHUNK_CAPTIONS))
     if processes <= 1:
+        yield None
+        return
+    with parsing_pool(processes, spacy_model, batch_size) as pool:
+        yield pool
+
+
+def _mined(captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | None, batch_size: int) -> Iterator[MinedCaption]:
+    """Mined captions in input order, on `pool`'s processes, or with `nlp` here."""
+    if pool is None:
         return mine_captions(captions, nlp, batch_size=batch_size)
-    return mine_captions_parallel(captions, spacy_model, processes, batch_size, CHUNK_CAPTIONS)
+    return mine_captions_parallel(captions, pool, CHUNK_CAPTIONS)
 
 
 def mine_file(options: MineOptions) -> MineReport:
@@ -161,8 +169,12 @@ def mine_file(options: MineOptions) -> MineReport:
     options.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = options.out.with_name(f".{options.out.name}.tmp")
     triples = without = 0
-    with _progress(options.quiet) as progress, temporary.open("w", encoding="utf-8") as f:
-        mined_stream = _mined(captions, nlp, options.spacy_model, options.workers, options.batch_size)
+    with (
+        _progress(options.quiet) as progress,
+        _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
+        temporary.open("w", encoding="utf-8") as f,
+    ):
+        mined_stream = _mined(captions, nlp, pool, options.batch_size)
         mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
         negatives, rejected = None, Counter()
         if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
@@ -172,8 +184,7 @@ def mine_file(options: MineOptions) -> MineReport:
             task = progress.add_task("Building negatives", total=len(relations))
             result = build_negatives(
                 captions, relations, negative_options, default_similarity(), nlp,
-                workers=options.workers or all_cores(), spacy_model=options.spacy_model,
-                progress=lambda n: progress.advance(task, n),
+                pool=pool, progress=lambda n: progress.advance(task, n),
             )
             negatives, rejected = result.negatives, result.rejected
         for mined in mined_stream:
@@ -331,23 +342,19 @@ def _examples(
     options: BuildOptions,
     report: BuildReport,
     pool: ThreadPoolExecutor,
+    parsing: Executor | None,
     progress: Progress,
 ) -> tuple[list[ImageExample], dict[int, ImageCheck]]:
     """Mine and ground every image whose file checks out; the rest are counted by reason, not kept.
 
-    The image files are decoded and checked on `pool` while the captions are mined,
-    so the two overlap; only the small check results are kept. The examples hold
-    no image bytes, so the whole corpus fits in memory, which the negatives stage
-    needs (partners are found across a split).
+    The image files are decoded and checked on `pool` while the captions are mined
+    on `parsing` (or here, when None), so the two overlap; only the small check
+    results are kept. The examples hold no image bytes, so the whole corpus fits in
+    memory, which the negatives stage needs (partners are found across a split).
     """
     checks = {image.image_id: pool.submit(check_image, path) for image, path in readable}
     captions = [c for image, _ in readable for c in image.captions]
-    mined = _track(
-        progress,
-        _mined(captions, nlp, options.spacy_model, options.workers, options.batch_size),
-        len(captions),
-        "Mining captions, checking images",
-    )
+    mined = _track(progress, _mined(captions, nlp, parsing, options.batch_size), len(captions), "Mining captions, checking images")
     examples, kept_checks = [], {}
     for image, path in readable:
         image_mined = [next(mined) for _ in image.captions]
@@ -507,22 +514,24 @@ def build_coco(options: BuildOptions) -> BuildReport:
     )
     readable = _readable(source.images, root, report)
     threads = options.workers or all_cores()
+    captions = sum(len(image.captions) for image, _ in readable)
     with _progress(options.quiet) as progress, _thread_pool(threads) as pool:
-        examples, checks = _examples(readable, nlp, options, report, pool, progress)
-        if not examples:
-            staging.discard()
-            reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
-            raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
-        # Negatives and partners are added here, between mining and writing:
-        # partners are found across a whole split, so they need every example.
-        task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
-        negative_options = NegativeOptions(
-            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
-        )
-        examples, rejected = add_negatives(
-            examples, negative_options, default_similarity(), nlp, workers=threads,
-            spacy_model=options.spacy_model, progress=lambda n: progress.advance(task, n),
-        )
+        with _parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
+            examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
+            if not examples:
+                staging.discard()
+                reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
+                raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
+            # Negatives and partners are added here, between mining and writing:
+            # partners are found across a whole split, so they need every example.
+            task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
+            negative_options = NegativeOptions(
+                per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
+            )
+            examples, rejected = add_negatives(
+                examples, negative_options, default_similarity(), nlp,
+                pool=parsing, progress=lambda n: progress.advance(task, n),
+            )
         report.rejected_negatives.update(rejected)
         # A window of images per thread keeps every thread busy while the writer encodes.
         writing = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
@@ -261,23 +262,25 @@ def mine_captions(
         yield MinedCaption(caption=caption, triples=mine_doc(doc, text.offsets))
 
 
+def parsing_pool(workers: int, spacy_model: str | None = None, batch_size: int = 256) -> ProcessPoolExecutor:
+    """`workers` processes, each holding its own mining pipeline `spacy_model` (as
+    `load_pipeline` takes it): they mine captions (`mine_captions_parallel`), then
+    build and re-parse negatives (`relaug.negatives.build_negatives`), started once for both."""
+    return worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(spacy_model))
+
+
 def mine_captions_parallel(
-    captions: Sequence[Caption], spacy_model: str | None, workers: int,
-    batch_size: int = 256, chunk_size: int = 2048,
+    captions: Sequence[Caption], pool: Executor, chunk_size: int = 2048
 ) -> Iterator[MinedCaption]:
-    """`mine_captions` spread over `workers` processes, each with its own pipeline.
+    """`mine_captions` spread over the processes of a `parsing_pool`, a chunk at a time.
 
     Workers send back small `MinedCaption` records, never Docs (shipping Docs between
     processes is what keeps `nlp.pipe(n_process=...)` from scaling). Output order and
     content are those of `mine_captions`, whatever the number of workers.
     """
-    if workers <= 1:
-        yield from mine_captions(captions, load_pipeline(spacy_model), batch_size)
-        return
     chunks = [captions[i : i + chunk_size] for i in range(0, len(captions), chunk_size)]
-    with worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(spacy_model)) as executor:
-        for mined in executor.map(_mine_chunk, chunks):
-            yield from mined
+    for mined in pool.map(_mine_chunk, chunks):
+        yield from mined
 
 
 _worker_state: dict[str, object] = {}
@@ -288,8 +291,13 @@ def _start_worker(spacy_model: str | None, batch_size: int) -> None:
     _worker_state["batch_size"] = batch_size
 
 
+def worker_pipeline() -> Language:
+    """The pipeline of this process, a worker of a `parsing_pool`."""
+    return _worker_state["nlp"]  # type: ignore[return-value]
+
+
 def _mine_chunk(captions: Sequence[Caption]) -> list[MinedCaption]:
-    return list(mine_captions(captions, _worker_state["nlp"], _worker_state["batch_size"]))  # type: ignore[arg-type]
+    return list(mine_captions(captions, worker_pipeline(), _worker_state["batch_size"]))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,16 @@ corpus and options give the same negatives in any order and in any process.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
+from pathlib import Path
 
 import numpy as np
 from spacy.language import Language
@@ -35,10 +39,9 @@ from spacy.tokens import Doc
 
 from relaug.coco import Caption
 from relaug.grounding import category_of
-from relaug.mining import CharSpan, MinedCaption, Triple, load_pipeline, mine_doc, render_text, spacy_only
+from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text, worker_pipeline
 from relaug.shards import ImageExample, Negative, Relation, relation_id
 from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
-from relaug.workers import worker_pool
 
 __all__ = [
     "Negative",
@@ -793,8 +796,7 @@ def build_negatives(
     similarity: Callable[[str, str], float] | None = None,
     nlp: Language | None = None,
     *,
-    workers: int = 1,
-    spacy_model: str | None = None,
+    pool: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> NegativeResult:
     """Hard negatives for every relation of a corpus, and every rejected candidate by reason.
@@ -807,25 +809,24 @@ def build_negatives(
     otherwise (a verb read as a noun) is published; None skips that.
 
     The corpus statistics are gathered here; candidates and their re-parse then run
-    over chunks of relations, in `workers` processes (each loading `spacy_model`, the
-    pipeline `nlp` was loaded as) when there is more than one chunk. Chunks do not
-    depend on `workers`, so neither does the result. `progress` is told how many
-    relations each finished chunk had.
+    over chunks of relations, on the processes of `pool` (a `relaug.mining.parsing_pool`,
+    whose workers hold the pipeline `nlp` was loaded as) when there is more than one
+    chunk, else here. Chunks do not depend on the pool, so neither does the result.
+    `progress` is told how many relations each finished chunk had.
     """
     corpus = _Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
         similarity.prepare(r for r, n in corpus.count.items() if n >= options.min_relation_count)
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
     chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
-    processes = min(workers, len(chunks))
-    if processes <= 1:
+    if pool is None or len(chunks) <= 1:
         builder = _Builder(corpus, options, similarity)
-        results: Iterable[_ChunkResult] = (builder.negatives(chunk, nlp) for chunk in chunks)
-        return _gather(results, progress)
-    verify = nlp is not None
-    setup = (corpus, options, similarity, spacy_model, verify)
-    with worker_pool(processes, _start_worker, setup, spacy_only=spacy_only(spacy_model)) as executor:
-        return _gather(executor.map(_negatives_in_worker, chunks), progress)
+        return _gather((builder.negatives(chunk, nlp) for chunk in chunks), progress)
+    # The set-up goes to the workers as a file each reads once, not with every chunk.
+    with tempfile.TemporaryDirectory(prefix="relaug-negatives-") as folder:
+        setup = Path(folder) / "setup.pickle"
+        setup.write_bytes(pickle.dumps((corpus, options, similarity, nlp is not None), pickle.HIGHEST_PROTOCOL))
+        return _gather(pool.map(partial(_negatives_in_worker, str(setup)), chunks), progress)
 
 
 CHUNK_RELATIONS = 2048  # relations per task: small enough to spread, large enough to batch the re-parse
@@ -845,13 +846,12 @@ def _gather(results: Iterable[_ChunkResult], progress: Callable[[int], None] | N
 _worker_state: dict[str, object] = {}
 
 
-def _start_worker(corpus: _Corpus, options: NegativeOptions, similarity, spacy_model: str | None, verify: bool) -> None:
-    _worker_state["builder"] = _Builder(corpus, options, similarity)
-    _worker_state["nlp"] = load_pipeline(spacy_model) if verify else None
-
-
-def _negatives_in_worker(relations: Sequence[Relation]) -> _ChunkResult:
-    return _worker_state["builder"].negatives(relations, _worker_state["nlp"])  # type: ignore[union-attr,arg-type]
+def _negatives_in_worker(setup: str, relations: Sequence[Relation]) -> _ChunkResult:
+    if _worker_state.get("setup") != setup:  # the first chunk of this build in this worker
+        corpus, options, similarity, verify = pickle.loads(Path(setup).read_bytes())
+        _worker_state.update(setup=setup, builder=_Builder(corpus, options, similarity), verify=verify)
+    nlp = worker_pipeline() if _worker_state["verify"] else None
+    return _worker_state["builder"].negatives(relations, nlp)  # type: ignore[union-attr]
 
 
 @lru_cache(maxsize=1)
@@ -910,18 +910,17 @@ def add_negatives(
     similarity: Callable[[str, str], float] | None = None,
     nlp: Language | None = None,
     *,
-    workers: int = 1,
-    spacy_model: str | None = None,
+    pool: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ImageExample], Counter]:
     """The examples with `negatives`, `partners` and `swap_partners` filled; and the rejection counts.
 
-    `workers`, `spacy_model` and `progress` are those of `build_negatives`.
+    `pool` and `progress` are those of `build_negatives`.
     """
     relations = [r for e in examples for r in e.relations]
     captions = [c for e in examples for c in e.captions]
     result = build_negatives(
-        captions, relations, options, similarity, nlp, workers=workers, spacy_model=spacy_model, progress=progress
+        captions, relations, options, similarity, nlp, pool=pool, progress=progress
     )
     partners = find_partners(examples, options.max_partners, options.seed)
     filled = [

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from relaug import negatives
 from relaug.cli import app
 from relaug.coco import read_captions
-from relaug.mining import mine_captions
+from relaug.mining import mine_captions, parsing_pool
 from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
     NegativeOptions,
@@ -224,9 +224,8 @@ def test_workers_build_the_same_negatives(captions, relations, result, nlp, verb
     """Chunks spread over two processes, each with its own pipeline, give what one process gives."""
     monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 3 + 1)
     done: list[int] = []
-    spread = build_negatives(
-        captions, relations, NegativeOptions(), verb_similarity, nlp, workers=2, progress=done.append
-    )
+    with parsing_pool(2) as pool:
+        spread = build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp, pool=pool, progress=done.append)
     assert len(done) == 3 and sum(done) == len(relations)
     assert spread.negatives == result.negatives
     assert spread.rejected == result.rejected

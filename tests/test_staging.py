@@ -45,9 +45,9 @@ def test_reference_build_spans_several_shards_per_split(reference):
 def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, monkeypatch):
     used, parallel = [], relaug.build.mine_captions_parallel
 
-    def spy(captions, spacy_model, workers, *args):
-        used.append(workers)
-        yield from parallel(captions, spacy_model, workers, *args)
+    def spy(captions, pool, *args):
+        used.append(pool._max_workers)
+        yield from parallel(captions, pool, *args)
 
     # Chunks of 64 captions, so the sample's 200 are shared between two processes as COCO's would be.
     monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
