@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +37,14 @@ from relaug.negatives import NegativeOptions, add_negatives, build_negatives, de
 from relaug.shards import (
     ImageExample,
     Negative,
+    PlannedShard,
     Relation,
     ShardFile,
     ShardStats,
     plan_shards,
     relation_id,
     render_card,
+    seal_shard,
     shard_examples,
     shard_rows,
     shard_stats,
@@ -277,6 +280,21 @@ def _thread_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Leave the objects alive now out of the garbage collector's passes until the block ends.
+
+    Writing makes millions of short-lived row dicts, and each full collection they
+    trigger would walk every example, relation and negative of the build again:
+    0.3 s of a 3 s write stage at 5,000 images, growing with the build.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _in_order(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, window: int) -> Iterator:
     """fn over items on the pool, results in input order, at most `window` running or waiting."""
     pending: deque = deque()
@@ -410,24 +428,39 @@ def _write(
             return {"bytes": data, "path": example.file_name}
         return {"bytes": None, "path": str(example.path.resolve())}
 
-    files = []
+    files: dict[str, ShardFile] = {}
     task = progress.add_task("Writing shards", total=len(plan))
-    for shard in plan:
-        file = staging.finished(shard)
-        if file is not None:
-            report.shards_reused += 1
-        else:
+
+    def seal(shard: PlannedShard) -> None:
+        file = seal_shard(staging.dir, shard)
+        staging.commit(shard, file)
+        files[shard.path] = file
+        progress.advance(task)
+
+    # fsync and sha256 wait on the disk and release the GIL: one shard is sealed on
+    # a thread while the next is written. On an error the shards sealed so far stay.
+    with ThreadPoolExecutor(1, thread_name_prefix="relaug-seal") as sealer:
+        sealing: Future | None = None
+        for shard in plan:
+            file = staging.finished(shard)
+            if file is not None:
+                report.shards_reused += 1
+                files[shard.path] = file
+                progress.advance(task)
+                continue
             split_examples = by_split[shard.split]
             images = (
                 _in_order(pool, image_value, shard_examples(shard, split_examples), window)
                 if shard.config == "default"
                 else ()
             )
-            file = write_shard(staging.dir, shard, shard_rows(shard, split_examples, images))
-            staging.commit(shard, file)
-        files.append(file)
-        progress.advance(task)
-    return files
+            write_shard(staging.dir, shard, shard_rows(shard, split_examples, images))
+            if sealing is not None:
+                sealing.result()  # a failure to seal the shard before stops the build here
+            sealing = sealer.submit(seal, shard)
+        if sealing is not None:
+            sealing.result()
+    return [files[shard.path] for shard in plan]
 
 
 def _max_shard_bytes(max_shard_size: str | int) -> int:
@@ -523,7 +556,8 @@ def build_coco(options: BuildOptions) -> BuildReport:
         report.rejected_negatives.update(rejected)
         # A window of images per thread keeps every thread busy while the writer encodes.
         writing = time.perf_counter()
-        report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
+        with _frozen_heap():
+            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)

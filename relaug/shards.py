@@ -311,11 +311,10 @@ def temporary_path(root: Path, shard: PlannedShard) -> Path:
     return final.with_name(f".{final.name}.tmp")
 
 
-def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardFile:
-    """Write a planned file, complete and on disk, under its `temporary_path`.
+def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> None:
+    """Write a planned file under its `temporary_path`; `seal_shard` then makes it durable.
 
-    The caller renames it to its final name, so that a file under a final name
-    is always whole, even after kill -9. Only one row group's rows are held in memory.
+    Only one row group's rows are held in memory.
     """
     temporary = temporary_path(root, shard)
     temporary.parent.mkdir(parents=True, exist_ok=True)
@@ -329,13 +328,23 @@ def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> ShardF
             written += table.num_rows
     if written != shard.rows:
         raise RuntimeError(f"{shard.path}: planned {shard.rows} rows, wrote {written}")
+
+
+def seal_shard(root: Path, shard: PlannedShard) -> ShardFile:
+    """The file `write_shard` wrote, on disk and described, ready to be renamed to its final name.
+
+    The caller renames it only after this returns, so that a file under a final
+    name is always whole, even after kill -9. Neither step holds the GIL for long,
+    so a build seals one shard on a thread while it writes the next.
+    """
+    temporary = temporary_path(root, shard)
     with temporary.open("rb") as f:
         os.fsync(f.fileno())  # the rename that follows must not publish data still only in the page cache
     return ShardFile(
         config=shard.config,
         split=shard.split,
         path=shard.path,
-        rows=written,
+        rows=shard.rows,
         bytes=temporary.stat().st_size,
         sha256=sha256_of(temporary),
     )
