@@ -21,7 +21,7 @@ from rich.table import Table
 
 import relaug
 from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
-from relaug.errors import InputError
+from relaug.errors import InputError, OutputError
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_image
 from relaug.mining import (
@@ -157,32 +157,45 @@ def mine_file(options: MineOptions) -> MineReport:
     start = time.perf_counter()
     captions = read_captions(options.captions)
     nlp = _pipeline(options.spacy_model)
-    options.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = options.out.with_name(f".{options.out.name}.tmp")
+    try:  # before parsing: an --out that cannot be written is told in seconds, not minutes
+        if not options.out.parent.exists():  # one that is a file is told by open: "Not a directory"
+            options.out.parent.mkdir(parents=True)
+        output = temporary.open("w", encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"--out {options.out}: cannot write there ({e.strerror or e})") from e
     triples = without = 0
-    with (
-        _progress(options.quiet) as progress,
-        _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
-        temporary.open("w", encoding="utf-8") as f,
-    ):
-        mined_stream = _mined(captions, nlp, pool, options.batch_size)
-        mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
-        negatives, rejected = None, Counter()
-        if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
-            mined_stream = list(mined_stream)
-            relations = relations_of(mined_stream)
-            negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
-            task = progress.add_task("Building negatives", total=len(relations))
-            result = build_negatives(
-                captions, relations, negative_options, default_similarity(), nlp,
-                pool=pool, progress=lambda n: progress.advance(task, n),
-            )
-            negatives, rejected = result.negatives, result.rejected
-        for mined in mined_stream:
-            f.write(_mined_line(mined, negatives) + "\n")
-            triples += len(mined.triples)
-            without += not mined.triples
-    os.replace(temporary, options.out)
+    try:
+        with (
+            output as f,
+            _progress(options.quiet) as progress,
+            _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
+        ):
+            mined_stream = _mined(captions, nlp, pool, options.batch_size)
+            mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
+            negatives, rejected = None, Counter()
+            if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
+                mined_stream = list(mined_stream)
+                relations = relations_of(mined_stream)
+                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+                task = progress.add_task("Building negatives", total=len(relations))
+                result = build_negatives(
+                    captions, relations, negative_options, default_similarity(), nlp,
+                    pool=pool, progress=lambda n: progress.advance(task, n),
+                )
+                negatives, rejected = result.negatives, result.rejected
+            for mined in mined_stream:
+                f.write(_mined_line(mined, negatives) + "\n")
+                triples += len(mined.triples)
+                without += not mined.triples
+        os.replace(temporary, options.out)
+    except OSError as e:
+        raise OutputError(
+            f"--out {options.out}: writing stopped ({e}); nothing was written under that name: "
+            "make room or fix the cause, then run again"
+        ) from e
+    finally:
+        temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
     report = MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
     if not options.quiet:
         console.print(
@@ -278,6 +291,19 @@ def _thread_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
     finally:
         # After an error, the image checks still queued (all of COCO's) are dropped, not run out.
         pool.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _output_errors(out: Path) -> Iterator[None]:
+    """An OSError while writing the build (a full disk, an I/O error) as one OutputError
+    naming `out`. The shards finished before it stay staged for the next run to reuse."""
+    try:
+        yield
+    except OSError as e:
+        raise OutputError(
+            f"--out {out}: writing stopped ({e}); the shards finished so far are kept: "
+            "make room or fix the cause, then run the same command again to resume"
+        ) from e
 
 
 @contextlib.contextmanager
@@ -556,35 +582,36 @@ def build_coco(options: BuildOptions) -> BuildReport:
         report.rejected_negatives.update(rejected)
         # A window of images per thread keeps every thread busy while the writer encodes.
         writing = time.perf_counter()
-        with _frozen_heap():
+        with _output_errors(out), _frozen_heap():
             report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)
-    (staging.dir / "README.md").write_text(
-        render_card(
+    with _output_errors(out):
+        (staging.dir / "README.md").write_text(
+            render_card(
+                report.files,
+                report.stats,
+                source=f"MS-COCO 2017 captions and instances read from `{root.name}`",
+                options=recorded,
+                skipped=report.skipped,
+                converted_images=report.converted_images,
+                rejected_negatives=report.rejected_negatives,
+                versions=report.versions,
+            ),
+            encoding="utf-8",
+        )
+        staging.publish()
+        write_manifest(
+            out,
             report.files,
-            report.stats,
-            source=f"MS-COCO 2017 captions and instances read from `{root.name}`",
             options=recorded,
+            versions=report.versions,
+            inputs=inputs,
             skipped=report.skipped,
             converted_images=report.converted_images,
-            rejected_negatives=report.rejected_negatives,
-            versions=report.versions,
-        ),
-        encoding="utf-8",
-    )
-    staging.publish()
-    write_manifest(
-        out,
-        report.files,
-        options=recorded,
-        versions=report.versions,
-        inputs=inputs,
-        skipped=report.skipped,
-        converted_images=report.converted_images,
-    )
-    staging.discard()
+        )
+        staging.discard()
     report.seconds = time.perf_counter() - start
     if not options.quiet:
         console.print(report)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from relaug.errors import InputError
+from relaug.errors import InputError, OutputError
 
 app = typer.Typer(
     help="Mine relation triples from image captions, publish them as typed Parquet shards, "
@@ -25,14 +25,15 @@ app = typer.Typer(
 
 
 @contextmanager
-def input_errors() -> Iterator[None]:
-    """Turn bad user input into one line on stderr and exit code 2 (a usage error), no traceback."""
+def reported_errors() -> Iterator[None]:
+    """Turn bad input (exit code 2, a usage error) and output that could not be written
+    (exit code 1) into one line on stderr, no traceback."""
     try:
         yield
-    except InputError as e:
+    except (InputError, OutputError) as e:
         message = " ".join(str(e).split())
         typer.echo(f"relaug: error: {message}", err=True)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=2 if isinstance(e, InputError) else 1) from None
 
 
 SpacyModel = Annotated[
@@ -66,7 +67,7 @@ def mine(
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     from relaug.build import MineOptions, mine_file
 
-    with input_errors():
+    with reported_errors():
         mine_file(
             MineOptions(
                 captions=captions,
@@ -115,7 +116,7 @@ def build_coco_command(
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     from relaug.build import BuildOptions, build_coco
 
-    with input_errors():
+    with reported_errors():
         build_coco(
             BuildOptions(
                 out=out,
@@ -159,7 +160,7 @@ def finetune(
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
     from relaug.train.trainer import TrainOptions, finetune as run_finetune
 
-    with input_errors():
+    with reported_errors():
         run_finetune(
             TrainOptions(
                 shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
@@ -183,7 +184,7 @@ def eval_command(
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
     from relaug.evaluate import EvalOptions, run_eval
 
-    with input_errors():
+    with reported_errors():
         run_eval(
             EvalOptions(
                 shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,

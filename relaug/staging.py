@@ -72,10 +72,13 @@ class Staging:
                 f"({_differences(previous, self.identity)}); run with the same options to resume "
                 "or rebuild it, or pass --overwrite to replace it"
             )
-        if self.dir.exists() and previous != self.identity:
-            shutil.rmtree(self.dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self.dir / "build.json", json.dumps(self.identity, indent=2, sort_keys=True))
+        try:
+            if self.dir.exists() and previous != self.identity:
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.dir / "build.json", json.dumps(self.identity, indent=2, sort_keys=True))
+        except OSError as e:
+            raise InputError(f"--out {out}: cannot write there ({e.strerror or e})") from e
         self.progress = self._progress()
 
     def _previous(self) -> dict | None:

@@ -5,6 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from relaug.build import SAMPLE_ROOT
 from relaug.cli import app
 
 runner = CliRunner()
@@ -73,3 +74,14 @@ def test_caption_file_that_does_not_exist_is_a_one_line_error(tmp_path):
 def test_bad_shard_size_is_a_one_line_error(tmp_path):
     line = _one_line_error(runner.invoke(app, ["build-coco", "--out", str(tmp_path), "--max-shard-size", "lots"]))
     assert "--max-shard-size" in line
+
+
+@pytest.mark.parametrize("command", ["mine", "build-coco"])
+def test_an_out_that_cannot_be_written_is_a_one_line_error(tmp_path, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    out = blocker / ("triples.jsonl" if command == "mine" else "shards")
+    source = [str(SAMPLE_ROOT / "annotations" / "captions_val2017.json")] if command == "mine" else ["--coco-root", str(SAMPLE_ROOT)]
+    line = _one_line_error(runner.invoke(app, [command, *source, "--out", str(out)]))
+    assert f"--out {out}: cannot write there (Not a directory)" in line
+    assert blocker.read_text() == "not a folder\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
@@ -144,4 +145,34 @@ def test_an_image_that_breaks_while_its_shard_is_written_stops_the_build_and_it_
     monkeypatch.setattr(relaug.build, "stored_image", stored)
     report = build_coco(options)
     assert report.shards_reused == len(finished)
+    assert _shards(out) == _shards(reference.out)
+
+
+def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(reference, tmp_path, monkeypatch):
+    """The fifth shard's write fails as a full disk makes it fail: exit code 1 and one line
+    naming --out; the four shards before it are sealed, and the rerun reuses them."""
+    out = tmp_path / "shards"
+    write, calls = relaug.build.write_shard, []
+
+    def filling_up(root, shard, rows):
+        calls.append(shard.path)
+        if len(calls) == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(root, shard, rows)
+
+    monkeypatch.setattr(relaug.build, "write_shard", filling_up)
+    command = ["build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE, "--workers", "1"]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1] == (  # after the progress of the stages before
+        f"relaug: error: --out {out}: writing stopped ([Errno 28] No space left on device); the shards "
+        "finished so far are kept: make room or fix the cause, then run the same command again to resume"
+    )
+    assert not (out / "manifest.json").exists()
+    assert sorted(p.relative_to(out / STAGING).as_posix() for p in (out / STAGING).glob("*/*.parquet")) == sorted(calls[:4])
+
+    monkeypatch.setattr(relaug.build, "write_shard", write)
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    assert report.shards_reused == 4
     assert _shards(out) == _shards(reference.out)
