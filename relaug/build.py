@@ -138,8 +138,12 @@ def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, b
     if processes <= 1:
         yield None
         return
-    with parsing_pool(processes, spacy_model, batch_size) as pool:
+    pool = parsing_pool(processes, spacy_model, batch_size)
+    try:
         yield pool
+    finally:
+        # After an error or Ctrl-C, the chunks still queued (all of COCO's) are dropped, not run out.
+        pool.shutdown(cancel_futures=True)
 
 
 def _mined(captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | None, batch_size: int) -> Iterator[MinedCaption]:

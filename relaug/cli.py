@@ -25,15 +25,19 @@ app = typer.Typer(
 
 
 @contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn bad input (exit code 2, a usage error) and output that could not be written
-    (exit code 1) into one line on stderr, no traceback."""
+def reported_errors(kept_when_interrupted: str) -> Iterator[None]:
+    """Turn bad input (exit code 2, a usage error), output that could not be written
+    (exit code 1) and Ctrl-C (exit code 130, saying what was kept) into one line on
+    stderr, no traceback."""
     try:
         yield
     except (InputError, OutputError) as e:
         message = " ".join(str(e).split())
         typer.echo(f"relaug: error: {message}", err=True)
         raise typer.Exit(code=2 if isinstance(e, InputError) else 1) from None
+    except KeyboardInterrupt:
+        typer.echo(f"relaug: interrupted; {kept_when_interrupted}", err=True)
+        raise typer.Exit(code=130) from None
 
 
 SpacyModel = Annotated[
@@ -67,7 +71,7 @@ def mine(
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     from relaug.build import MineOptions, mine_file
 
-    with reported_errors():
+    with reported_errors(kept_when_interrupted="nothing was written under --out"):
         mine_file(
             MineOptions(
                 captions=captions,
@@ -116,7 +120,9 @@ def build_coco_command(
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     from relaug.build import BuildOptions, build_coco
 
-    with reported_errors():
+    with reported_errors(
+        kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"
+    ):
         build_coco(
             BuildOptions(
                 out=out,
@@ -160,7 +166,9 @@ def finetune(
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
     from relaug.train.trainer import TrainOptions, finetune as run_finetune
 
-    with reported_errors():
+    with reported_errors(
+        kept_when_interrupted="the checkpoints of finished epochs are kept: --resume RUN/checkpoints/latest.pt continues the run"
+    ):
         run_finetune(
             TrainOptions(
                 shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
@@ -184,7 +192,7 @@ def eval_command(
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
     from relaug.evaluate import EvalOptions, run_eval
 
-    with reported_errors():
+    with reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"):
         run_eval(
             EvalOptions(
                 shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +37,9 @@ def worker_pool(
 
 
 def _start(setup: bytes, spacy_only: bool) -> None:
+    # Ctrl-C reaches every process of the terminal's group. The parent stops the stage
+    # and shuts the pool down; a worker's own KeyboardInterrupt would only add a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if spacy_only:
         _import_spacy_without_torch()
     initializer, initargs = pickle.loads(setup)

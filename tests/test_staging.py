@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -73,16 +74,25 @@ def _finished_before_kill(out: Path) -> dict[str, tuple[int, int]]:
     return finished
 
 
-def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(reference, tmp_path):
-    out = tmp_path / "shards"
-    command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]
-    build = subprocess.Popen([*command, "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _build_until_its_first_shard(command: list[str], out: Path, **popen) -> subprocess.Popen:
+    """The build `command` started, once it has finished a shard into `out`."""
+    # Ctrl-C is honoured even where this test runs with SIGINT ignored, which a child would inherit.
+    build = subprocess.Popen(command, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
     deadline = time.monotonic() + 300
     # Temporaries are named .NAME.parquet.tmp: a *.parquet is a finished, renamed shard.
     while not list((out / STAGING).glob("*/*.parquet")):
         assert build.poll() is None, "the build ended before its first shard was seen"
         assert time.monotonic() < deadline
         time.sleep(0.001)
+    return build
+
+
+def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(reference, tmp_path):
+    out = tmp_path / "shards"
+    command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]
+    build = _build_until_its_first_shard(
+        [*command, "--workers", "1"], out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     build.kill()
     build.wait()
     assert not (out / "manifest.json").exists()
@@ -175,4 +185,25 @@ def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(refer
     monkeypatch.setattr(relaug.build, "write_shard", write)
     report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
     assert report.shards_reused == 4
+    assert _shards(out) == _shards(reference.out)
+
+
+def test_ctrl_c_stops_the_build_with_one_line_and_it_resumes(reference, tmp_path):
+    out = tmp_path / "shards"
+    command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]
+    build = _build_until_its_first_shard(
+        [*command, "--workers", "1"], out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    build.send_signal(signal.SIGINT)
+    _, stderr = build.communicate(timeout=60)
+    assert build.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "relaug: interrupted; the shards finished so far are kept: run the same command again to resume"
+    )
+    finished = _finished_before_kill(out)
+    assert finished
+
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    assert report.shards_reused == len(finished)
     assert _shards(out) == _shards(reference.out)

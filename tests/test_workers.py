@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 
 from relaug.mining import spacy_only
@@ -35,3 +37,12 @@ def test_only_pipelines_requiring_nothing_but_spacy_are_spacy_only(tmp_path):
     )
     assert not spacy_only(str(transformer))
     assert not spacy_only("en_no_such_pipeline")
+
+
+def test_ctrl_c_reaching_a_worker_leaves_it_to_the_parent():
+    """Ctrl-C signals every process of the terminal's group: a worker carries on (no traceback
+    of its own), and the parent, interrupted, shuts the pool down."""
+    with worker_pool(1, _set_up, (), spacy_only=True) as executor:
+        worker = executor.submit(os.getpid).result()
+        os.kill(worker, signal.SIGINT)
+        assert executor.submit(os.getpid).result() == worker

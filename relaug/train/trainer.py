@@ -163,6 +163,13 @@ def optimizer_step(model, optimizer, scaler, *, lr: float, grad_clip: float | No
         model.logit_scale.clamp_(0, LOG_LOGIT_SCALE_MAX)
 
 
+def _save_atomically(state: dict, path: Path) -> None:
+    """torch.save under a temporary name, then renamed: a run stopped while saving keeps its last whole checkpoint."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
 def checkpoint_state(epoch: int, name: str, model, optimizer, scaler) -> dict:
     """open_clip's checkpoint layout; the state_dict has no `module.` prefix."""
     return {
@@ -294,8 +301,8 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
                 running = {}
             if runtime.is_main:
                 state = checkpoint_state(epoch + 1, bundle.name, model, optimizer, scaler)
-                torch.save(state, out / "checkpoints" / f"epoch_{epoch + 1}.pt")
-                torch.save(state, out / "checkpoints" / "latest.pt")
+                for name in (f"epoch_{epoch + 1}.pt", "latest.pt"):
+                    _save_atomically(state, out / "checkpoints" / name)
                 if options.validate:
                     report = evaluate(
                         options.shards, "validation", model=model, preprocess=bundle.preprocess_val,
