@@ -10,6 +10,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from rich.table import Table
 
 import relaug
 from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
-from relaug.errors import InputError, OutputError
+from relaug.errors import InputError, StoppedError
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_image
 from relaug.mining import (
@@ -141,6 +142,11 @@ def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, b
     pool = parsing_pool(processes, spacy_model, batch_size)
     try:
         yield pool
+    except BrokenProcessPool as e:
+        raise StoppedError(
+            "a worker process died (stopped by the system, most often for lack of memory): "
+            "run the same command again, with fewer --workers if memory is short"
+        ) from e
     finally:
         # After an error or Ctrl-C, the chunks still queued (all of COCO's) are dropped, not run out.
         pool.shutdown(cancel_futures=True)
@@ -194,7 +200,7 @@ def mine_file(options: MineOptions) -> MineReport:
                 without += not mined.triples
         os.replace(temporary, options.out)
     except OSError as e:
-        raise OutputError(
+        raise StoppedError(
             f"--out {options.out}: writing stopped ({e}); nothing was written under that name: "
             "make room or fix the cause, then run again"
         ) from e
@@ -299,12 +305,12 @@ def _thread_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
 
 @contextlib.contextmanager
 def _output_errors(out: Path) -> Iterator[None]:
-    """An OSError while writing the build (a full disk, an I/O error) as one OutputError
+    """An OSError while writing the build (a full disk, an I/O error) as a StoppedError
     naming `out`. The shards finished before it stay staged for the next run to reuse."""
     try:
         yield
     except OSError as e:
-        raise OutputError(
+        raise StoppedError(
             f"--out {out}: writing stopped ({e}); the shards finished so far are kept: "
             "make room or fix the cause, then run the same command again to resume"
         ) from e

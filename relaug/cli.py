@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from relaug.errors import InputError, OutputError
+from relaug.errors import InputError, StoppedError
 
 app = typer.Typer(
     help="Mine relation triples from image captions, publish them as typed Parquet shards, "
@@ -26,12 +26,12 @@ app = typer.Typer(
 
 @contextmanager
 def reported_errors(kept_when_interrupted: str) -> Iterator[None]:
-    """Turn bad input (exit code 2, a usage error), output that could not be written
-    (exit code 1) and Ctrl-C (exit code 130, saying what was kept) into one line on
+    """Turn bad input (exit code 2, a usage error), a run the machine stopped (exit
+    code 1) and Ctrl-C (exit code 130, saying what was kept) into one line on
     stderr, no traceback."""
     try:
         yield
-    except (InputError, OutputError) as e:
+    except (InputError, StoppedError) as e:
         message = " ".join(str(e).split())
         typer.echo(f"relaug: error: {message}", err=True)
         raise typer.Exit(code=2 if isinstance(e, InputError) else 1) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 import relaug.build
 from relaug.build import BuildOptions, BuildReport, build_coco
 from relaug.cli import app
-from relaug.errors import InputError
+from relaug.errors import InputError, StoppedError
 from relaug.staging import STAGING
 
 # Small shards, so that the bundled sample (40 images) spans some 40 files.
@@ -58,6 +59,21 @@ def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, m
     build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=2, quiet=True))
     assert used == [2]
     assert _shards(out) == _shards(reference.out)
+
+
+def test_a_worker_killed_by_the_system_stops_the_build_with_a_message(tmp_path, monkeypatch):
+    """What the kernel's out-of-memory killer does to a mining process, done as mining starts."""
+    parallel = relaug.build.mine_captions_parallel
+
+    def one_worker_killed(captions, pool, *args):
+        os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
+        yield from parallel(captions, pool, *args)
+
+    monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
+    monkeypatch.setattr(relaug.build, "mine_captions_parallel", one_worker_killed)
+    with pytest.raises(StoppedError, match=r"a worker process died .* fewer --workers"):
+        build_coco(BuildOptions(out=tmp_path / "shards", workers=2, quiet=True))
+    assert not (tmp_path / "shards" / "manifest.json").exists()
 
 
 def _finished_before_kill(out: Path) -> dict[str, tuple[int, int]]:
