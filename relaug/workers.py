@@ -8,9 +8,12 @@ Here it can import spaCy without torch before it unpickles its stage's set-up.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -40,11 +43,29 @@ def _start(setup: bytes, spacy_only: bool) -> None:
     # Ctrl-C reaches every process of the terminal's group. The parent stops the stage
     # and shuts the pool down; a worker's own KeyboardInterrupt would only add a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     if spacy_only:
         _import_spacy_without_torch()
     initializer, initargs = pickle.loads(setup)
     initializer(*initargs)
     threadpool_limits(1)  # after the initializer: it loads the libraries to limit
+
+
+def _exit_with_parent() -> None:
+    """End this worker soon after its parent is gone (kill -9, a scheduler's SIGTERM).
+
+    Each worker holds both ends of the pool's task queue, so it never sees the parent
+    close it: without this it would wait on the queue forever, holding its pipeline's
+    memory, one more set for every killed build.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="relaug-parent-watch", daemon=True).start()
 
 
 def _import_spacy_without_torch() -> None:

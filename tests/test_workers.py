@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 from relaug.mining import spacy_only
 from relaug.workers import worker_pool
@@ -46,3 +49,34 @@ def test_ctrl_c_reaching_a_worker_leaves_it_to_the_parent():
         worker = executor.submit(os.getpid).result()
         os.kill(worker, signal.SIGINT)
         assert executor.submit(os.getpid).result() == worker
+
+
+# A parent that starts one worker, says its pid, and waits to be killed.
+PARENT = """
+import os, time
+from relaug.workers import worker_pool
+pool = worker_pool(1, os.getpid, (), spacy_only=False)
+print(pool.submit(os.getpid).result(), flush=True)
+time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie left for a parent that does not reap."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_ends_soon_after_its_parent_is_killed():
+    """kill -9 or a scheduler's SIGTERM on a build must not leave its workers waiting forever."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    assert _running(worker)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(worker):
+        assert time.monotonic() < deadline, f"worker {worker} outlived its parent by 10 s"
+        time.sleep(0.1)
