@@ -143,6 +143,10 @@ def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, b
     try:
         yield pool
     except BrokenProcessPool as e:
+        # A worker killed while it held the task queue's lock leaves the others waiting for
+        # that lock forever, and Python 3.11 joins them while shutting down: end them first.
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
         raise StoppedError(
             "a worker process died (stopped by the system, most often for lack of memory): "
             "run the same command again, with fewer --workers if memory is short"
