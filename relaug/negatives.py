@@ -41,6 +41,7 @@ from spacy.tokens import Doc
 from relaug.coco import Caption
 from relaug.grounding import category_of
 from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text, worker_pipeline
+from relaug.nouns import noun_lemma
 from relaug.shards import ImageExample, Negative, Relation, relation_id
 from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
 
@@ -317,6 +318,10 @@ class _Corpus:
             return False
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
 
+    def can_take_object(self, verb: str, min_count: int) -> bool:
+        """Whether captions use a verb with a direct object at all (`min_count` times), not only mostly."""
+        return verb not in _NEEDS_PLACE and self.active.count[verb] >= min_count
+
     def synonyms(self, a: str, b: str) -> bool:
         """Whether captions of one image use both relations, or both verbs, for one subject and object."""
         pairs = [(a, b), (a.split()[0], b.split()[0])]
@@ -560,10 +565,17 @@ class _Builder:
             fits = lambda r: len(r.split()) > 1 and not between & set(r.split()[1:])  # noqa: E731
         elif whole is None:
             # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
-            # that takes the same preposition there ("pushing a skateboard down").
+            # that takes the same preposition there ("pushing a skateboard down"). What
+            # stands between stays, so the new verb must read it as the old one did: as
+            # its object (a verb captions use with one), or not ("jumping in the air with"
+            # may become "smiling in the air with", a verb mostly used without one).
             spans = (triple.verb_span, None)
-            tail = triple.relation.split()[1:]
-            fits = lambda r: r.split()[1:] == tail  # noqa: E731
+            verb, *tail = triple.relation.split()
+            if self._object_between(relation, verb):
+                takes = lambda v: self.corpus.can_take_object(v, self.options.min_relation_count)  # noqa: E731
+            else:
+                takes = lambda v: not self.corpus.takes_object(v)  # noqa: E731
+            fits = lambda r: r.split()[1:] == tail and takes(r.split()[0])  # noqa: E731
         # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
         # key log(u) / count): common relations come first, rare ones (often misparses) last.
         eligible = np.flatnonzero(tiers < _RelationIndex.UNSEEN)
@@ -584,6 +596,18 @@ class _Builder:
                 if len(kept) >= wanted:
                     break
         return kept
+
+    def _object_between(self, relation: Relation, verb: str) -> bool:
+        """Whether a caption of the image has the subject `verb` a noun written between the
+        relation's verb and its preposition: "riding a horse down a street" has (man, ride, horse)."""
+        triple, caption = relation.triple, relation.caption.caption
+        end = triple.preposition_span.start if triple.preposition_span is not None else len(caption)
+        between = {noun_lemma(w.lower()) for w in _WORD.findall(caption[triple.verb_span.end : end])}
+        subject = _key(triple.subject)
+        image = self.corpus.images[relation.caption.image_id]
+        return any(
+            r == verb and _same(s, subject) and o[0].split()[-1] in between for s, r, o in image.triples
+        )
 
     def verb_swap(
         self, relation: Relation, spans: tuple, candidate: str, tier: int, frame: str

@@ -101,6 +101,22 @@ def test_verb_swap_examples(relations, result):
         assert n.kind == "verb_swap"
 
 
+def test_a_verb_replaced_before_its_object_is_one_captions_use_with_an_object(relations, result):
+    """Only the verb of "carrying carts down a track" and "riding a skateboard down a rail"
+    is replaced: what follows it stays its object, so the new verb must take one."""
+    swaps = {
+        n.caption
+        for start in ("A train engine carrying carts down", "there is a man riding a skateboard down")
+        for r in by_caption(relations, start)
+        for n in result.negatives[r.id]
+        if n.kind == "verb_swap"
+    }
+    assert not swaps & {
+        "A train engine traveling carts down a track into a station.",
+        "there is a man walking a skateboard down a rail",  # walk: in these captions never with an object
+    }
+
+
 def test_substring_traps_stay_intact(relations, result):
     # "tan" is inside "standing", "sit" inside "transit": only the spans change.
     tan = [n for r in by_caption(relations, "Tan and white wading bird") for n in result.negatives[r.id]]
