@@ -22,7 +22,7 @@ from rich.table import Table
 
 import relaug
 from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
-from relaug.errors import InputError, StoppedError
+from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_image
 from relaug.mining import (
@@ -177,37 +177,33 @@ def mine_file(options: MineOptions) -> MineReport:
             options.out.parent.mkdir(parents=True)
         output = temporary.open("w", encoding="utf-8")
     except OSError as e:
-        raise InputError(f"--out {options.out}: cannot write there ({e.strerror or e})") from e
+        raise unwritable_out(options.out, e) from e
     triples = without = 0
     try:
-        with (
-            output as f,
-            _progress(options.quiet) as progress,
-            _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
-        ):
-            mined_stream = _mined(captions, nlp, pool, options.batch_size)
-            mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
-            negatives, rejected = None, Counter()
-            if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
-                mined_stream = list(mined_stream)
-                relations = relations_of(mined_stream)
-                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
-                task = progress.add_task("Building negatives", total=len(relations))
-                result = build_negatives(
-                    captions, relations, negative_options, default_similarity(), nlp,
-                    pool=pool, progress=lambda n: progress.advance(task, n),
-                )
-                negatives, rejected = result.negatives, result.rejected
-            for mined in mined_stream:
-                f.write(_mined_line(mined, negatives) + "\n")
-                triples += len(mined.triples)
-                without += not mined.triples
-        os.replace(temporary, options.out)
-    except OSError as e:
-        raise StoppedError(
-            f"--out {options.out}: writing stopped ({e}); nothing was written under that name: "
-            "make room or fix the cause, then run again"
-        ) from e
+        with _output_errors(options.out, "nothing was written under that name: make room or fix the cause, then run again"):
+            with (
+                output as f,
+                _progress(options.quiet) as progress,
+                _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
+            ):
+                mined_stream = _mined(captions, nlp, pool, options.batch_size)
+                mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
+                negatives, rejected = None, Counter()
+                if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
+                    mined_stream = list(mined_stream)
+                    relations = relations_of(mined_stream)
+                    negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+                    task = progress.add_task("Building negatives", total=len(relations))
+                    result = build_negatives(
+                        captions, relations, negative_options, default_similarity(), nlp,
+                        pool=pool, progress=lambda n: progress.advance(task, n),
+                    )
+                    negatives, rejected = result.negatives, result.rejected
+                for mined in mined_stream:
+                    f.write(_mined_line(mined, negatives) + "\n")
+                    triples += len(mined.triples)
+                    without += not mined.triples
+            os.replace(temporary, options.out)
     finally:
         temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
     report = MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
@@ -307,17 +303,18 @@ def _thread_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(cancel_futures=True)
 
 
+# What a build keeps when writing stops, and what to do: its sealed shards stay staged for the rerun.
+_BUILD_KEPT = "the shards finished so far are kept: make room or fix the cause, then run the same command again to resume"
+
+
 @contextlib.contextmanager
-def _output_errors(out: Path) -> Iterator[None]:
-    """An OSError while writing the build (a full disk, an I/O error) as a StoppedError
-    naming `out`. The shards finished before it stay staged for the next run to reuse."""
+def _output_errors(out: Path, kept: str) -> Iterator[None]:
+    """An OSError while writing (a full disk, an I/O error) as a StoppedError naming
+    `out` and saying what was `kept`."""
     try:
         yield
     except OSError as e:
-        raise StoppedError(
-            f"--out {out}: writing stopped ({e}); the shards finished so far are kept: "
-            "make room or fix the cause, then run the same command again to resume"
-        ) from e
+        raise StoppedError(f"--out {out}: writing stopped ({e}); {kept}") from e
 
 
 @contextlib.contextmanager
@@ -596,12 +593,12 @@ def build_coco(options: BuildOptions) -> BuildReport:
         report.rejected_negatives.update(rejected)
         # A window of images per thread keeps every thread busy while the writer encodes.
         writing = time.perf_counter()
-        with _output_errors(out), _frozen_heap():
+        with _output_errors(out, _BUILD_KEPT), _frozen_heap():
             report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)
-    with _output_errors(out):
+    with _output_errors(out, _BUILD_KEPT):
         (staging.dir / "README.md").write_text(
             render_card(
                 report.files,

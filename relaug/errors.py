@@ -15,3 +15,8 @@ class InputError(ValueError):
 class StoppedError(RuntimeError):
     """The machine stopped the run part way: a full disk, an I/O error, a worker process
     killed (most often for lack of memory). What was finished is kept."""
+
+
+def unwritable_out(out: object, error: OSError) -> InputError:
+    """The error for an --out that cannot be created or written, found before any work."""
+    return InputError(f"--out {out}: cannot write there ({error.strerror or error})")

@@ -18,7 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
-from relaug.errors import InputError
+from relaug.errors import InputError, unwritable_out
 from relaug.shards import PlannedShard, ShardFile, sha256_of, temporary_path
 
 STAGING = ".relaug-staging"
@@ -78,7 +78,7 @@ class Staging:
             self.dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(self.dir / "build.json", json.dumps(self.identity, indent=2, sort_keys=True))
         except OSError as e:
-            raise InputError(f"--out {out}: cannot write there ({e.strerror or e})") from e
+            raise unwritable_out(out, e) from e
         self.progress = self._progress()
 
     def _previous(self) -> dict | None:
