@@ -21,6 +21,7 @@ corpus and options give the same negatives in any order and in any process.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import pickle
@@ -28,7 +29,7 @@ import random
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache, partial
@@ -39,6 +40,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from relaug.coco import Caption
+from relaug.errors import StoppedError
 from relaug.grounding import category_of
 from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text, worker_pipeline
 from relaug.nouns import noun_lemma
@@ -848,10 +850,31 @@ def build_negatives(
         builder = _Builder(corpus, options, similarity)
         return _gather((builder.negatives(chunk, nlp) for chunk in chunks), progress)
     # The set-up goes to the workers as a file each reads once, not with every chunk.
-    with tempfile.TemporaryDirectory(prefix="relaug-negatives-") as folder:
-        setup = Path(folder) / "setup.pickle"
-        setup.write_bytes(pickle.dumps((corpus, options, similarity, nlp is not None), pickle.HIGHEST_PROTOCOL))
+    with _setup_file((corpus, options, similarity, nlp is not None)) as setup:
         return _gather(pool.map(partial(_negatives_in_worker, str(setup)), chunks), progress)
+
+
+@contextlib.contextmanager
+def _setup_file(setup: object) -> Iterator[Path]:
+    """`setup` pickled into a temporary folder for the worker processes to read, removed afterwards.
+
+    The folder is the system's temporary one, not --out: a full one stops the run
+    with a StoppedError saying so (TMPDIR moves it), not an OSError naming --out.
+    """
+    with contextlib.ExitStack() as cleanup:
+        folder = None
+        try:
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="relaug-negatives-"))
+            path = Path(folder) / "setup.pickle"
+            path.write_bytes(pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
+        except OSError as e:
+            # Not tempfile.gettempdir() for the name: it can fail the same way.
+            where = folder or e.filename or "the temporary folder"
+            raise StoppedError(
+                f"{where}: cannot write the negative builders' set-up there ({e.strerror or e}); "
+                "make room or set TMPDIR to a folder with room, then run the same command again"
+            ) from e
+        yield path
 
 
 CHUNK_RELATIONS = 2048  # relations per task: small enough to spread, large enough to batch the re-parse

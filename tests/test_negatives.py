@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from relaug import negatives
 from relaug.cli import app
 from relaug.coco import read_captions
+from relaug.errors import StoppedError
 from relaug.mining import mine_captions, parsing_pool
 from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
@@ -344,3 +346,23 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     plain = tmp_path / "plain.jsonl"
     assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
+
+
+
+
+def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_folder(
+    captions, relations, tmp_path, monkeypatch
+):
+    """The workers' set-up goes through the system's temporary folder, not --out: when that
+    cannot be written, the error names it and TMPDIR (the CLI prints it in one line, exit 1)."""
+    unusable = tmp_path / "a-file" / "tmp"
+    unusable.parent.write_text("")
+    monkeypatch.setattr(negatives.tempfile, "tempdir", str(unusable))
+    monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 2 + 1)  # two chunks: the pool's work
+    with ThreadPoolExecutor(1) as pool, pytest.raises(StoppedError) as stopped:
+        build_negatives(captions, relations, pool=pool)
+    assert re.match(
+        rf"{re.escape(str(unusable))}/relaug-negatives-\w+: cannot write the negative builders' set-up there \(Not a directory\); ",
+        str(stopped.value),
+    )
+    assert str(stopped.value).endswith("set TMPDIR to a folder with room, then run the same command again")
