@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import spacy
 from datasets.utils.py_utils import convert_file_size_to_int
 from rich.console import Console
@@ -24,7 +25,7 @@ import relaug
 from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
 from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.grounding import ground
-from relaug.images import ImageCheck, check_image, stored_image
+from relaug.images import ImageCheck, check_image, stored_images
 from relaug.mining import (
     MinedCaption,
     load_pipeline,
@@ -42,6 +43,7 @@ from relaug.shards import (
     Relation,
     ShardFile,
     ShardStats,
+    image_groups,
     plan_shards,
     relation_id,
     render_card,
@@ -440,8 +442,9 @@ def _write(
 ) -> list[ShardFile]:
     """Plan every shard, then write those an earlier run did not finish, one at a time.
 
-    Image bytes are read (and converted where needed) on `pool`, a bounded window
-    ahead of the writer: memory holds a row group and the window, never a split.
+    Image bytes are read (and converted where needed) on `pool`, a row group per
+    thread, a `window` of row groups ahead of the writer: memory holds those and
+    the row groups being written, never a split.
     """
     if options.embed_images:
         sizes = {e.image_id: checks[e.image_id].stored_bytes for e in examples}
@@ -452,18 +455,18 @@ def _write(
     by_split = {split: [e for e in examples if e.split == split] for split in SPLITS}
 
     def image_value(example: ImageExample) -> dict:
-        # Embedded: the bytes, with the COCO name as path (as datasets itself stores
-        # them). Not embedded: an absolute path, since a relative one would be
-        # resolved against whatever directory reads the shards.
-        if options.embed_images:
-            try:
-                data = stored_image(example.path, checks[example.image_id])
-            except OSError as e:  # checked minutes ago, gone or damaged since
-                raise InputError(
-                    f"{example.path}: changed while the build ran ({e}); run the build again to resume it"
-                ) from e
-            return {"bytes": data, "path": example.file_name}
-        return {"bytes": None, "path": str(example.path.resolve())}
+        # Embedded: the COCO name as path (as datasets itself stores them), the bytes
+        # added by row group. Not embedded: an absolute path, since a relative one
+        # would be resolved against whatever directory reads the shards.
+        return {"bytes": None, "path": example.file_name if options.embed_images else str(example.path.resolve())}
+
+    def image_bytes(group: Sequence[ImageExample]) -> pa.ChunkedArray:
+        try:
+            return stored_images([(e.path, checks[e.image_id]) for e in group])
+        except OSError as e:  # checked minutes ago, gone or damaged since
+            raise InputError(
+                f"{e.filename}: changed while the build ran ({e.strerror or e}); run the build again to resume it"
+            ) from e
 
     files: dict[str, ShardFile] = {}
     task = progress.add_task("Writing shards", total=len(plan))
@@ -486,12 +489,12 @@ def _write(
                 progress.advance(task)
                 continue
             split_examples = by_split[shard.split]
-            images = (
-                _in_order(pool, image_value, shard_examples(shard, split_examples), window)
-                if shard.config == "default"
-                else ()
-            )
-            write_shard(staging.dir, shard, shard_rows(shard, split_examples, images))
+            images, image_data = (), None
+            if shard.config == "default":
+                images = map(image_value, shard_examples(shard, split_examples))
+                if options.embed_images:
+                    image_data = _in_order(pool, image_bytes, image_groups(shard, split_examples), window)
+            write_shard(staging.dir, shard, shard_rows(shard, split_examples, images), image_data)
             if sealing is not None:
                 sealing.result()  # a failure to seal the shard before stops the build here
             sealing = sealer.submit(seal, shard)
@@ -591,10 +594,10 @@ def build_coco(options: BuildOptions) -> BuildReport:
                 pool=parsing, progress=lambda n: progress.advance(task, n),
             )
         report.rejected_negatives.update(rejected)
-        # A window of images per thread keeps every thread busy while the writer encodes.
+        # A row group's images per thread keeps every thread reading while the writer encodes.
         writing = time.perf_counter()
         with _output_errors(out, _BUILD_KEPT), _frozen_heap():
-            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, 4 * threads, progress)
+            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, threads, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)

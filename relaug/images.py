@@ -12,13 +12,17 @@ Conversion is deterministic, so a rebuild stores the same bytes.
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
+import pyarrow as pa
 
 # What PIL raises on a damaged file, beside OSError, depending on the format plugin.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
@@ -117,12 +121,60 @@ def check_image(path: Path) -> ImageCheck:
     return ImageCheck(skip=None, stored_bytes=len(_converted(image)), converted_from=image.mode)
 
 
-def stored_image(path: Path, check: ImageCheck) -> bytes:
-    """The bytes a shard stores for a file that `check_image` passed."""
-    data = path.read_bytes()
-    if check.converted_from is None:
-        return data
-    try:
-        return _converted(_decoded(data))
-    except _Unusable as e:  # the file changed since it was checked
-        raise OSError(str(e)) from e
+class ChangedImage(OSError):
+    """A file no longer holds what `check_image` found in it."""
+
+
+# Arrow's binary arrays count their bytes in int32: a row group of larger images is split across arrays.
+MAX_ARRAY_BYTES = 2**31 - 1
+
+
+def stored_images(images: Sequence[tuple[Path, ImageCheck]]) -> pa.ChunkedArray:
+    """The bytes shards store for files `check_image` passed, in order, as Arrow binary.
+
+    The files are read straight into the arrays' buffers: no bytes object per image
+    for Arrow to copy again, which was a third of the time spent writing shards.
+    Raises OSError naming the file when one cannot be read or changed since its check.
+    """
+    arrays, run, total = [], [], 0
+    for path, check in images:
+        if run and total + check.stored_bytes > MAX_ARRAY_BYTES:
+            arrays.append(_read_into_one_array(run))
+            run, total = [], 0
+        run.append((path, check))
+        total += check.stored_bytes
+    if run:
+        arrays.append(_read_into_one_array(run))
+    return pa.chunked_array(arrays, pa.binary())
+
+
+def _read_into_one_array(images: Sequence[tuple[Path, ImageCheck]]) -> pa.Array:
+    offsets = np.zeros(len(images) + 1, dtype=np.int32)
+    np.cumsum([check.stored_bytes for _, check in images], out=offsets[1:])
+    data = bytearray(int(offsets[-1]))
+    view = memoryview(data)
+    for (path, check), start, end in zip(images, offsets[:-1], offsets[1:]):
+        _read_stored(path, check, view[start:end])
+    return pa.Array.from_buffers(pa.binary(), len(images), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _read_stored(path: Path, check: ImageCheck, into: memoryview) -> None:
+    """Fill `into`, exactly `check.stored_bytes` long, with what a shard stores for the file."""
+    if check.converted_from is not None:
+        try:
+            stored = _converted(_decoded(path.read_bytes()))
+        except _Unusable as e:
+            raise ChangedImage(errno.EIO, f"no longer decodes: {e}", str(path)) from e
+        if len(stored) != len(into):
+            raise ChangedImage(errno.EIO, "converts to other bytes than when checked", str(path))
+        into[:] = stored
+        return
+    with path.open("rb", buffering=0) as f:
+        if os.fstat(f.fileno()).st_size != len(into):
+            raise ChangedImage(errno.EIO, "not the size it had when checked", str(path))
+        done = 0
+        while done < len(into):  # a regular file fills it in one read, barring a signal
+            n = f.readinto(into[done:])
+            if not n:
+                raise ChangedImage(errno.EIO, "shorter than when checked", str(path))
+            done += n

@@ -311,23 +311,50 @@ def temporary_path(root: Path, shard: PlannedShard) -> Path:
     return final.with_name(f".{final.name}.tmp")
 
 
-def write_shard(root: Path, shard: PlannedShard, rows: Iterable[dict]) -> None:
+def image_groups(shard: PlannedShard, examples: Sequence[ImageExample]) -> Iterator[Sequence[ImageExample]]:
+    """A default-config file's examples, one run per row group: what each of
+    `write_shard`'s `image_bytes` holds the images of."""
+    ours = shard_examples(shard, examples)
+    n = ROW_GROUP_ROWS["default"]
+    return (ours[i : i + n] for i in range(0, len(ours), n))
+
+
+def write_shard(
+    root: Path, shard: PlannedShard, rows: Iterable[dict], image_bytes: Iterable[pa.ChunkedArray] | None = None
+) -> None:
     """Write a planned file under its `temporary_path`; `seal_shard` then makes it durable.
 
+    `image_bytes`, when given, holds each row group's image bytes in order (those
+    of `image_groups`), and the rows' own are None: read straight into Arrow
+    buffers, the images are not converted from Python again on their way to the file.
     Only one row group's rows are held in memory.
     """
     temporary = temporary_path(root, shard)
     temporary.parent.mkdir(parents=True, exist_ok=True)
     schema = FEATURES[shard.config].arrow_schema
     written = 0
+    groups = (pa.Table.from_pylist(group, schema=schema) for group in _batched(rows, ROW_GROUP_ROWS[shard.config]))
+    if image_bytes is not None:
+        groups = (_with_image_bytes(table, data) for table, data in zip(groups, image_bytes, strict=True))
     # pyarrow's defaults write no timestamp: the same rows give the same bytes.
     with pq.ParquetWriter(temporary, schema, **_encoding(shard.config)) as writer:
-        groups = (pa.Table.from_pylist(group, schema=schema) for group in _batched(rows, ROW_GROUP_ROWS[shard.config]))
         for table in _ahead(groups):
             writer.write_table(table)
             written += table.num_rows
     if written != shard.rows:
         raise RuntimeError(f"{shard.path}: planned {shard.rows} rows, wrote {written}")
+
+
+def _with_image_bytes(table: pa.Table, image_bytes: pa.ChunkedArray) -> pa.Table:
+    """`table` with `image_bytes` put in its image column's bytes, beside the paths it has."""
+    index = table.schema.get_field_index("image")
+    field = table.schema.field(index)
+    paths = table.column(index).combine_chunks().field("path")
+    chunks, start = [], 0
+    for data in image_bytes.chunks:
+        chunks.append(pa.StructArray.from_arrays([data, paths.slice(start, len(data))], fields=list(field.type)))
+        start += len(data)
+    return table.set_column(index, field, pa.chunked_array(chunks, field.type))
 
 
 def seal_shard(root: Path, shard: PlannedShard) -> ShardFile:

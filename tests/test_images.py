@@ -12,8 +12,9 @@ import numpy as np
 import PIL.Image
 import pytest
 
+from relaug import images
 from relaug.build import SAMPLE_ROOT
-from relaug.images import Reason, check_image, stored_image
+from relaug.images import Reason, check_image, stored_images
 
 REAL_JPEG = sorted((SAMPLE_ROOT / "val2017").glob("*.jpg"))[0]
 
@@ -55,6 +56,11 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
     "16bit.png": (sixteen_bit_png, None, "I;16"),
     "alpha.png": (lambda: _save(_real().convert("RGBA"), "PNG"), None, "RGBA"),
 }
+
+
+def stored_image(path: Path, check) -> bytes:
+    """What a shard stores for the one file."""
+    return stored_images([(path, check)]).to_pylist()[0]
 
 
 def write_case(folder: Path, name: str) -> Path:
@@ -100,3 +106,29 @@ def test_alpha_is_composited_on_white(tmp_path):
     path.write_bytes(_save(transparent, "PNG"))
     stored = PIL.Image.open(io.BytesIO(stored_image(path, check_image(path))))
     assert stored.mode == "RGB" and stored.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_images_are_stored_in_order_whatever_arrays_they_are_read_into(tmp_path, monkeypatch):
+    """Arrow counts a binary array's bytes in int32: larger row groups are split across arrays."""
+    paths = [write_case(tmp_path, name) for name in ("rgb.jpg", "16bit.png", "grey.jpg")]
+    checks = [check_image(p) for p in paths]
+    whole = stored_images(list(zip(paths, checks)))
+    monkeypatch.setattr(images, "MAX_ARRAY_BYTES", max(c.stored_bytes for c in checks))
+    split = stored_images(list(zip(paths, checks)))
+    assert whole.num_chunks == 1 and split.num_chunks == 3
+    assert split.to_pylist() == whole.to_pylist() == [stored_image(p, c) for p, c in zip(paths, checks)]
+
+
+@pytest.mark.parametrize("change", ["longer", "shorter", "gone", "no longer decodes"])
+def test_a_file_changed_since_its_check_is_an_error_naming_it(tmp_path, change):
+    name = "16bit.png" if change == "no longer decodes" else "rgb.jpg"
+    path = write_case(tmp_path, name)
+    check = check_image(path)
+    data = path.read_bytes()
+    if change == "gone":
+        path.unlink()
+    else:
+        path.write_bytes({"longer": data + b"\0", "shorter": data[:-1]}.get(change, data[: len(data) // 2]))
+    with pytest.raises(OSError) as error:
+        stored_images([(path, check)])
+    assert error.value.filename == str(path)

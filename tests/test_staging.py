@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import relaug.build
+import relaug.images
 from relaug.build import BuildOptions, BuildReport, build_coco
 from relaug.cli import app
 from relaug.errors import InputError, StoppedError
@@ -152,15 +153,15 @@ def test_an_image_that_breaks_while_its_shard_is_written_stops_the_build_and_it_
     """The error reaches the caller from the thread that builds row groups, the shards
     finished before it are kept, and the rerun finishes with the reference's bytes."""
     out = tmp_path / "shards"
-    stored, calls = relaug.build.stored_image, []
+    read, calls = relaug.images._read_stored, []
 
-    def vanishing(path, check):
+    def vanishing(path, check, into):
         calls.append(path)
         if len(calls) == 25:  # a few shards in: the sample's images are about 4 to a 100KB shard
             raise FileNotFoundError(2, "No such file or directory", str(path))
-        return stored(path, check)
+        read(path, check, into)
 
-    monkeypatch.setattr(relaug.build, "stored_image", vanishing)
+    monkeypatch.setattr(relaug.images, "_read_stored", vanishing)
     options = BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True)
     with pytest.raises(InputError, match=r"\.jpg: changed while the build ran .*run the build again to resume"):
         build_coco(options)
@@ -168,7 +169,7 @@ def test_an_image_that_breaks_while_its_shard_is_written_stops_the_build_and_it_
     finished = list((out / STAGING).glob("data/*.parquet"))
     assert finished
 
-    monkeypatch.setattr(relaug.build, "stored_image", stored)
+    monkeypatch.setattr(relaug.images, "_read_stored", read)
     report = build_coco(options)
     assert report.shards_reused == len(finished)
     assert _shards(out) == _shards(reference.out)
@@ -180,11 +181,11 @@ def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(refer
     out = tmp_path / "shards"
     write, calls = relaug.build.write_shard, []
 
-    def filling_up(root, shard, rows):
+    def filling_up(root, shard, rows, image_bytes):
         calls.append(shard.path)
         if len(calls) == 5:
             raise OSError(errno.ENOSPC, "No space left on device")
-        write(root, shard, rows)
+        write(root, shard, rows, image_bytes)
 
     monkeypatch.setattr(relaug.build, "write_shard", filling_up)
     command = ["build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE, "--workers", "1"]
