@@ -112,9 +112,7 @@ def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] 
         triple = {"subject": t.subject, "relation": t.relation, "object": t.object, "relation_kind": t.relation_kind}
         if negatives is not None:
             rid = relation_id(caption, k)
-            # vars, not asdict: the records are flat, and asdict's deep copy (3 us each) ran
-            # for every negative of the corpus while the worker processes sat idle.
-            triple.update(id=rid, negatives=[vars(n) for n in negatives[rid]])
+            triple.update(id=rid, negatives=[n.record() for n in negatives[rid]])
         triples.append(triple)
     return json.dumps(
         {"caption_id": caption.caption_id, "image_id": caption.image_id, "caption": caption.caption, "triples": triples},
@@ -361,8 +359,9 @@ def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[
     return readable
 
 
-def _relations(mined: MinedCaption, image: CocoImage) -> list[Relation]:
-    caption = mined.caption
+def _relations(caption: Caption, mined: MinedCaption, image: CocoImage) -> list[Relation]:
+    """The grounded relations of `mined`, the mining of `caption`: they share the image's
+    Caption rather than hold the copy the mining process sent back (a corpus held twice)."""
     relations = []
     for k, triple in enumerate(mined.triples):
         grounding = ground(triple, image.instances)
@@ -409,7 +408,7 @@ def _examples(
             continue
         report.triples_mined += sum(len(m.triples) for m in image_mined)
         report.captions_without_triples += sum(not m.triples for m in image_mined)
-        relations = [r for m in image_mined for r in _relations(m, image)]
+        relations = [r for c, m in zip(image.captions, image_mined, strict=True) for r in _relations(c, m, image)]
         if not relations:
             report.skipped_images["no relation mined from its captions"] += 1
             continue

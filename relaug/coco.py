@@ -27,7 +27,7 @@ COCO_FOLDERS = ("train2017", "val2017")
 MAX_CAPTION_CHARS = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Caption:
     """One caption of one image, as the caption file gives it."""
 
@@ -36,7 +36,7 @@ class Caption:
     caption: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Instance:
     """One annotated object of an image: its COCO category and xywh box."""
 
@@ -45,7 +45,7 @@ class Instance:
     crowd: bool  # a crowd region covers several objects at once
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CocoImage:
     """An image of a COCO folder with everything annotated about it."""
 

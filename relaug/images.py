@@ -49,7 +49,7 @@ class _Unusable(Exception):
     """Raised with a Reason when a file cannot be published."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageCheck:
     """What a file holds, decided once before writing: the shard plan needs `stored_bytes`."""
 

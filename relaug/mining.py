@@ -37,7 +37,7 @@ from relaug.workers import worker_pool
 RelationKind = Literal["dynamic", "stative", "spatial"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CharSpan:
     """Half-open character range [start, end) in the caption."""
 
@@ -45,7 +45,7 @@ class CharSpan:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Triple:
     """A (subject, relation, object) triple and where its parts sit in the caption.
 
@@ -67,7 +67,7 @@ class Triple:
     passive: bool  # the caption states it in the passive ("thrown by a dog")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MinedCaption:
     caption: Caption
     triples: tuple[Triple, ...]  # the first is the primary triple

@@ -78,7 +78,7 @@ CONFIG_DIRS = {"default": "data", "triples": "triples"}
 ROW_GROUP_ROWS = {"default": 100, "triples": 10_000}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Negative:
     """A text hard negative of one relation (`spec/design.md`, "Hard negatives")."""
 
@@ -87,13 +87,17 @@ class Negative:
     kind: Literal["verb_swap", "prep_swap", "role_swap"]
     relation: str  # the relation the negative states instead
 
+    def record(self) -> dict[str, str]:
+        """The negative as the shards and the mined-lines file write it."""
+        return {"caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation}
+
 
 def relation_id(caption: Caption, k: int) -> str:
     """The stable id of the k-th triple of a caption: `"{image_id}-{caption_id}-{k}"`."""
     return f"{caption.image_id}-{caption.caption_id}-{k}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """One mined triple of one caption, grounded, as the shards publish it."""
 
@@ -110,7 +114,7 @@ class Relation:
     swap_partners: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageExample:
     """One row of the default config; the image file is read only when the row is written."""
 
@@ -162,10 +166,7 @@ def _relation_row(relation: Relation) -> dict:
         "object_category": relation.object_category,
         "subject_box": relation.subject_box,
         "object_box": relation.object_box,
-        "negatives": [
-            {"caption": n.caption, "text": n.text, "kind": n.kind, "relation": n.relation}
-            for n in relation.negatives
-        ],
+        "negatives": [n.record() for n in relation.negatives],
         "partners": list(relation.partners),
         "swap_partners": list(relation.swap_partners),
     }
