@@ -3,7 +3,7 @@
 Defaults are the DRIVE reference setup of spec/design.md. A run directory holds
 `config.json` (every option), `metrics.jsonl` (one line per logging step and
 one per epoch with the validation metrics) and `checkpoints/epoch_N.pt` plus
-`latest.pt`, in open_clip's format so that stock
+`latest.pt` (a second name for the last), in open_clip's format so that stock
 `open_clip.create_model_and_transforms(name, pretrained=".../latest.pt")`
 loads the fine-tuned weights.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -163,11 +164,26 @@ def optimizer_step(model, optimizer, scaler, *, lr: float, grad_clip: float | No
         model.logit_scale.clamp_(0, LOG_LOGIT_SCALE_MAX)
 
 
-def _save_atomically(state: dict, path: Path) -> None:
-    """torch.save under a temporary name, then renamed: a run stopped while saving keeps its last whole checkpoint."""
+def _save_checkpoint(state: dict, folder: Path) -> Path:
+    """`epoch_N.pt`, and `latest.pt` as a second name for it; returns the first.
+
+    Each name appears only when its file is whole (written or linked under a
+    temporary name, then renamed), so a run stopped while saving keeps its last
+    checkpoint. `latest.pt` is a hard link where the filesystem has them: the
+    state is serialized and stored once, not twice, each epoch.
+    """
+    path = folder / f"epoch_{state['epoch']}.pt"
     temporary = path.with_name(f".{path.name}.tmp")
     torch.save(state, temporary)
     os.replace(temporary, path)
+    latest, temporary = folder / "latest.pt", folder / ".latest.pt.tmp"
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(path, temporary)
+    except OSError:  # no hard links here (some network and FAT filesystems)
+        shutil.copyfile(path, temporary)
+    os.replace(temporary, latest)
+    return path
 
 
 def checkpoint_state(epoch: int, name: str, model, optimizer, scaler) -> dict:
@@ -301,8 +317,7 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
                 running = {}
             if runtime.is_main:
                 state = checkpoint_state(epoch + 1, bundle.name, model, optimizer, scaler)
-                for name in (f"epoch_{epoch + 1}.pt", "latest.pt"):
-                    _save_atomically(state, out / "checkpoints" / name)
+                _save_checkpoint(state, out / "checkpoints")
                 if options.validate:
                     report = evaluate(
                         options.shards, "validation", model=model, preprocess=bundle.preprocess_val,

@@ -38,6 +38,9 @@ def test_a_run_writes_config_metrics_and_checkpoints(two_epochs):
         checkpoint = torch.load(two_epochs / "checkpoints" / name, weights_only=True)
         assert {"epoch", "name", "state_dict", "optimizer", "scaler"} <= checkpoint.keys()
     assert torch.load(two_epochs / "checkpoints" / "latest.pt", weights_only=True)["epoch"] == 2
+    # latest.pt is the last epoch's file under a second name, not a second copy
+    assert (two_epochs / "checkpoints" / "latest.pt").samefile(two_epochs / "checkpoints" / "epoch_2.pt")
+    assert not list((two_epochs / "checkpoints").glob(".*"))  # no temporary left behind
 
 
 def test_resume_continues_exactly(sample_shards, two_epochs, tmp_path):
