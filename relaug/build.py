@@ -7,8 +7,8 @@ import gc
 import json
 import os
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_images
 from relaug.mining import (
     MinedCaption,
+    Triple,
     load_pipeline,
     mine_captions,
     mine_captions_parallel,
@@ -332,17 +333,6 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _in_order(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, window: int) -> Iterator:
-    """fn over items on the pool, results in input order, at most `window` running or waiting."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
 def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[tuple[CocoImage, Path]]:
     """Images whose file is inside the root and exists; the rest counted. Nothing outside `root` is opened."""
     readable = []
@@ -359,11 +349,11 @@ def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[
     return readable
 
 
-def _relations(caption: Caption, mined: MinedCaption, image: CocoImage) -> list[Relation]:
-    """The grounded relations of `mined`, the mining of `caption`: they share the image's
-    Caption rather than hold the copy the mining process sent back (a corpus held twice)."""
+def _relations(caption: Caption, triples: Sequence[Triple], image: CocoImage) -> list[Relation]:
+    """The grounded relations of the triples mined from `caption`, one of `image`'s: they share
+    its Caption rather than hold the copy the mining process sent back (a corpus held twice)."""
     relations = []
-    for k, triple in enumerate(mined.triples):
+    for k, triple in enumerate(triples):
         grounding = ground(triple, image.instances)
         relations.append(
             Relation(
@@ -408,7 +398,7 @@ def _examples(
             continue
         report.triples_mined += sum(len(m.triples) for m in image_mined)
         report.captions_without_triples += sum(not m.triples for m in image_mined)
-        relations = [r for c, m in zip(image.captions, image_mined, strict=True) for r in _relations(c, m, image)]
+        relations = [r for c, m in zip(image.captions, image_mined, strict=True) for r in _relations(c, m.triples, image)]
         if not relations:
             report.skipped_images["no relation mined from its captions"] += 1
             continue
@@ -436,14 +426,13 @@ def _write(
     max_shard_bytes: int,
     report: BuildReport,
     pool: ThreadPoolExecutor,
-    window: int,
     progress: Progress,
 ) -> list[ShardFile]:
     """Plan every shard, then write those an earlier run did not finish, one at a time.
 
-    Image bytes are read (and converted where needed) on `pool`, a row group per
-    thread, a `window` of row groups ahead of the writer: memory holds those and
-    the row groups being written, never a split.
+    Image bytes are read (and converted where needed) on `pool`, a file per task,
+    two row groups ahead of the writer: memory holds those and the row groups
+    being built and written, never a split.
     """
     if options.embed_images:
         sizes = {e.image_id: checks[e.image_id].stored_bytes for e in examples}
@@ -459,9 +448,10 @@ def _write(
         # would be resolved against whatever directory reads the shards.
         return {"bytes": None, "path": example.file_name if options.embed_images else str(example.path.resolve())}
 
-    def image_bytes(group: Sequence[ImageExample]) -> pa.ChunkedArray:
+    def image_bytes(shard: PlannedShard, split_examples: list[ImageExample]) -> Iterator[pa.ChunkedArray]:
+        groups = ([(e.path, checks[e.image_id]) for e in group] for group in image_groups(shard, split_examples))
         try:
-            return stored_images([(e.path, checks[e.image_id]) for e in group])
+            yield from stored_images(groups, pool)
         except OSError as e:  # checked minutes ago, gone or damaged since
             raise InputError(
                 f"{e.filename}: changed while the build ran ({e.strerror or e}); run the build again to resume it"
@@ -492,7 +482,7 @@ def _write(
             if shard.config == "default":
                 images = map(image_value, shard_examples(shard, split_examples))
                 if options.embed_images:
-                    image_data = _in_order(pool, image_bytes, image_groups(shard, split_examples), window)
+                    image_data = image_bytes(shard, split_examples)
             write_shard(staging.dir, shard, shard_rows(shard, split_examples, images), image_data)
             if sealing is not None:
                 sealing.result()  # a failure to seal the shard before stops the build here
@@ -593,10 +583,9 @@ def build_coco(options: BuildOptions) -> BuildReport:
                 pool=parsing, progress=lambda n: progress.advance(task, n),
             )
         report.rejected_negatives.update(rejected)
-        # A row group's images per thread keeps every thread reading while the writer encodes.
         writing = time.perf_counter()
         with _output_errors(out, _BUILD_KEPT), _frozen_heap():
-            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, threads, progress)
+            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)

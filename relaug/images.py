@@ -16,7 +16,9 @@ import errno
 import io
 import os
 import struct
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,7 @@ class Reason:
     NOT_AN_IMAGE = "not an image: no image format recognises the file"
     TRUNCATED = "image file truncated or corrupt"
     BOMB = f"decompression bomb: more than {MAX_IMAGE_PIXELS:,} pixels"
+    TOO_LARGE = "image file over 2 GiB: more than an Arrow binary value holds"
 
 
 class _Unusable(Exception):
@@ -117,64 +120,96 @@ def check_image(path: Path) -> ImageCheck:
     except _Unusable as e:
         return ImageCheck(skip=str(e))
     if not _needs_conversion(image):
-        return ImageCheck(skip=None, stored_bytes=len(data))
-    return ImageCheck(skip=None, stored_bytes=len(_converted(image)), converted_from=image.mode)
+        check = ImageCheck(skip=None, stored_bytes=len(data))
+    else:
+        check = ImageCheck(skip=None, stored_bytes=len(_converted(image)), converted_from=image.mode)
+    if check.stored_bytes > MAX_ARRAY_BYTES:  # a JPEG can carry any amount of data after its image
+        return ImageCheck(skip=Reason.TOO_LARGE)
+    return check
 
 
-class ChangedImage(OSError):
-    """A file no longer holds what `check_image` found in it."""
+def stored_images(
+    groups: Iterable[Sequence[tuple[Path, ImageCheck]]], pool: Executor, ahead: int = 2
+) -> Iterator[pa.ChunkedArray]:
+    """Each group's stored bytes (what shards store for files `check_image` passed), as Arrow binary, in order.
+
+    The files are read on `pool`, one task per file, straight into buffers laid out
+    beforehand: no bytes object per image for Arrow to copy again (a third of the
+    time spent writing shards). Reading runs `ahead` groups ahead of the consumer,
+    so the bytes in flight are bounded by the groups, not by the pool's threads.
+    Raises OSError naming the file when one cannot be read or changed since its check.
+    """
+    pending: deque[_Reading] = deque()
+    for group in groups:
+        pending.append(_Reading(group, pool))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
-# Arrow's binary arrays count their bytes in int32: a row group of larger images is split across arrays.
+# Arrow's binary arrays count their bytes in int32: a group of larger images is split across arrays.
 MAX_ARRAY_BYTES = 2**31 - 1
 
 
-def stored_images(images: Sequence[tuple[Path, ImageCheck]]) -> pa.ChunkedArray:
-    """The bytes shards store for files `check_image` passed, in order, as Arrow binary.
+class _Reading:
+    """One group's files being read on a pool into the buffers of its arrays."""
 
-    The files are read straight into the arrays' buffers: no bytes object per image
-    for Arrow to copy again, which was a third of the time spent writing shards.
-    Raises OSError naming the file when one cannot be read or changed since its check.
-    """
-    arrays, run, total = [], [], 0
-    for path, check in images:
-        if run and total + check.stored_bytes > MAX_ARRAY_BYTES:
-            arrays.append(_read_into_one_array(run))
-            run, total = [], 0
-        run.append((path, check))
-        total += check.stored_bytes
-    if run:
-        arrays.append(_read_into_one_array(run))
-    return pa.chunked_array(arrays, pa.binary())
+    def __init__(self, group: Sequence[tuple[Path, ImageCheck]], pool: Executor):
+        self.arrays: list[pa.Array] = []
+        self.reads: list[Future] = []
+        run: list[tuple[Path, ImageCheck]] = []
+        total = 0
+        for path, check in group:
+            if run and total + check.stored_bytes > MAX_ARRAY_BYTES:
+                self._start(run, pool)
+                run, total = [], 0
+            run.append((path, check))
+            total += check.stored_bytes
+        if run:
+            self._start(run, pool)
 
+    def _start(self, run: Sequence[tuple[Path, ImageCheck]], pool: Executor) -> None:
+        offsets = np.zeros(len(run) + 1, dtype=np.int32)
+        np.cumsum([check.stored_bytes for _, check in run], out=offsets[1:])
+        data = bytearray(int(offsets[-1]))
+        view = memoryview(data)
+        for (path, check), start, end in zip(run, offsets[:-1], offsets[1:]):
+            self.reads.append(pool.submit(_read_stored, path, check, view[start:end]))
+        self.arrays.append(pa.Array.from_buffers(pa.binary(), len(run), [None, pa.py_buffer(offsets), pa.py_buffer(data)]))
 
-def _read_into_one_array(images: Sequence[tuple[Path, ImageCheck]]) -> pa.Array:
-    offsets = np.zeros(len(images) + 1, dtype=np.int32)
-    np.cumsum([check.stored_bytes for _, check in images], out=offsets[1:])
-    data = bytearray(int(offsets[-1]))
-    view = memoryview(data)
-    for (path, check), start, end in zip(images, offsets[:-1], offsets[1:]):
-        _read_stored(path, check, view[start:end])
-    return pa.Array.from_buffers(pa.binary(), len(images), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    def result(self) -> pa.ChunkedArray:
+        for read in self.reads:
+            read.result()
+        return pa.chunked_array(self.arrays, pa.binary())
 
 
 def _read_stored(path: Path, check: ImageCheck, into: memoryview) -> None:
     """Fill `into`, exactly `check.stored_bytes` long, with what a shard stores for the file."""
-    if check.converted_from is not None:
-        try:
-            stored = _converted(_decoded(path.read_bytes()))
-        except _Unusable as e:
-            raise ChangedImage(errno.EIO, f"no longer decodes: {e}", str(path)) from e
-        if len(stored) != len(into):
-            raise ChangedImage(errno.EIO, "converts to other bytes than when checked", str(path))
-        into[:] = stored
-        return
-    with path.open("rb", buffering=0) as f:
-        if os.fstat(f.fileno()).st_size != len(into):
-            raise ChangedImage(errno.EIO, "not the size it had when checked", str(path))
-        done = 0
-        while done < len(into):  # a regular file fills it in one read, barring a signal
-            n = f.readinto(into[done:])
-            if not n:
-                raise ChangedImage(errno.EIO, "shorter than when checked", str(path))
-            done += n
+    try:
+        if check.converted_from is not None:
+            try:
+                stored = _converted(_decoded(path.read_bytes()))
+            except _Unusable as e:
+                raise _changed(path, f"no longer decodes: {e}") from e
+            if len(stored) != len(into):
+                raise _changed(path, "converts to other bytes than when checked")
+            into[:] = stored
+            return
+        with path.open("rb", buffering=0) as f:
+            if os.fstat(f.fileno()).st_size != len(into):
+                raise _changed(path, "not the size it had when checked")
+            done = 0
+            while done < len(into):  # a regular file fills it in one read, barring a signal
+                n = f.readinto(into[done:])
+                if not n:
+                    raise _changed(path, "shorter than when checked")
+                done += n
+    except OSError as e:
+        if e.filename is None:  # an I/O error while reading names no file: the caller needs it
+            e.filename = str(path)
+        raise
+
+
+def _changed(path: Path, how: str) -> OSError:
+    return OSError(errno.EIO, how, str(path))

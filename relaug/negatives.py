@@ -868,8 +868,9 @@ def _setup_file(setup: object) -> Iterator[Path]:
             path = Path(folder) / "setup.pickle"
             path.write_bytes(pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
         except OSError as e:
-            # Not tempfile.gettempdir() for the name: it can fail the same way.
-            where = folder or e.filename or "the temporary folder"
+            # The folder TMPDIR sets, found from what failed: tempfile.gettempdir() can fail the same way.
+            made = folder or e.filename
+            where = Path(made).parent if made else "the temporary folder"
             raise StoppedError(
                 f"{where}: cannot write the negative builders' set-up there ({e.strerror or e}); "
                 "make room or set TMPDIR to a folder with room, then run the same command again"

@@ -312,12 +312,10 @@ def temporary_path(root: Path, shard: PlannedShard) -> Path:
     return final.with_name(f".{final.name}.tmp")
 
 
-def image_groups(shard: PlannedShard, examples: Sequence[ImageExample]) -> Iterator[Sequence[ImageExample]]:
+def image_groups(shard: PlannedShard, examples: Sequence[ImageExample]) -> Iterator[list[ImageExample]]:
     """A default-config file's examples, one run per row group: what each of
     `write_shard`'s `image_bytes` holds the images of."""
-    ours = shard_examples(shard, examples)
-    n = ROW_GROUP_ROWS["default"]
-    return (ours[i : i + n] for i in range(0, len(ours), n))
+    return _batched(shard_examples(shard, examples), ROW_GROUP_ROWS["default"])
 
 
 def write_shard(
@@ -348,12 +346,15 @@ def write_shard(
 
 def _with_image_bytes(table: pa.Table, image_bytes: pa.ChunkedArray) -> pa.Table:
     """`table` with `image_bytes` put in its image column's bytes, beside the paths it has."""
+    if len(image_bytes) != table.num_rows:
+        raise RuntimeError(f"a row group of {table.num_rows} rows given {len(image_bytes)} images")
     index = table.schema.get_field_index("image")
     field = table.schema.field(index)
     paths = table.column(index).combine_chunks().field("path")
     chunks, start = [], 0
     for data in image_bytes.chunks:
-        chunks.append(pa.StructArray.from_arrays([data, paths.slice(start, len(data))], fields=list(field.type)))
+        children = {"bytes": data, "path": paths.slice(start, len(data))}
+        chunks.append(pa.StructArray.from_arrays([children[f.name] for f in field.type], fields=list(field.type)))
         start += len(data)
     return table.set_column(index, field, pa.chunked_array(chunks, field.type))
 
@@ -439,10 +440,10 @@ def _ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
 
 
 
-def _batched(rows: Iterable[dict], n: int) -> Iterator[list[dict]]:
+def _batched(items: Iterable[T], n: int) -> Iterator[list[T]]:
     group = []
-    for row in rows:
-        group.append(row)
+    for item in items:
+        group.append(item)
         if len(group) == n:
             yield group
             group = []

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import datasets
 import PIL.Image
+import pyarrow.parquet as pq
 import pytest
 
+from relaug import shards
 from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
 from relaug.errors import InputError
 
@@ -148,3 +150,20 @@ def test_a_root_with_no_usable_image_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no image could be written .*image file missing"):
         build_coco(BuildOptions(out=tmp_path / "shards", coco_root=root, quiet=True))
     assert not (tmp_path / "shards" / "manifest.json").exists()
+
+
+def test_every_row_stores_its_own_image_file_whatever_its_row_group(tmp_path, monkeypatch):
+    """Image bytes are read a row group at a time, on threads, apart from the rows they join."""
+    monkeypatch.setattr(shards, "ROW_GROUP_ROWS", {**shards.ROW_GROUP_ROWS, "default": 3})
+    out = tmp_path / "shards"
+    report = build_coco(BuildOptions(out=out, max_shard_size="2MB", workers=2, quiet=True))
+    assert not report.converted_images  # so every stored image is its file, byte for byte
+    files = sorted((out / "data").glob("*.parquet"))
+    assert len(files) > 3 and max(pq.ParquetFile(f).metadata.num_row_groups for f in files) > 2
+    names = []
+    for file in files:
+        for row in pq.read_table(file, columns=["image", "file_name"]).to_pylist():
+            (path,) = SAMPLE_ROOT.glob(f"*2017/{row['file_name']}")
+            assert row["image"] == {"bytes": path.read_bytes(), "path": row["file_name"]}
+            names.append(row["file_name"])
+    assert len(names) == len(set(names)) == report.images_written

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import struct
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
+import pyarrow as pa
 import pytest
 
 from relaug import images
 from relaug.build import SAMPLE_ROOT
-from relaug.images import Reason, check_image, stored_images
+from relaug.images import ImageCheck, Reason, check_image, stored_images
 
 REAL_JPEG = sorted((SAMPLE_ROOT / "val2017").glob("*.jpg"))[0]
 
@@ -58,9 +61,15 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
 }
 
 
-def stored_image(path: Path, check) -> bytes:
+def stored(groups: list[list[tuple[Path, ImageCheck]]]) -> list[pa.ChunkedArray]:
+    """What shards store for each group of files, read on a pool as a build reads them."""
+    with ThreadPoolExecutor(2) as pool:
+        return list(stored_images(groups, pool))
+
+
+def stored_image(path: Path, check: ImageCheck) -> bytes:
     """What a shard stores for the one file."""
-    return stored_images([(path, check)]).to_pylist()[0]
+    return stored([[(path, check)]])[0].to_pylist()[0]
 
 
 def write_case(folder: Path, name: str) -> Path:
@@ -112,23 +121,38 @@ def test_images_are_stored_in_order_whatever_arrays_they_are_read_into(tmp_path,
     """Arrow counts a binary array's bytes in int32: larger row groups are split across arrays."""
     paths = [write_case(tmp_path, name) for name in ("rgb.jpg", "16bit.png", "grey.jpg")]
     checks = [check_image(p) for p in paths]
-    whole = stored_images(list(zip(paths, checks)))
+    files = list(zip(paths, checks))
+    groups = [files, files[1:], files[:1]]
+    whole = stored(groups)
     monkeypatch.setattr(images, "MAX_ARRAY_BYTES", max(c.stored_bytes for c in checks))
-    split = stored_images(list(zip(paths, checks)))
-    assert whole.num_chunks == 1 and split.num_chunks == 3
-    assert split.to_pylist() == whole.to_pylist() == [stored_image(p, c) for p, c in zip(paths, checks)]
+    split = stored(groups)
+    assert [g.num_chunks for g in whole] == [1, 1, 1] and split[0].num_chunks == 3
+    expected = [[stored_image(p, c) for p, c in group] for group in groups]
+    assert [g.to_pylist() for g in split] == [g.to_pylist() for g in whole] == expected
 
 
-@pytest.mark.parametrize("change", ["longer", "shorter", "gone", "no longer decodes"])
-def test_a_file_changed_since_its_check_is_an_error_naming_it(tmp_path, change):
+def test_an_image_over_what_arrow_binary_holds_is_skipped(tmp_path, monkeypatch):
+    path = write_case(tmp_path, "rgb.jpg")
+    monkeypatch.setattr(images, "MAX_ARRAY_BYTES", path.stat().st_size - 1)
+    assert check_image(path).skip == Reason.TOO_LARGE
+
+
+@pytest.mark.parametrize("change", ["longer", "shorter", "gone", "no longer decodes", "I/O error"])
+def test_a_file_changed_or_unreadable_since_its_check_is_an_error_naming_it(tmp_path, monkeypatch, change):
     name = "16bit.png" if change == "no longer decodes" else "rgb.jpg"
     path = write_case(tmp_path, name)
     check = check_image(path)
     data = path.read_bytes()
     if change == "gone":
         path.unlink()
-    else:
+    elif change != "I/O error":
         path.write_bytes({"longer": data + b"\0", "shorter": data[:-1]}.get(change, data[: len(data) // 2]))
-    with pytest.raises(OSError) as error:
-        stored_images([(path, check)])
+
+    def failing(fd):  # as a failing disk fails: naming no file
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patch, pytest.raises(OSError) as error:
+        if change == "I/O error":
+            patch.setattr(images.os, "fstat", failing)  # os's own: undone before pytest needs it
+        stored([[(path, check)]])
     assert error.value.filename == str(path)

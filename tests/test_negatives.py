@@ -348,8 +348,6 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     assert "negatives" not in plain.read_text(encoding="utf-8")
 
 
-
-
 def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_folder(
     captions, relations, tmp_path, monkeypatch
 ):
@@ -361,8 +359,5 @@ def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_fo
     monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 2 + 1)  # two chunks: the pool's work
     with ThreadPoolExecutor(1) as pool, pytest.raises(StoppedError) as stopped:
         build_negatives(captions, relations, pool=pool)
-    assert re.match(
-        rf"{re.escape(str(unusable))}/relaug-negatives-\w+: cannot write the negative builders' set-up there \(Not a directory\); ",
-        str(stopped.value),
-    )
+    assert str(stopped.value).startswith(f"{unusable}: cannot write the negative builders' set-up there (Not a directory); ")
     assert str(stopped.value).endswith("set TMPDIR to a folder with room, then run the same command again")
