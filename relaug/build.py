@@ -248,6 +248,7 @@ class BuildReport:
     skipped_instances: Counter = field(default_factory=Counter)  # reason -> instance records
     converted_images: Counter = field(default_factory=Counter)  # source mode -> images made RGB
     shards_reused: int = 0  # files a resumed build found finished
+    corpus_reused: bool = False  # a resumed build found the mining, image checks and negatives done
     rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
     files: list[ShardFile] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # relaug, spaCy and its pipeline
@@ -274,6 +275,8 @@ class BuildReport:
         table.add_row("shard files", f"{len(self.files)} ({sum(f.bytes for f in self.files) / 1e6:.1f} MB)")
         if self.shards_reused:
             table.add_row("  finished by an earlier, interrupted run", f"{self.shards_reused}")
+        if self.corpus_reused:
+            table.add_row("mining, image checks, negatives", "done by an earlier, interrupted run")
         table.add_row("time", f"{self.seconds:.1f} s, of which {self.write_seconds:.1f} s writing shards")
         return table
 
@@ -281,6 +284,33 @@ class BuildReport:
     def skipped(self) -> dict[str, Counter]:
         """Records left out, by kind then reason: the summary's, card's and manifest's rows."""
         return {"images": self.skipped_images, "captions": self.skipped_captions, "instances": self.skipped_instances}
+
+
+# What the stages before writing add to the report, kept with their results for a resumed build.
+_MINED_FIELDS = ("triples_mined", "captions_without_triples", "skipped_images", "converted_images", "rejected_negatives")
+CORPUS = "corpus.pickle"  # the MinedCorpus of a build, in its staging folder
+
+
+@dataclass(frozen=True)
+class MinedCorpus:
+    """What mining, the image checks and the negatives made of a build's images: all that
+    writing needs, and most of a build's time. Kept in staging until the build is
+    published, so that a build stopped while writing resumes with writing."""
+
+    examples: list[ImageExample]
+    checks: dict[int, ImageCheck]  # by image id, those of the examples
+    files: dict[str, tuple[int, int]]  # (size, mtime_ns) of every image file read, by path
+    report: dict[str, object]  # the _MINED_FIELDS of the build's report
+
+
+def _file_stamps(readable: list[tuple[CocoImage, Path]]) -> dict[str, tuple[int, int]]:
+    """Size and modification time of each image file: a resumed build reuses the checks only
+    of files that did not change (image files are not hashed: 18 GB for COCO)."""
+    stamps = {}
+    for _, path in readable:
+        stat = path.stat()
+        stamps[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    return stamps
 
 
 def _check_out(out: Path) -> None:
@@ -416,6 +446,38 @@ def _examples(
             )
         )
     return examples, kept_checks
+
+
+def _mine_and_check(
+    readable: list[tuple[CocoImage, Path]],
+    nlp: spacy.Language,
+    options: BuildOptions,
+    report: BuildReport,
+    pool: ThreadPoolExecutor,
+    progress: Progress,
+    staging: Staging,
+) -> tuple[list[ImageExample], dict[int, ImageCheck]]:
+    """Mine, ground and check every readable image, then add negatives and partners:
+    the examples to write, and the checks of their images."""
+    captions = sum(len(image.captions) for image, _ in readable)
+    with _parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
+        examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
+        if not examples:
+            staging.discard()
+            reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
+            raise InputError(f"--coco-root {report.source}: no image could be written ({reasons})")
+        # Negatives and partners are added here, between mining and writing:
+        # partners are found across a whole split, so they need every example.
+        task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
+        negative_options = NegativeOptions(
+            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
+        )
+        examples, rejected = add_negatives(
+            examples, negative_options, default_similarity(), nlp,
+            pool=parsing, progress=lambda n: progress.advance(task, n),
+        )
+    report.rejected_negatives.update(rejected)
+    return examples, checks
 
 
 def _write(
@@ -564,25 +626,19 @@ def build_coco(options: BuildOptions) -> BuildReport:
     )
     readable = _readable(source.images, root, report)
     threads = options.workers or all_cores()
-    captions = sum(len(image.captions) for image, _ in readable)
     with _progress(options.quiet) as progress, _thread_pool(threads) as pool:
-        with _parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
-            examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
-            if not examples:
-                staging.discard()
-                reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
-                raise InputError(f"--coco-root {root}: no image could be written ({reasons})")
-            # Negatives and partners are added here, between mining and writing:
-            # partners are found across a whole split, so they need every example.
-            task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
-            negative_options = NegativeOptions(
-                per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
-            )
-            examples, rejected = add_negatives(
-                examples, negative_options, default_similarity(), nlp,
-                pool=parsing, progress=lambda n: progress.advance(task, n),
-            )
-        report.rejected_negatives.update(rejected)
+        files = _file_stamps(readable)  # before any is read: a file changed while mining is seen as changed
+        corpus = staging.kept(CORPUS)
+        if isinstance(corpus, MinedCorpus) and corpus.files == files:
+            for name, value in corpus.report.items():
+                setattr(report, name, value)
+            report.corpus_reused = True
+        else:
+            examples, checks = _mine_and_check(readable, nlp, options, report, pool, progress, staging)
+            corpus = MinedCorpus(examples, checks, files, {name: getattr(report, name) for name in _MINED_FIELDS})
+            with _output_errors(out, _BUILD_KEPT):
+                staging.keep(CORPUS, corpus)
+        examples, checks = corpus.examples, corpus.checks
         writing = time.perf_counter()
         with _output_errors(out, _BUILD_KEPT), _frozen_heap():
             report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, progress)

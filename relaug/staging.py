@@ -8,13 +8,16 @@ final name has its record. Killed at any moment and started again
 with the same options, a build reuses every recorded shard whose planned digest
 is unchanged and writes the rest. Publishing moves the finished files into OUT
 and writes `manifest.json` last, so a directory with a manifest is a complete
-build and one without is not.
+build and one without is not. What came before the shards (the mined, checked
+corpus with its negatives) is kept there too, so a build stopped while writing
+resumes with writing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -133,6 +136,24 @@ class Staging:
             os.fsync(f.fileno())
         self.progress[file.path] = line
         os.replace(temporary_path(self.dir, shard), self.dir / shard.path)
+
+    def keep(self, name: str, value: object) -> None:
+        """Store `value` for a resumed build of the same identity: pickled, synced, then renamed into place."""
+        path = self.dir / name
+        temporary = path.with_name(f".{name}.tmp")
+        with temporary.open("wb") as f:
+            pickle.dump(value, f, pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+
+    def kept(self, name: str) -> object | None:
+        """What `keep` stored under `name`, or None when there is none that loads."""
+        try:
+            with (self.dir / name).open("rb") as f:
+                return pickle.load(f)
+        except Exception:  # noqa: BLE001 - absent, cut short, or from another relaug: the work is redone
+            return None
 
     def keep_only(self, plan: list[PlannedShard]) -> None:
         """Remove shard files a different plan left behind (the same options over changed images)."""

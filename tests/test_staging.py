@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import relaug.build
 import relaug.images
-from relaug.build import BuildOptions, BuildReport, build_coco
+from relaug.build import SAMPLE_ROOT, BuildOptions, BuildReport, build_coco
 from relaug.cli import app
 from relaug.errors import InputError, StoppedError
 from relaug.staging import STAGING
@@ -200,9 +200,36 @@ def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(refer
     assert sorted(p.relative_to(out / STAGING).as_posix() for p in (out / STAGING).glob("*/*.parquet")) == sorted(calls[:4])
 
     monkeypatch.setattr(relaug.build, "write_shard", write)
+    monkeypatch.setattr(relaug.build, "_mine_and_check", _not_again)
     report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
-    assert report.shards_reused == 4
+    assert report.shards_reused == 4 and report.corpus_reused
+    assert report.triples_mined == reference.triples_mined and report.skipped == reference.skipped
     assert _shards(out) == _shards(reference.out)
+
+
+def _not_again(*args, **kwargs):
+    raise AssertionError("mined, checked and built negatives again")
+
+
+def test_a_resumed_build_mines_again_when_an_image_file_changed(reference, tmp_path, monkeypatch):
+    """The kept corpus holds image checks: a file touched since makes the rerun redo them."""
+    root = tmp_path / "coco"
+    shutil.copytree(SAMPLE_ROOT, root)
+    options = BuildOptions(out=tmp_path / "shards", coco_root=root, max_shard_size=SHARD_SIZE, workers=1, quiet=True)
+    write = relaug.build.write_shard
+
+    def stopping(root, shard, rows, image_bytes):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(relaug.build, "write_shard", stopping)
+    with pytest.raises(StoppedError):
+        build_coco(options)
+    monkeypatch.setattr(relaug.build, "write_shard", write)
+    image = next(root.glob("val2017/*.jpg"))
+    os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 1))
+    assert not build_coco(options).corpus_reused
+    shards = {name: data for name, data in _shards(options.out).items() if name.endswith(".parquet")}
+    assert shards == {name: data for name, data in _shards(reference.out).items() if name.endswith(".parquet")}
 
 
 def test_ctrl_c_stops_the_build_with_one_line_and_it_resumes(reference, tmp_path):
