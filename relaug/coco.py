@@ -15,6 +15,7 @@ from typing import Literal
 from pycocotools.coco import COCO
 
 from relaug.errors import InputError
+from relaug.records import corpus_record
 
 Split = Literal["train", "validation", "test"]
 SPLITS: tuple[Split, ...] = ("train", "validation", "test")
@@ -27,7 +28,7 @@ COCO_FOLDERS = ("train2017", "val2017")
 MAX_CAPTION_CHARS = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class Caption:
     """One caption of one image, as the caption file gives it."""
 
@@ -36,7 +37,7 @@ class Caption:
     caption: str
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class Instance:
     """One annotated object of an image: its COCO category and xywh box."""
 
@@ -45,7 +46,7 @@ class Instance:
     crowd: bool  # a crowd region covers several objects at once
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class CocoImage:
     """An image of a COCO folder with everything annotated about it."""
 

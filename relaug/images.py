@@ -19,12 +19,13 @@ import struct
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import pyarrow as pa
+
+from relaug.records import corpus_record
 
 # What PIL raises on a damaged file, beside OSError, depending on the format plugin.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
@@ -52,7 +53,7 @@ class _Unusable(Exception):
     """Raised with a Reason when a file cannot be published."""
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class ImageCheck:
     """What a file holds, decided once before writing: the shard plan needs `stored_bytes`."""
 

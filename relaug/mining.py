@@ -21,6 +21,7 @@ from relaug.coco import Caption
 from relaug.nouns import (
     DEPICTIONS, NON_OBJECTS, PART_WORDS, PLURALIA_TANTUM, PRONOUNS, QUANTIFIERS, noun_lemma, with_article,
 )
+from relaug.records import corpus_record
 from relaug.verbs import (
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
@@ -37,7 +38,7 @@ from relaug.workers import worker_pool
 RelationKind = Literal["dynamic", "stative", "spatial"]
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class CharSpan:
     """Half-open character range [start, end) in the caption."""
 
@@ -45,7 +46,7 @@ class CharSpan:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class Triple:
     """A (subject, relation, object) triple and where its parts sit in the caption.
 
@@ -67,7 +68,7 @@ class Triple:
     passive: bool  # the caption states it in the passive ("thrown by a dog")
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class MinedCaption:
     caption: Caption
     triples: tuple[Triple, ...]  # the first is the primary triple

@@ -30,6 +30,7 @@ from huggingface_hub import DatasetCardData
 
 from relaug.coco import SPLITS, Caption, Split
 from relaug.mining import Triple
+from relaug.records import corpus_record
 
 # One relation: a struct of `relations` in the default config, a row of `triples`.
 RELATION = {
@@ -78,7 +79,7 @@ CONFIG_DIRS = {"default": "data", "triples": "triples"}
 ROW_GROUP_ROWS = {"default": 100, "triples": 10_000}
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class Negative:
     """A text hard negative of one relation (`spec/design.md`, "Hard negatives")."""
 
@@ -97,7 +98,7 @@ def relation_id(caption: Caption, k: int) -> str:
     return f"{caption.image_id}-{caption.caption_id}-{k}"
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class Relation:
     """One mined triple of one caption, grounded, as the shards publish it."""
 
@@ -114,7 +115,7 @@ class Relation:
     swap_partners: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@corpus_record
 class ImageExample:
     """One row of the default config; the image file is read only when the row is written."""
 
