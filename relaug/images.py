@@ -60,6 +60,7 @@ class ImageCheck:
     skip: str | None  # a Reason, or None when the image is published
     stored_bytes: int = 0  # length of the bytes the shard stores
     converted_from: str | None = None  # "CMYK", "I;16", ...: the mode converted to RGB, if any
+    modified_ns: int = 0  # the file's mtime when checked: a file modified since is not stored
 
 
 def _decoded(data: bytes) -> PIL.Image.Image:
@@ -113,7 +114,9 @@ def _needs_conversion(image: PIL.Image.Image) -> bool:
 def check_image(path: Path) -> ImageCheck:
     """Decode the file once and say whether, and as how many bytes, it will be published."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            modified_ns = os.fstat(f.fileno()).st_mtime_ns
+            data = f.read()
     except OSError:  # a folder, no permission, an I/O error
         return ImageCheck(skip=Reason.UNREADABLE)
     try:
@@ -121,9 +124,10 @@ def check_image(path: Path) -> ImageCheck:
     except _Unusable as e:
         return ImageCheck(skip=str(e))
     if not _needs_conversion(image):
-        check = ImageCheck(skip=None, stored_bytes=len(data))
+        check = ImageCheck(skip=None, stored_bytes=len(data), modified_ns=modified_ns)
     else:
-        check = ImageCheck(skip=None, stored_bytes=len(_converted(image)), converted_from=image.mode)
+        stored = _converted(image)
+        check = ImageCheck(skip=None, stored_bytes=len(stored), converted_from=image.mode, modified_ns=modified_ns)
     if check.stored_bytes > MAX_ARRAY_BYTES:  # a JPEG can carry any amount of data after its image
         return ImageCheck(skip=Reason.TOO_LARGE)
     return check
@@ -188,17 +192,20 @@ class _Reading:
 def _read_stored(path: Path, check: ImageCheck, into: memoryview) -> None:
     """Fill `into`, exactly `check.stored_bytes` long, with what a shard stores for the file."""
     try:
-        if check.converted_from is not None:
-            try:
-                stored = _converted(_decoded(path.read_bytes()))
-            except _Unusable as e:
-                raise _changed(path, f"no longer decodes: {e}") from e
-            if len(stored) != len(into):
-                raise _changed(path, "converts to other bytes than when checked")
-            into[:] = stored
-            return
         with path.open("rb", buffering=0) as f:
-            if os.fstat(f.fileno()).st_size != len(into):
+            stat = os.fstat(f.fileno())
+            if stat.st_mtime_ns != check.modified_ns:
+                raise _changed(path, "modified since it was checked")
+            if check.converted_from is not None:
+                try:
+                    stored = _converted(_decoded(f.readall()))
+                except _Unusable as e:
+                    raise _changed(path, f"no longer decodes: {e}") from e
+                if len(stored) != len(into):
+                    raise _changed(path, "converts to other bytes than when checked")
+                into[:] = stored
+                return
+            if stat.st_size != len(into):
                 raise _changed(path, "not the size it had when checked")
             done = 0
             while done < len(into):  # a regular file fills it in one read, barring a signal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -137,7 +138,7 @@ def test_an_image_over_what_arrow_binary_holds_is_skipped(tmp_path, monkeypatch)
     assert check_image(path).skip == Reason.TOO_LARGE
 
 
-@pytest.mark.parametrize("change", ["longer", "shorter", "gone", "no longer decodes", "I/O error"])
+@pytest.mark.parametrize("change", ["longer", "shorter", "same size", "gone", "no longer decodes", "I/O error"])
 def test_a_file_changed_or_unreadable_since_its_check_is_an_error_naming_it(tmp_path, monkeypatch, change):
     name = "16bit.png" if change == "no longer decodes" else "rgb.jpg"
     path = write_case(tmp_path, name)
@@ -145,6 +146,9 @@ def test_a_file_changed_or_unreadable_since_its_check_is_an_error_naming_it(tmp_
     data = path.read_bytes()
     if change == "gone":
         path.unlink()
+    elif change == "same size":  # rewritten a second later, as another tool might
+        path.write_bytes(data[::-1])
+        os.utime(path, ns=(check.modified_ns, check.modified_ns + 10**9))
     elif change != "I/O error":
         path.write_bytes({"longer": data + b"\0", "shorter": data[:-1]}.get(change, data[: len(data) // 2]))
 
