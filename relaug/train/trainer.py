@@ -164,8 +164,8 @@ def optimizer_step(model, optimizer, scaler, *, lr: float, grad_clip: float | No
         model.logit_scale.clamp_(0, LOG_LOGIT_SCALE_MAX)
 
 
-def _save_checkpoint(state: dict, folder: Path) -> Path:
-    """`epoch_N.pt`, and `latest.pt` as a second name for it; returns the first.
+def _save_checkpoint(state: dict, folder: Path) -> None:
+    """`epoch_N.pt`, and `latest.pt` as a second name for it.
 
     Each name appears only when its file is whole (written or linked under a
     temporary name, then renamed), so a run stopped while saving keeps its last
@@ -183,7 +183,6 @@ def _save_checkpoint(state: dict, folder: Path) -> Path:
     except OSError:  # no hard links here (some network and FAT filesystems)
         shutil.copyfile(path, temporary)
     os.replace(temporary, latest)
-    return path
 
 
 def checkpoint_state(epoch: int, name: str, model, optimizer, scaler) -> dict:
