@@ -133,7 +133,7 @@ class Reason:
     """Why a candidate negative was rejected; the strings are the build report's rows."""
 
     NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
-    RARE = "rare relation: seen fewer than min_relation_count times in the corpus"
+    RARE = "rare relation: stated by fewer than min_relation_count captions of the corpus"
     SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
@@ -157,7 +157,7 @@ class NegativeOptions:
     per_triple: int = 3  # negatives kept per relation, at most
     seed: int = 0
     max_partners: int = 8
-    min_relation_count: int = 2  # verb candidates seen fewer times are miner noise
+    min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
     similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
     max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
 
@@ -239,14 +239,18 @@ class _Vocabulary:
     """The verb relations of one frame of the corpus, and what they were said of."""
 
     count: Counter = field(default_factory=Counter)  # relation -> triples
+    # relation -> captions stating it: one misparsed caption can give a relation many
+    # triples ("a living room witj a couch, chairs and a tv": three of "wit")
+    captions: Counter = field(default_factory=Counter)
     verb_count: Counter = field(default_factory=Counter)  # its verb -> triples, with any preposition
     with_object: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     with_object_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     with_subject_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     with_subject: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, t: Triple) -> None:
+    def add(self, t: Triple, first_in_caption: bool) -> None:
         self.count[t.relation] += 1
+        self.captions[t.relation] += first_in_caption
         self.verb_count[t.relation.split()[0]] += 1
         self.with_object[t.object].add(t.relation)
         self.with_subject[t.subject].add(t.relation)
@@ -286,6 +290,7 @@ class _Corpus:
         self.active = _Vocabulary()  # verbs as captions use them actively: "riding a horse"
         self.participle = _Vocabulary()  # participles with a preposition: "parked on a street"
         scenes: dict[tuple, set[str]] = defaultdict(set)
+        stated: set[tuple[str, int, str]] = set()  # (frame, caption id, relation)
         for r in relations:
             t = r.triple
             image = self.images[r.caption.image_id]
@@ -293,17 +298,17 @@ class _Corpus:
             subject, obj = _key(t.subject), _key(t.object)
             image.triples.append((subject, t.relation, obj))
             frame = _frame(t, r.caption.caption)
-            if frame == "active":
-                self.active.add(t)
-            elif frame == "participle":
-                self.participle.add(t)
-            else:
+            vocabulary = {"active": self.active, "participle": self.participle}.get(frame)
+            if vocabulary is None:
                 continue
+            statement = (frame, r.caption.caption_id, t.relation)
+            vocabulary.add(t, first_in_caption=statement not in stated)
+            stated.add(statement)
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
-        self.count = self.active.count + self.participle.count
+        self.captions = self.active.captions + self.participle.captions
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
         for verbs in scenes.values():
@@ -321,8 +326,8 @@ class _Corpus:
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
 
     def can_take_object(self, verb: str, min_count: int) -> bool:
-        """Whether captions use a verb with a direct object at all (`min_count` times), not only mostly."""
-        return verb not in _NEEDS_PLACE and self.active.count[verb] >= min_count
+        """Whether captions use a verb with a direct object at all (`min_count` captions), not only mostly."""
+        return verb not in _NEEDS_PLACE and self.active.captions[verb] >= min_count
 
     def synonyms(self, a: str, b: str) -> bool:
         """Whether captions of one image use both relations, or both verbs, for one subject and object."""
@@ -621,7 +626,7 @@ class _Builder:
         vocabulary = corpus.participle if frame == "participle" else corpus.active
         if tier == 3:
             return self.reject(Reason.NOT_PLAUSIBLE)
-        if vocabulary.count[candidate] < options.min_relation_count:
+        if vocabulary.captions[candidate] < options.min_relation_count:
             return self.reject(Reason.RARE)
         if frame != "participle" and not corpus.takes_object(candidate):
             return self.reject(Reason.INTRANSITIVE)
@@ -843,7 +848,7 @@ def build_negatives(
     """
     corpus = _Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
-        similarity.prepare(r for r, n in corpus.count.items() if n >= options.min_relation_count)
+        similarity.prepare(r for r, n in corpus.captions.items() if n >= options.min_relation_count)
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
     chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
     if pool is None or len(chunks) <= 1:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from relaug import negatives
 from relaug.cli import app
-from relaug.coco import read_captions
+from relaug.coco import Caption, read_captions
 from relaug.errors import StoppedError
 from relaug.mining import mine_captions, parsing_pool
 from relaug.negatives import (
@@ -203,6 +203,23 @@ def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, 
             checked += 1
     assert checked > 500
     assert result.rejected[Reason.TRUE_OF_IMAGE] > 0
+
+
+def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_similarity):
+    """A misparse can give one relation several triples in one caption: "witj" read as the
+    verb "wit" three times in this val2017 caption. That is one statement, not corroboration."""
+    typo = Caption(caption_id=158322, image_id=139684, caption="a living room witj a couch some chairs and a tv")
+    corpus = [*captions, typo]
+    relations = relations_of(mine_captions(corpus, nlp))
+    assert sum(r.triple.relation == "wit" for r in relations) == 3
+    result = build_negatives(corpus, relations, NegativeOptions(), verb_similarity, nlp)
+    stated_by = defaultdict(set)
+    for r in relations:
+        stated_by[r.triple.relation].add(r.caption.caption_id)
+    swaps = [n for r in relations for n in result.negatives[r.id] if n.kind == "verb_swap"]
+    assert swaps
+    for n in swaps:
+        assert len(stated_by[n.relation]) >= NegativeOptions().min_relation_count, n.caption
 
 
 def test_no_negative_equals_its_positive(pairs):
