@@ -45,7 +45,9 @@ from relaug.grounding import category_of
 from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text, worker_pipeline
 from relaug.nouns import noun_lemma
 from relaug.shards import ImageExample, Negative, Relation, relation_id
-from relaug.verbs import LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma
+from relaug.verbs import (
+    GENERIC_VERBS, LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma,
+)
 
 __all__ = [
     "Negative",
@@ -134,6 +136,7 @@ class Reason:
 
     NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
     RARE = "rare relation: stated by fewer than min_relation_count captions of the corpus"
+    GENERIC = "generic verb: true of nearly any relation with a thing (use, touch, handle)"
     SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
@@ -626,6 +629,8 @@ class _Builder:
         vocabulary = corpus.participle if frame == "participle" else corpus.active
         if tier == 3:
             return self.reject(Reason.NOT_PLAUSIBLE)
+        if candidate.split()[0] in GENERIC_VERBS:
+            return self.reject(Reason.GENERIC)
         if vocabulary.captions[candidate] < options.min_relation_count:
             return self.reject(Reason.RARE)
         if frame != "participle" and not corpus.takes_object(candidate):

@@ -35,6 +35,11 @@ NON_RELATION_VERBS = frozenset({
     "see", "let", "help", "keep",
 })
 
+# Verbs that hold of nearly anything done with a thing: riding a snowboard is using
+# it, holding a bat is touching it. As a verb swap's new verb the negative would be
+# true of the image ("a man using a snowboard"), or odd ("a woman using a hat").
+GENERIC_VERBS = frozenset({"use", "touch", "handle"})
+
 # Verbs whose "with"/"in" phrase names the agent of a passive: "covered in frosting"
 # means the frosting covers it (the locative alternation).
 LOCATIVE_AGENT_VERBS = frozenset({

@@ -33,7 +33,7 @@ from relaug.negatives import (
 )
 from relaug.nouns import indefinite_article
 from relaug.shards import ImageExample
-from relaug.verbs import inflect
+from relaug.verbs import GENERIC_VERBS, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -220,6 +220,14 @@ def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_
     assert swaps
     for n in swaps:
         assert len(stated_by[n.relation]) >= NegativeOptions().min_relation_count, n.caption
+
+
+def test_a_generic_verb_is_never_a_verb_swap(pairs, result):
+    """Riding a snowboard is using it and holding a bat is touching it: such a negative is true."""
+    swaps = [n for _, n in pairs if n.kind == "verb_swap"]
+    assert swaps
+    assert not [n.caption for n in swaps if n.relation.split()[0] in GENERIC_VERBS]
+    assert result.rejected[Reason.GENERIC] > 0
 
 
 def test_no_negative_equals_its_positive(pairs):
