@@ -136,7 +136,6 @@ class Reason:
 
     NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
     RARE = "rare relation: stated by fewer than min_relation_count captions of the corpus"
-    GENERIC = "generic verb: true of nearly any relation with a thing (use, touch, handle)"
     SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
@@ -293,8 +292,12 @@ class _Corpus:
         self.active = _Vocabulary()  # verbs as captions use them actively: "riding a horse"
         self.participle = _Vocabulary()  # participles with a preposition: "parked on a street"
         scenes: dict[tuple, set[str]] = defaultdict(set)
-        stated: set[tuple[str, int, str]] = set()  # (frame, caption id, relation)
+        # (frame, relation) of the caption at hand: relations come caption by caption
+        # (relations_of, the build), and a set per caption stays small on full COCO.
+        caption, stated = None, set()
         for r in relations:
+            if r.caption != caption:
+                caption, stated = r.caption, set()
             t = r.triple
             image = self.images[r.caption.image_id]
             image.words.update(w.lower() for w in _WORD.findall(r.caption.caption))
@@ -304,9 +307,8 @@ class _Corpus:
             vocabulary = {"active": self.active, "participle": self.participle}.get(frame)
             if vocabulary is None:
                 continue
-            statement = (frame, r.caption.caption_id, t.relation)
-            vocabulary.add(t, first_in_caption=statement not in stated)
-            stated.add(statement)
+            vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
+            stated.add((frame, t.relation))
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
@@ -403,14 +405,19 @@ def _reparse(nlp: Language, candidates: Sequence[_Candidate]) -> list[Doc]:
 # --------------------------------------------------------------------------- the builder
 
 
+def _generic(relation: str) -> bool:
+    """Whether a verb relation holds of nearly anything done with a thing: never a verb swap's new relation."""
+    return relation.split()[0] in GENERIC_VERBS
+
+
 class _RelationIndex:
-    """A vocabulary's verb relations in name order, with the arrays verb swaps are drawn from."""
+    """The verb relations of a vocabulary a swap may bring in, in name order, with the arrays verb swaps are drawn from."""
 
     UNSEEN = 4  # tier of a relation never said of the subject or object
 
     def __init__(self, vocabulary: _Vocabulary):
         self.vocabulary = vocabulary
-        self.relations = sorted(vocabulary.count)
+        self.relations = sorted(r for r in vocabulary.count if not _generic(r))
         self.position = {r: i for i, r in enumerate(self.relations)}
         self.counts = np.array([max(vocabulary.count[r], 1) for r in self.relations], dtype=np.float64)
         self._members: dict[tuple[str, str], np.ndarray] = {}
@@ -434,7 +441,7 @@ class _RelationIndex:
         if positions is None:
             relations = getattr(self.vocabulary, table).get(key, ())
             positions = self._members[(table, key)] = np.array(
-                sorted(self.position[r] for r in relations), dtype=np.int64
+                sorted(self.position[r] for r in relations if r in self.position), dtype=np.int64
             )
         return positions
 
@@ -629,8 +636,6 @@ class _Builder:
         vocabulary = corpus.participle if frame == "participle" else corpus.active
         if tier == 3:
             return self.reject(Reason.NOT_PLAUSIBLE)
-        if candidate.split()[0] in GENERIC_VERBS:
-            return self.reject(Reason.GENERIC)
         if vocabulary.captions[candidate] < options.min_relation_count:
             return self.reject(Reason.RARE)
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -853,7 +858,7 @@ def build_negatives(
     """
     corpus = _Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
-        similarity.prepare(r for r, n in corpus.captions.items() if n >= options.min_relation_count)
+        similarity.prepare(r for r, n in corpus.captions.items() if n >= options.min_relation_count and not _generic(r))
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
     chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
     if pool is None or len(chunks) <= 1:

@@ -215,19 +215,23 @@ def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_
     result = build_negatives(corpus, relations, NegativeOptions(), verb_similarity, nlp)
     stated_by = defaultdict(set)
     for r in relations:
-        stated_by[r.triple.relation].add(r.caption.caption_id)
+        stated_by[r.triple.relation].add((r.caption.image_id, r.caption.caption_id))
     swaps = [n for r in relations for n in result.negatives[r.id] if n.kind == "verb_swap"]
     assert swaps
     for n in swaps:
         assert len(stated_by[n.relation]) >= NegativeOptions().min_relation_count, n.caption
 
 
-def test_a_generic_verb_is_never_a_verb_swap(pairs, result):
+def test_a_generic_verb_is_never_a_verb_swap(relations, pairs):
     """Riding a snowboard is using it and holding a bat is touching it: such a negative is true."""
+    stated_by = defaultdict(set)
+    for r in relations:
+        if r.triple.relation.split()[0] in GENERIC_VERBS:
+            stated_by[r.triple.relation].add((r.caption.image_id, r.caption.caption_id))
+    assert max(map(len, stated_by.values())) >= 2  # common enough to be a candidate
     swaps = [n for _, n in pairs if n.kind == "verb_swap"]
     assert swaps
     assert not [n.caption for n in swaps if n.relation.split()[0] in GENERIC_VERBS]
-    assert result.rejected[Reason.GENERIC] > 0
 
 
 def test_no_negative_equals_its_positive(pairs):
