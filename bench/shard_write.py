@@ -21,7 +21,7 @@ Why two copies: on a virtual machine whose balloon reports free pages to the hos
 has gone back to the host, and writing into it costs about ten times more than
 into pages freed a moment before (816 MB: 2.4-3.0 s against 0.21-0.25 s). A copy
 that follows the deletion of an earlier one gets the hot pages. The build writes
-after minutes of mining, long after its previous output was deleted, so it cannot
+after all of its mining (30 s and more here), long after its previous output was deleted, so it cannot
 count on them: the cold copy is the like-for-like baseline there. Where no free
 pages are reported, the two copies should take about the same time.
 """
