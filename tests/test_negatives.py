@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
     NegativeOptions,
     Reason,
+    _Corpus,
     _forms,
     _is_symmetric,
     _prep_part,
@@ -220,6 +222,23 @@ def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_
     assert swaps
     for n in swaps:
         assert len(stated_by[n.relation]) >= NegativeOptions().min_relation_count, n.caption
+
+
+def test_captions_numbered_within_each_image_are_counted_apart(captions, relations):
+    """A JSONL for `relaug mine` may number captions 0, 1, ... within each image: the
+    captions stating a relation must be counted the same as with COCO's own ids."""
+    per_image, renumbered = Counter(), {}
+    for c in captions:
+        renumbered[(c.image_id, c.caption_id)] = per_image[c.image_id]
+        per_image[c.image_id] += 1
+
+    def renumber(c: Caption) -> Caption:
+        return replace(c, caption_id=renumbered[(c.image_id, c.caption_id)])
+
+    coco_ids = _Corpus(captions, relations).captions
+    own_ids = _Corpus([renumber(c) for c in captions], [replace(r, caption=renumber(r.caption)) for r in relations]).captions
+    assert max(coco_ids.values()) > 5
+    assert own_ids == coco_ids
 
 
 def test_a_generic_verb_is_never_a_verb_swap(relations, pairs):
