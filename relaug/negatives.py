@@ -291,6 +291,7 @@ class _Corpus:
             self.images[caption.image_id].words.update(w.lower() for w in _WORD.findall(caption.caption))
         self.active = _Vocabulary()  # verbs as captions use them actively: "riding a horse"
         self.participle = _Vocabulary()  # participles with a preposition: "parked on a street"
+        vocabularies = {"active": self.active, "participle": self.participle}
         scenes: dict[tuple, set[str]] = defaultdict(set)
         # (frame, relation) of the caption at hand: relations come caption by caption
         # (relations_of, the build), and a set per caption stays small on full COCO.
@@ -304,7 +305,7 @@ class _Corpus:
             subject, obj = _key(t.subject), _key(t.object)
             image.triples.append((subject, t.relation, obj))
             frame = _frame(t, r.caption.caption)
-            vocabulary = {"active": self.active, "participle": self.participle}.get(frame)
+            vocabulary = vocabularies.get(frame)
             if vocabulary is None:
                 continue
             vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
