@@ -13,11 +13,16 @@ Then `relaug mine --workers 1`, `--workers N` and `--negatives --workers N` (N =
 mining, negatives, writing JSONL), minus the start-up of the same command on a
 two-caption file (loading spaCy, and MiniLM for --negatives; the spawned worker
 processes' start-up is not subtracted).
+
+The host's speed drifts by the minute on a shared machine (the stock parse has run
+at 330 to 730 captions/s here), so all of it is run --rounds times, one after the
+other, each round giving its own ratios; the last lines are the medians over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,24 +68,38 @@ def main() -> None:
     parser.add_argument("--captions", type=Path, default=DEFAULT_CAPTIONS)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     texts = [c.caption for c in read_captions(args.captions)]
     n = len(texts)
     print(f"captions {n}")
-    nlp = load_pipeline()
-    parses = {
-        "stock": bare_parse_seconds(spacy.load(installed_english_pipeline()), texts, args.batch_size),
-        "relaug": bare_parse_seconds(nlp, texts, args.batch_size),
-    }
-    for name, seconds in parses.items():
-        label = f"bare nlp.pipe parse, {name} pipeline"
-        print(f"{label:42} {n / seconds:8.1f} captions/s  ({seconds:.1f} s)  {' '.join(nlp.pipe_names) if name == 'relaug' else ''}")
+    pipelines = {"stock": spacy.load(installed_english_pipeline()), "relaug": load_pipeline()}
     w = str(args.workers)
-    for options in (["--workers", "1"], ["--workers", w], ["--negatives", "--workers", w]):
-        mine = mine_seconds(args.captions, args.batch_size, options)
-        label = f"relaug mine {' '.join(options)}"
-        ratios = "  ".join(f"ratio to {name} parse {seconds / mine:5.2f}" for name, seconds in parses.items())
-        print(f"{label:42} {n / mine:8.1f} captions/s  ({mine:.1f} s)  {ratios}")
+    runs = {f"relaug mine {' '.join(o)}": o for o in (["--workers", "1"], ["--workers", w], ["--negatives", "--workers", w])}
+    seconds: dict[str, list[float]] = {}
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_}")
+        parses = {name: bare_parse_seconds(nlp, texts, args.batch_size) for name, nlp in pipelines.items()}
+        timed = {f"bare nlp.pipe parse, {name} pipeline": t for name, t in parses.items()}
+        timed |= {label: mine_seconds(args.captions, args.batch_size, options) for label, options in runs.items()}
+        for label, t in timed.items():
+            seconds.setdefault(label, []).append(t)
+            print(_row(label, n, t, parses))
+    if args.rounds > 1:
+        print(f"median of {args.rounds} rounds (each ratio the median of the rounds' ratios)")
+        for label, times in seconds.items():
+            ratios = {
+                name: statistics.median(seconds[f"bare nlp.pipe parse, {name} pipeline"][k] / t for k, t in enumerate(times))
+                for name in pipelines
+            }
+            print(_row(label, n, statistics.median(times), ratios_given=ratios))
+
+
+def _row(label: str, n: int, seconds: float, parses: dict[str, float] | None = None, ratios_given: dict[str, float] | None = None) -> str:
+    ratios = ratios_given or {name: parse / seconds for name, parse in (parses or {}).items()}
+    shown = "  ".join(f"ratio to {name} parse {r:5.2f}" for name, r in ratios.items())
+    return f"{label:42} {n / seconds:8.1f} captions/s  ({seconds:.1f} s)  {shown}"
+
 
 if __name__ == "__main__":
     main()
