@@ -135,7 +135,6 @@ class Reason:
     """Why a candidate negative was rejected; the strings are the build report's rows."""
 
     NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
-    RARE = "rare relation: stated by fewer than min_relation_count captions of the corpus"
     SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
@@ -314,7 +313,6 @@ class _Corpus:
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
-        self.captions = self.active.captions + self.participle.captions
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
         for verbs in scenes.values():
@@ -406,21 +404,29 @@ def _reparse(nlp: Language, candidates: Sequence[_Candidate]) -> list[Doc]:
 # --------------------------------------------------------------------------- the builder
 
 
-def _generic(relation: str) -> bool:
-    """Whether a verb relation holds of nearly anything done with a thing: never a verb swap's new relation."""
-    return relation.split()[0] in GENERIC_VERBS
+def _swappable(vocabulary: _Vocabulary, min_captions: int) -> list[str]:
+    """The relations of a vocabulary a verb swap may bring in, in name order: stated by
+    `min_captions` captions or more (fewer is most often a misparse or a typo), and not
+    one that holds of nearly anything done with a thing (use, touch, handle).
+
+    Left out here, not rejected as drawn: a rejected candidate spends one of
+    `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
+    caption states."""
+    return sorted(
+        r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in GENERIC_VERBS
+    )
 
 
 class _RelationIndex:
-    """The verb relations of a vocabulary a swap may bring in, in name order, with the arrays verb swaps are drawn from."""
+    """The verb relations of a vocabulary a swap may bring in, with the arrays verb swaps are drawn from."""
 
     UNSEEN = 4  # tier of a relation never said of the subject or object
 
-    def __init__(self, vocabulary: _Vocabulary):
+    def __init__(self, vocabulary: _Vocabulary, min_captions: int):
         self.vocabulary = vocabulary
-        self.relations = sorted(r for r in vocabulary.count if not _generic(r))
+        self.relations = _swappable(vocabulary, min_captions)
         self.position = {r: i for i, r in enumerate(self.relations)}
-        self.counts = np.array([max(vocabulary.count[r], 1) for r in self.relations], dtype=np.float64)
+        self.counts = np.array([vocabulary.count[r] for r in self.relations], dtype=np.float64)
         self._members: dict[tuple[str, str], np.ndarray] = {}
 
     def tiers(self, subject: str, obj: str) -> np.ndarray:
@@ -475,7 +481,10 @@ class _Builder:
         self.similarity = similarity
         self.rejected: Counter = Counter()
         # Verb relations as captions use them actively, and as participles (by frame == "participle").
-        self._indexes = {False: _RelationIndex(corpus.active), True: _RelationIndex(corpus.participle)}
+        self._indexes = {
+            participle: _RelationIndex(vocabulary, options.min_relation_count)
+            for participle, vocabulary in ((False, corpus.active), (True, corpus.participle))
+        }
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] += 1
@@ -634,11 +643,8 @@ class _Builder:
         apart; or (verb, None): the verb alone, the candidate having the same preposition."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
-        vocabulary = corpus.participle if frame == "participle" else corpus.active
         if tier == 3:
             return self.reject(Reason.NOT_PLAUSIBLE)
-        if vocabulary.captions[candidate] < options.min_relation_count:
-            return self.reject(Reason.RARE)
         if frame != "participle" and not corpus.takes_object(candidate):
             return self.reject(Reason.INTRANSITIVE)
         if frame == "by_passive" and len(candidate.split()) > 1:
@@ -859,7 +865,9 @@ def build_negatives(
     """
     corpus = _Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
-        similarity.prepare(r for r, n in corpus.captions.items() if n >= options.min_relation_count and not _generic(r))
+        similarity.prepare(
+            r for vocabulary in (corpus.active, corpus.participle) for r in _swappable(vocabulary, options.min_relation_count)
+        )
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
     chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
     if pool is None or len(chunks) <= 1:
