@@ -31,6 +31,8 @@ from relaug.negatives import (
     _forms,
     _is_symmetric,
     _prep_part,
+    _tagging_context,
+    _tags_at,
     build_negatives,
     find_partners,
     relations_of,
@@ -456,3 +458,21 @@ def test_minilm_failing_to_load_in_the_background_fails_where_it_is_first_used(m
         similarity.prepare(["ride", "feed"])
     monkeypatch.setattr(VerbSimilarity, "_load", lambda self: _UnitVectors())
     assert similarity("ride", "ride") == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- the re-parse check
+
+
+def test_a_verb_is_tagged_from_the_words_around_it_as_in_the_whole_caption(captions, nlp):
+    """The re-parse check tags a verb swap's verb from the few words the tagger sees
+    around it; every verb of the real captions gets the tag the whole caption gives it,
+    odd spacing and punctuation included."""
+    assert _tagging_context(nlp) == 4  # en_core_web_sm: 4 CNN layers, one token each side
+    texts = [c.caption for c in captions] + [
+        "A man  riding a horse on  the beach.", "a dog (jumping) over a fence, near a boy", "Two kids playing frisbee-golf !"
+    ]
+    with nlp.select_pipes(enable=["tok2vec", "tagger"]):
+        verbs = [(text, w.idx, w.tag_) for text, doc in zip(texts, nlp.pipe(texts)) for w in doc if w.tag_.startswith("VB")]
+    tags = _tags_at(nlp, [text for text, _, _ in verbs], [at for _, at, _ in verbs])
+    assert len(verbs) > 1000
+    assert [tag for _, _, tag in verbs] == tags
