@@ -144,8 +144,14 @@ class VerbSimilarity:
     @property
     def model(self):
         if self._model is None:
-            loading, self._loading = self._loading, None  # a load that failed is tried again next time
-            self._model = self._load() if loading is None else loading.result()
+            if self._loading is None:
+                self._model = self._load()
+            else:
+                try:
+                    self._model = self._loading.result()
+                finally:
+                    if self._loading.done():  # a load that failed is tried again next time
+                        self._loading = None
         return self._model
 
     def __getstate__(self) -> dict:

@@ -33,6 +33,7 @@ from relaug.negatives import (
     _prep_part,
     _tagging_context,
     _tags_at,
+    _words_around,
     build_negatives,
     find_partners,
     relations_of,
@@ -469,10 +470,15 @@ def test_a_verb_is_tagged_from_the_words_around_it_as_in_the_whole_caption(capti
     odd spacing and punctuation included."""
     assert _tagging_context(nlp) == 4  # en_core_web_sm: 4 CNN layers, one token each side
     texts = [c.caption for c in captions] + [
-        "A man  riding a horse on  the beach.", "a dog (jumping) over a fence, near a boy", "Two kids playing frisbee-golf !"
+        "A man  riding a horse on  the beach.", "a dog (jumping) over a fence, near a boy", "Two kids playing frisbee-golf !",
+        " A man riding a horse", "\nriding a horse on a beach\t", "Standing next to a giraffe  ",
     ]
     with nlp.select_pipes(enable=["tok2vec", "tagger"]):
         verbs = [(text, w.idx, w.tag_) for text, doc in zip(texts, nlp.pipe(texts)) for w in doc if w.tag_.startswith("VB")]
     tags = _tags_at(nlp, [text for text, _, _ in verbs], [at for _, at, _ in verbs])
     assert len(verbs) > 1000
     assert [tag for _, _, tag in verbs] == tags
+    # Whitespace is a token the tagger sees: kept before the first word, and after the last word kept.
+    assert _words_around(" A man riding a horse", 7, 4) == (" A man riding a horse", 7)
+    assert _words_around("A tall man  riding a brown horse on a beach", 12, 4) == ("A tall man  riding a brown horse on ", 12)
+    assert _words_around("Here one of two men riding a brown horse on a beach", 20, 4) == ("one of two men riding a brown horse on ", 15)
