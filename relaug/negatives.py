@@ -126,6 +126,7 @@ _ADVERBS = frozenset({
 })
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_WORD_SPAN = re.compile(r"\S+")  # a word as spaCy's tokenizer first splits: between whitespace
 _VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
 
@@ -445,9 +446,6 @@ def _tagging_context(nlp: Language) -> int | None:
     return depth * window if isinstance(depth, int) and isinstance(window, int) else None
 
 
-_WORD_SPAN = re.compile(r"\S+")
-
-
 def _words_around(text: str, at: int, context: int) -> tuple[str, int]:
     """The part of `text` from `context` words before the word at `at` to `context` words
     after it (with the whitespace that follows), and `at` within it.
@@ -649,7 +647,7 @@ class _Builder:
         prep = triple.preposition_span
         fits: Callable[[str], bool] | None = None
         if whole is None and prep is not None and prep.start > triple.verb_span.end and all(
-            w.lower() in _ADVERBS for w in re.findall(r"\S+", caption[triple.verb_span.end : prep.start])
+            w.lower() in _ADVERBS for w in _WORD_SPAN.findall(caption[triple.verb_span.end : prep.start])
         ):
             # "standing outside next to a truck": verb and preposition are replaced apart,
             # the adverb between stays ("sitting outside on a truck").
