@@ -87,7 +87,7 @@ def main() -> None:
         timed |= {label: mine_seconds(args.captions, args.batch_size, options) for label, options in runs.items()}
         for label, t in timed.items():
             seconds.setdefault(label, []).append(t)
-            print(_row(label, n, t, parses))
+            print(_row(label, n, t, {name: parse / t for name, parse in parses.items()}))
     if args.rounds > 1:
         print(f"median of {args.rounds} rounds (each ratio the median of the rounds' ratios)")
         for label, times in seconds.items():
@@ -95,11 +95,10 @@ def main() -> None:
                 name: statistics.median(seconds[f"bare nlp.pipe parse, {name} pipeline"][k] / t for k, t in enumerate(times))
                 for name in pipelines
             }
-            print(_row(label, n, statistics.median(times), ratios_given=ratios))
+            print(_row(label, n, statistics.median(times), ratios))
 
 
-def _row(label: str, n: int, seconds: float, parses: dict[str, float] | None = None, ratios_given: dict[str, float] | None = None) -> str:
-    ratios = ratios_given or {name: parse / seconds for name, parse in (parses or {}).items()}
+def _row(label: str, n: int, seconds: float, ratios: dict[str, float]) -> str:
     shown = "  ".join(f"ratio to {name} parse {r:5.2f}" for name, r in ratios.items())
     return f"{label:42} {n / seconds:8.1f} captions/s  ({seconds:.1f} s)  {shown}"
 
