@@ -218,21 +218,32 @@ class _Image:
     triples: list[tuple[tuple[str, str | None], str, tuple[str, str | None]]]
 
     def states(self, subject, relation: str, obj) -> bool:
-        return any(_same(s, subject) and _same(o, obj) for s, o in self._by_relation.get(relation, ()))
-
-    @cached_property
-    def _by_relation(self) -> dict[str, list[tuple]]:
-        by_relation: dict[str, list[tuple]] = defaultdict(list)
-        for s, r, o in self.triples:
-            by_relation[r].append((s, o))
-        return by_relation
+        return _any_pair(self._by_relation.get(relation, ()), subject, obj)
 
     def states_preposition(self, subject, preposition: str, obj) -> bool:
         """Whether a caption puts `subject` `preposition` `obj`, with a verb or without."""
-        return any(
-            _prep_part(r) == preposition and _same(s, subject) and _same(o, obj)
-            for s, r, o in self.triples
-        )
+        return _any_pair(self._by_preposition.get(preposition, ()), subject, obj)
+
+    @cached_property
+    def _by_relation(self) -> dict[str, list[tuple]]:
+        return _pairs_by(self.triples, lambda relation: relation)
+
+    @cached_property
+    def _by_preposition(self) -> dict[str, list[tuple]]:
+        return _pairs_by(self.triples, _prep_part)
+
+
+def _pairs_by(triples: list[tuple], key: Callable[[str], str]) -> dict[str, list[tuple]]:
+    """(subject, object) pairs of an image's triples, by `key` of their relation."""
+    pairs: dict[str, list[tuple]] = defaultdict(list)
+    for s, r, o in triples:
+        pairs[key(r)].append((s, o))
+    return pairs
+
+
+def _any_pair(pairs: Sequence[tuple], subject, obj) -> bool:
+    # Most lookups find no pair: answered without starting a generator.
+    return bool(pairs) and any(_same(s, subject) and _same(o, obj) for s, o in pairs)
 
 
 @dataclass
@@ -335,8 +346,10 @@ class _Corpus:
 
     def synonyms(self, a: str, b: str) -> bool:
         """Whether captions of one image use both relations, or both verbs, for one subject and object."""
-        pairs = [(a, b), (a.split()[0], b.split()[0])]
-        return any(x != y and self.same_scene[(x, y) if x < y else (y, x)] > 0 for x, y in pairs)
+        return self._same_scene(a, b) or self._same_scene(a.split()[0], b.split()[0])
+
+    def _same_scene(self, a: str, b: str) -> bool:
+        return a != b and ((a, b) if a < b else (b, a)) in self.same_scene
 
 
 # --------------------------------------------------------------------------- caption edits
@@ -717,7 +730,7 @@ class _Builder:
         subject, obj = _key(triple.subject), _key(triple.object)
         verb = candidate.split()[0]
         own_verb = triple.relation.split()[0]
-        if (verb != own_verb and image.words & _forms(verb)) or image.states(subject, candidate, obj):
+        if (verb != own_verb and not image.words.isdisjoint(_forms(verb))) or image.states(subject, candidate, obj):
             return self.reject(Reason.TRUE_OF_IMAGE)
         if (prep := _prep_part(candidate)) and image.states_preposition(subject, prep, obj):
             return self.reject(Reason.TRUE_OF_IMAGE)
