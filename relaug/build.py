@@ -187,8 +187,6 @@ def mine_file(options: MineOptions) -> MineReport:
                 _progress(options.quiet) as progress,
                 _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
             ):
-                if options.negatives:  # MiniLM loads while the captions are mined, not after
-                    default_similarity().load_in_background()
                 mined_stream = _mined(captions, nlp, pool, options.batch_size)
                 mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
                 negatives, rejected = None, Counter()
@@ -463,7 +461,6 @@ def _mine_and_check(
     the examples to write, and the checks of their images."""
     captions = sum(len(image.captions) for image, _ in readable)
     with _parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
-        default_similarity().load_in_background()  # MiniLM loads while the captions are mined, not after
         examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
         if not examples:
             staging.discard()

