@@ -22,13 +22,18 @@ from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
 import relaug
-from relaug.coco import SPLITS, Caption, CocoImage, CocoSource, UnsafeImagePath, image_path, read_captions, read_coco
+from relaug.coco import (
+    CocoImage,
+    CocoSource,
+    UnsafeImagePath,
+    image_path,
+    read_captions,
+    read_coco,
+)
 from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_images
 from relaug.mining import (
-    MinedCaption,
-    Triple,
     load_pipeline,
     mine_captions,
     mine_captions_parallel,
@@ -36,17 +41,29 @@ from relaug.mining import (
     pipeline_version,
     render_text,
 )
-from relaug.negatives import NegativeOptions, add_negatives, build_negatives, default_similarity, relations_of
-from relaug.shards import (
+from relaug.negatives import (
+    NegativeOptions,
+    add_negatives,
+    build_negatives,
+    default_similarity,
+    relations_of,
+)
+from relaug.records import (
+    SPLITS,
+    Caption,
     ImageExample,
+    MinedCaption,
     Negative,
-    PlannedShard,
     Relation,
+    Triple,
+    relation_id,
+)
+from relaug.shards import (
+    PlannedShard,
     ShardFile,
     ShardStats,
     image_groups,
     plan_shards,
-    relation_id,
     render_card,
     seal_shard,
     shard_examples,

@@ -10,15 +10,11 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 from pycocotools.coco import COCO
 
 from relaug.errors import InputError
-from relaug.records import corpus_record
-
-Split = Literal["train", "validation", "test"]
-SPLITS: tuple[Split, ...] = ("train", "validation", "test")
+from relaug.records import Caption, Instance, Split, corpus_record
 
 # COCO 2017 folders and the published splits they feed.
 COCO_FOLDERS = ("train2017", "val2017")
@@ -26,24 +22,6 @@ COCO_FOLDERS = ("train2017", "val2017")
 # COCO's longest caption has 247 characters; one of thousands is no caption but a
 # paste of text, and parsing it costs more than a whole batch of real ones.
 MAX_CAPTION_CHARS = 1000
-
-
-@corpus_record
-class Caption:
-    """One caption of one image, as the caption file gives it."""
-
-    caption_id: int
-    image_id: int
-    caption: str
-
-
-@corpus_record
-class Instance:
-    """One annotated object of an image: its COCO category and xywh box."""
-
-    category: str
-    box: tuple[float, float, float, float]
-    crowd: bool  # a crowd region covers several objects at once
 
 
 @corpus_record

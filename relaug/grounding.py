@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from relaug.coco import Instance
-from relaug.mining import Triple
+from relaug.records import Instance, Triple
 
 Box = tuple[float, float, float, float]
 

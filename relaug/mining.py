@@ -8,7 +8,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
-from typing import Literal
 
 import spacy
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,11 +16,17 @@ from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
 from thinc.api import use_ops
 
-from relaug.coco import Caption
 from relaug.nouns import (
-    DEPICTIONS, NON_OBJECTS, PART_WORDS, PLURALIA_TANTUM, PRONOUNS, QUANTIFIERS, noun_lemma, with_article,
+    DEPICTIONS,
+    NON_OBJECTS,
+    PART_WORDS,
+    PLURALIA_TANTUM,
+    PRONOUNS,
+    QUANTIFIERS,
+    noun_lemma,
+    with_article,
 )
-from relaug.records import corpus_record
+from relaug.records import Caption, CharSpan, MinedCaption, RelationKind, Triple
 from relaug.verbs import (
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
@@ -34,46 +39,6 @@ from relaug.verbs import (
     verb_lemma,
 )
 from relaug.workers import worker_pool
-
-RelationKind = Literal["dynamic", "stative", "spatial"]
-
-
-@corpus_record
-class CharSpan:
-    """Half-open character range [start, end) in the caption."""
-
-    start: int
-    end: int
-
-
-@corpus_record
-class Triple:
-    """A (subject, relation, object) triple and where its parts sit in the caption.
-
-    The spans let later stages edit the caption in place (verb swaps, role swaps)
-    without searching for strings in it.
-    """
-
-    subject: str
-    relation: str
-    object: str
-    relation_kind: RelationKind
-    subject_span: CharSpan  # the whole noun phrase, determiner included
-    object_span: CharSpan
-    verb_span: CharSpan | None  # the verb token as written; None for verbless spatial triples
-    verb_tag: str | None  # its Penn tag (VBG, VBZ, ...)
-    preposition_span: CharSpan | None  # particle/preposition tokens that reach the object
-    subject_plural: bool
-    object_plural: bool
-    passive: bool  # the caption states it in the passive ("thrown by a dog")
-
-
-@corpus_record
-class MinedCaption:
-    caption: Caption
-    triples: tuple[Triple, ...]  # the first is the primary triple
-
-
 
 # --------------------------------------------------------------------------- pipeline
 

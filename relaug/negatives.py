@@ -38,14 +38,28 @@ from pathlib import Path
 import numpy as np
 from spacy.language import Language
 
-from relaug.coco import Caption
 from relaug.errors import StoppedError
 from relaug.grounding import category_of
-from relaug.mining import CharSpan, MinedCaption, Triple, mine_doc, render_text, worker_pipeline
+from relaug.mining import mine_doc, render_text, worker_pipeline
 from relaug.nouns import noun_lemma
-from relaug.shards import ImageExample, Negative, Relation, relation_id
+from relaug.records import (
+    Caption,
+    CharSpan,
+    ImageExample,
+    MinedCaption,
+    Negative,
+    Relation,
+    Triple,
+    relation_id,
+)
 from relaug.verbs import (
-    GENERIC_VERBS, LOCATIVE_AGENT_VERBS, SPATIAL_PREPOSITIONS, VerbSimilarity, inflect, relation_kind, verb_lemma,
+    GENERIC_VERBS,
+    LOCATIVE_AGENT_VERBS,
+    SPATIAL_PREPOSITIONS,
+    VerbSimilarity,
+    inflect,
+    relation_kind,
+    verb_lemma,
 )
 
 __all__ = [

@@ -1,9 +1,15 @@
-"""The decorator of the records a build holds for a whole corpus and sends between processes."""
+"""The records that pass between the pipeline's stages, below all of them.
+
+source (Caption, Instance) -> mining (CharSpan, Triple, MinedCaption) -> negatives
+(Negative) -> shards (Relation, ImageExample). Every stage imports its inputs and
+outputs from here, never from the stage that makes them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -25,3 +31,112 @@ def corpus_record(cls: type[T]) -> type[T]:
 
     cls.__reduce__ = __reduce__
     return cls
+
+
+Split = Literal["train", "validation", "test"]
+SPLITS: tuple[Split, ...] = ("train", "validation", "test")
+
+
+@corpus_record
+class Caption:
+    """One caption of one image, as the caption file gives it."""
+
+    caption_id: int
+    image_id: int
+    caption: str
+
+
+@corpus_record
+class Instance:
+    """One annotated object of an image: its COCO category and xywh box."""
+
+    category: str
+    box: tuple[float, float, float, float]
+    crowd: bool  # a crowd region covers several objects at once
+
+
+RelationKind = Literal["dynamic", "stative", "spatial"]
+
+
+@corpus_record
+class CharSpan:
+    """Half-open character range [start, end) in the caption."""
+
+    start: int
+    end: int
+
+
+@corpus_record
+class Triple:
+    """A (subject, relation, object) triple and where its parts sit in the caption.
+
+    The spans let later stages edit the caption in place (verb swaps, role swaps)
+    without searching for strings in it.
+    """
+
+    subject: str
+    relation: str
+    object: str
+    relation_kind: RelationKind
+    subject_span: CharSpan  # the whole noun phrase, determiner included
+    object_span: CharSpan
+    verb_span: CharSpan | None  # the verb token as written; None for verbless spatial triples
+    verb_tag: str | None  # its Penn tag (VBG, VBZ, ...)
+    preposition_span: CharSpan | None  # particle/preposition tokens that reach the object
+    subject_plural: bool
+    object_plural: bool
+    passive: bool  # the caption states it in the passive ("thrown by a dog")
+
+
+@corpus_record
+class MinedCaption:
+    caption: Caption
+    triples: tuple[Triple, ...]  # the first is the primary triple
+
+
+@corpus_record
+class Negative:
+    """A text hard negative of one relation (`spec/design.md`, "Hard negatives")."""
+
+    caption: str  # the original caption, edited
+    text: str  # the short rendered caption, edited
+    kind: Literal["verb_swap", "prep_swap", "role_swap"]
+    relation: str  # the relation the negative states instead
+
+    def record(self) -> dict[str, str]:
+        """The negative as the shards and the mined-lines file write it."""
+        return {"caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation}
+
+
+def relation_id(caption: Caption, k: int) -> str:
+    """The stable id of the k-th triple of a caption: `"{image_id}-{caption_id}-{k}"`."""
+    return f"{caption.image_id}-{caption.caption_id}-{k}"
+
+
+@corpus_record
+class Relation:
+    """One mined triple of one caption, grounded, as the shards publish it."""
+
+    id: str  # "{image_id}-{caption_id}-{k}"
+    caption: Caption
+    triple: Triple  # keeps the character spans that negatives edit
+    text: str
+    subject_category: str | None
+    object_category: str | None
+    subject_box: tuple[float, float, float, float] | None
+    object_box: tuple[float, float, float, float] | None
+    negatives: tuple[Negative, ...] = ()
+    partners: tuple[str, ...] = ()
+    swap_partners: tuple[str, ...] = ()
+
+
+@corpus_record
+class ImageExample:
+    """One row of the default config; the image file is read only when the row is written."""
+
+    image_id: int
+    file_name: str
+    path: Path
+    split: Split
+    captions: tuple[Caption, ...]
+    relations: tuple[Relation, ...]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,9 +28,12 @@ from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
-from relaug.coco import SPLITS, Caption, Split
-from relaug.mining import Triple
-from relaug.records import corpus_record
+from relaug.records import (
+    SPLITS,
+    ImageExample,
+    Relation,
+    Split,
+)
 
 # One relation: a struct of `relations` in the default config, a row of `triples`.
 RELATION = {
@@ -77,54 +80,6 @@ CONFIG_DIRS = {"default": "data", "triples": "triples"}
 # Rows per Parquet row group: datasets' own choice for image data (readers then
 # fetch about 100 images at a time), and larger groups for the small text rows.
 ROW_GROUP_ROWS = {"default": 100, "triples": 10_000}
-
-
-@corpus_record
-class Negative:
-    """A text hard negative of one relation (`spec/design.md`, "Hard negatives")."""
-
-    caption: str  # the original caption, edited
-    text: str  # the short rendered caption, edited
-    kind: Literal["verb_swap", "prep_swap", "role_swap"]
-    relation: str  # the relation the negative states instead
-
-    def record(self) -> dict[str, str]:
-        """The negative as the shards and the mined-lines file write it."""
-        return {"caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation}
-
-
-def relation_id(caption: Caption, k: int) -> str:
-    """The stable id of the k-th triple of a caption: `"{image_id}-{caption_id}-{k}"`."""
-    return f"{caption.image_id}-{caption.caption_id}-{k}"
-
-
-@corpus_record
-class Relation:
-    """One mined triple of one caption, grounded, as the shards publish it."""
-
-    id: str  # "{image_id}-{caption_id}-{k}"
-    caption: Caption
-    triple: Triple  # keeps the character spans that negatives edit
-    text: str
-    subject_category: str | None
-    object_category: str | None
-    subject_box: tuple[float, float, float, float] | None
-    object_box: tuple[float, float, float, float] | None
-    negatives: tuple[Negative, ...] = ()
-    partners: tuple[str, ...] = ()
-    swap_partners: tuple[str, ...] = ()
-
-
-@corpus_record
-class ImageExample:
-    """One row of the default config; the image file is read only when the row is written."""
-
-    image_id: int
-    file_name: str
-    path: Path
-    split: Split
-    captions: tuple[Caption, ...]
-    relations: tuple[Relation, ...]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import pytest
 
 from relaug.build import SAMPLE_ROOT
 from relaug.coco import (
-    Caption,
     CocoImage,
     UnsafeImagePath,
     image_path,
@@ -17,6 +16,7 @@ from relaug.coco import (
     split_of,
 )
 from relaug.errors import InputError
+from relaug.records import Caption
 
 VAL_CAPTIONS = Path(__file__).resolve().parents[2] / "shared/data/coco-val2017-captions/captions_val2017.json"
 

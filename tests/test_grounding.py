@@ -5,9 +5,8 @@ import json
 import pytest
 
 from relaug.build import SAMPLE_ROOT
-from relaug.coco import Instance
 from relaug.grounding import CATEGORY_OF, COCO_CATEGORIES, category_of, ground
-from relaug.mining import CharSpan, Triple
+from relaug.records import CharSpan, Instance, Triple
 
 
 def test_categories_are_cocos_80():

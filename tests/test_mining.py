@@ -6,9 +6,10 @@ import pytest
 import spacy
 
 from relaug.build import SAMPLE_ROOT
-from relaug.coco import Caption, read_captions
-from relaug.mining import MinedCaption, installed_english_pipeline, mine_captions, render_text
+from relaug.coco import read_captions
+from relaug.mining import installed_english_pipeline, mine_captions, render_text
 from relaug.nouns import noun_lemma
+from relaug.records import Caption, MinedCaption
 
 
 def mine(nlp, caption: str) -> MinedCaption:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from relaug import negatives
 from relaug.cli import app
-from relaug.coco import Caption, read_captions
+from relaug.coco import read_captions
 from relaug.errors import StoppedError
 from relaug.mining import mine_captions, parsing_pool
 from relaug.negatives import (
@@ -39,7 +39,7 @@ from relaug.negatives import (
     relations_of,
 )
 from relaug.nouns import indefinite_article
-from relaug.shards import ImageExample
+from relaug.records import Caption, ImageExample
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"

@@ -11,8 +11,8 @@ from huggingface_hub import DatasetCard
 
 from relaug.build import SAMPLE_ROOT
 from relaug.coco import read_coco
-from relaug.mining import CharSpan, Triple
-from relaug.shards import FEATURES, ImageExample, Relation, plan_shards, relation_id, sha256_of
+from relaug.records import CharSpan, ImageExample, Relation, Triple, relation_id
+from relaug.shards import FEATURES, plan_shards, sha256_of
 
 
 def test_schema_is_the_published_contract():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from relaug.coco import Caption
 from relaug.mining import load_pipeline, mine_captions
+from relaug.records import Caption
 from relaug.synthetic import BACKGROUND, COLOURS, CONVERSE, Thing, _draw, write_world
 
 
