@@ -1,4 +1,4 @@
-"""Hard negatives and DRIVE partners (relaug/negatives.py) on real COCO val2017 captions.
+"""Hard negatives and DRIVE partners (relaug/negatives/) on real COCO val2017 captions.
 
 `tests/data/val2017_negatives_captions.jsonl` holds every caption of 304 val2017
 images; the corpus is mined and its negatives built once per module.
@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from relaug import negatives
 from relaug.cli import app
 from relaug.coco import read_captions
 from relaug.errors import StoppedError
@@ -27,17 +26,14 @@ from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
     NegativeOptions,
     Reason,
-    _Corpus,
-    _forms,
-    _is_symmetric,
-    _prep_part,
-    _tagging_context,
-    _tags_at,
-    _words_around,
     build_negatives,
     find_partners,
     relations_of,
+    stage,
 )
+from relaug.negatives.edits import is_symmetric, preposition_of, verb_forms
+from relaug.negatives.statistics import Corpus
+from relaug.negatives.verification import tagging_context, tags_at, words_around
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
@@ -150,7 +146,7 @@ def test_prep_swaps_put_the_opposite_in_place(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "prep_swap"]
     assert len(swaps) > 100
     for r, n in swaps:
-        prep = _prep_part(r.triple.relation)
+        prep = preposition_of(r.triple.relation)
         opposite = OPPOSITE_PREPOSITIONS[prep]
         assert n.relation.endswith(opposite)
         span = r.triple.preposition_span
@@ -192,12 +188,12 @@ def test_role_swaps_exchange_the_phrases(pairs):
             caption[first.start : first.end].lower()
         )
         assert n.relation == t.relation
-        assert not _is_symmetric(t.relation)
+        assert not is_symmetric(t.relation)
         assert not t.passive or t.verb_tag == "VBN"
 
 
 def test_symmetric_relations_get_no_role_swap(relations, result):
-    symmetric = [r for r in relations if _is_symmetric(r.triple.relation)]
+    symmetric = [r for r in relations if is_symmetric(r.triple.relation)]
     assert any(r.triple.relation in ("next to", "stand next to", "sit next to") for r in symmetric)
     for r in symmetric:
         assert all(n.kind != "role_swap" for n in result.negatives[r.id])
@@ -214,7 +210,7 @@ def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, 
             continue
         verb, own = n.relation.split()[0], r.triple.relation.split()[0]
         if verb != own:
-            assert not words[r.caption.image_id] & _forms(verb), (r.caption.caption, n.caption)
+            assert not words[r.caption.image_id] & verb_forms(verb), (r.caption.caption, n.caption)
             checked += 1
     assert checked > 500
     assert result.rejected[Reason.TRUE_OF_IMAGE] > 0
@@ -246,8 +242,8 @@ def test_captions_numbered_within_each_image_are_counted_apart(captions, relatio
     def renumber(c: Caption) -> Caption:
         return replace(c, caption_id=renumbered[(c.image_id, c.caption_id)])
 
-    coco_ids = _Corpus(captions, relations)
-    own_ids = _Corpus([renumber(c) for c in captions], [replace(r, caption=renumber(r.caption)) for r in relations])
+    coco_ids = Corpus(captions, relations)
+    own_ids = Corpus([renumber(c) for c in captions], [replace(r, caption=renumber(r.caption)) for r in relations])
     assert max(coco_ids.active.captions.values()) > 5
     for frame in ("active", "participle"):
         assert getattr(own_ids, frame).captions == getattr(coco_ids, frame).captions
@@ -297,7 +293,7 @@ def test_same_seed_same_negatives(captions, relations, result, nlp, verb_similar
 
 def test_workers_build_the_same_negatives(captions, relations, result, nlp, verb_similarity, monkeypatch):
     """Chunks spread over two processes, each with its own pipeline, give what one process gives."""
-    monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 3 + 1)
+    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(relations) // 3 + 1)
     done: list[int] = []
     with parsing_pool(2) as pool:
         spread = build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp, pool=pool, progress=done.append)
@@ -412,8 +408,8 @@ def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_fo
     cannot be written, the error names it and TMPDIR (the CLI prints it in one line, exit 1)."""
     unusable = tmp_path / "a-file" / "tmp"
     unusable.parent.write_text("")
-    monkeypatch.setattr(negatives.tempfile, "tempdir", str(unusable))
-    monkeypatch.setattr(negatives, "CHUNK_RELATIONS", len(relations) // 2 + 1)  # two chunks: the pool's work
+    monkeypatch.setattr(stage.tempfile, "tempdir", str(unusable))
+    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(relations) // 2 + 1)  # two chunks: the pool's work
     with ThreadPoolExecutor(1) as pool, pytest.raises(StoppedError) as stopped:
         build_negatives(captions, relations, pool=pool)
     assert str(stopped.value).startswith(f"{unusable}: cannot write the negative builders' set-up there (Not a directory); ")
@@ -456,17 +452,17 @@ def test_a_verb_is_tagged_from_the_words_around_it_as_in_the_whole_caption(capti
     """The re-parse check tags a verb swap's verb from the few words the tagger sees
     around it; every verb of the real captions gets the tag the whole caption gives it,
     odd spacing and punctuation included."""
-    assert _tagging_context(nlp) == 4  # en_core_web_sm: 4 CNN layers, one token each side
+    assert tagging_context(nlp) == 4  # en_core_web_sm: 4 CNN layers, one token each side
     texts = [c.caption for c in captions] + [
         "A man  riding a horse on  the beach.", "a dog (jumping) over a fence, near a boy", "Two kids playing frisbee-golf !",
         " A man riding a horse", "\nriding a horse on a beach\t", "Standing next to a giraffe  ",
     ]
     with nlp.select_pipes(enable=["tok2vec", "tagger"]):
         verbs = [(text, w.idx, w.tag_) for text, doc in zip(texts, nlp.pipe(texts)) for w in doc if w.tag_.startswith("VB")]
-    tags = _tags_at(nlp, [text for text, _, _ in verbs], [at for _, at, _ in verbs])
+    tags = tags_at(nlp, [text for text, _, _ in verbs], [at for _, at, _ in verbs])
     assert len(verbs) > 1000
     assert [tag for _, _, tag in verbs] == tags
     # Whitespace is a token the tagger sees: kept before the first word, and after the last word kept.
-    assert _words_around(" A man riding a horse", 7, 4) == (" A man riding a horse", 7)
-    assert _words_around("A tall man  riding a brown horse on a beach", 12, 4) == ("A tall man  riding a brown horse on ", 12)
-    assert _words_around("Here one of two men riding a brown horse on a beach", 20, 4) == ("one of two men riding a brown horse on ", 15)
+    assert words_around(" A man riding a horse", 7, 4) == (" A man riding a horse", 7)
+    assert words_around("A tall man  riding a brown horse on a beach", 12, 4) == ("A tall man  riding a brown horse on ", 12)
+    assert words_around("Here one of two men riding a brown horse on a beach", 20, 4) == ("one of two men riding a brown horse on ", 15)

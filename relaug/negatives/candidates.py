@@ -1,0 +1,483 @@
+"""Candidate negatives of one relation, each kind with its checks, and the choice among them."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from spacy.language import Language
+
+from relaug.grounding import category_of
+from relaug.mining import mine_doc, render_text
+from relaug.negatives.edits import (
+    ADVERBS,
+    AUX_PLURAL,
+    AUX_SINGULAR,
+    GAP_WORDS,
+    OPPOSITE_PREPOSITIONS,
+    POSSESSIVES,
+    THERE_IS,
+    WORD,
+    WORD_SPAN,
+    inflected,
+    is_symmetric,
+    match_case,
+    nouns_match,
+    preposition_of,
+    relation_span,
+    splice,
+    verb_forms,
+)
+from relaug.negatives.statistics import Corpus, Vocabulary, frame_of, noun_key, same_thing
+from relaug.negatives.verification import reparse_text, tags_at
+from relaug.nouns import noun_lemma
+from relaug.records import CharSpan, Negative, Relation
+from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, inflect, relation_kind
+
+_SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
+ChunkResult = tuple[dict[str, tuple[Negative, ...]], Counter]  # a chunk's negatives by relation id, and its rejections
+
+
+class Reason:
+    """Why a candidate negative was rejected; the strings are the build report's rows."""
+
+    NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
+    SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
+    SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
+    UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
+    TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
+    INFLECTION = "inflection failed"
+    PASSIVE_FRAME = "passive: the candidate takes no direct object"
+    INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
+    TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
+    AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
+    SYMMETRIC = "symmetric relation"
+    PASSIVE = "passive-stated triple"
+    SAME_NOUN = "subject and object are the same noun"
+    POSSESSIVE = "possessive in a noun phrase"
+    LAYOUT = "caption layout: not a plain subject, relation, object sequence"
+    EQUALS_POSITIVE = "equals the positive"
+
+
+@dataclass(frozen=True)
+class NegativeOptions:
+    per_triple: int = 3  # negatives kept per relation, at most
+    seed: int = 0
+    max_partners: int = 8
+    min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
+    similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
+    max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
+
+
+@dataclass
+class NegativeResult:
+    negatives: dict[str, tuple[Negative, ...]]  # relation id -> its negatives
+    rejected: Counter = field(default_factory=Counter)  # reason -> rejected candidates
+
+
+def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
+    """The relations of a vocabulary a verb swap may bring in, in name order: stated by
+    `min_captions` captions or more (fewer is most often a misparse or a typo), and not
+    one that holds of nearly anything done with a thing (use, touch, handle).
+
+    Left out here, not rejected as drawn: a rejected candidate spends one of
+    `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
+    caption states."""
+    return sorted(
+        r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in GENERIC_VERBS
+    )
+
+
+class RelationIndex:
+    """The verb relations of a vocabulary a swap may bring in, with the arrays verb swaps are drawn from."""
+
+    UNSEEN = 4  # tier of a relation never said of the subject or object
+
+    def __init__(self, vocabulary: Vocabulary, min_captions: int):
+        self.vocabulary = vocabulary
+        self.relations = swappable(vocabulary, min_captions)
+        self.position = {r: i for i, r in enumerate(self.relations)}
+        self.counts = np.array([vocabulary.count[r] for r in self.relations], dtype=np.float64)
+        self._members: dict[tuple[str, str], np.ndarray] = {}
+
+    def tiers(self, subject: str, obj: str) -> np.ndarray:
+        """Each relation's plausibility tier for a subject and object: 0 seen with this object,
+        1 its category, 2 the subject's category, 3 only with the subject noun, else UNSEEN."""
+        subject_category, object_category = category_of(subject), category_of(obj)
+        tiers = np.full(len(self.relations), self.UNSEEN, dtype=np.int8)
+        # Lowest tier last, so that it wins where a relation is in several.
+        for tier, table, key in (
+            (3, "with_subject", subject), (2, "with_subject_category", subject_category),
+            (1, "with_object_category", object_category), (0, "with_object", obj),
+        ):
+            if key is not None:
+                tiers[self._positions(table, key)] = tier
+        return tiers
+
+    def _positions(self, table: str, key: str) -> np.ndarray:
+        positions = self._members.get((table, key))
+        if positions is None:
+            relations = getattr(self.vocabulary, table).get(key, ())
+            positions = self._members[(table, key)] = np.array(
+                sorted(self.position[r] for r in relations if r in self.position), dtype=np.int64
+            )
+        return positions
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed that is the same in every process and every run (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest(), "little")
+
+
+@dataclass
+class Candidate:
+    kind: str
+    relation: str
+    caption: str
+    text: str
+    # Role swaps that change the subject's number: where the edits end in the new caption,
+    # after which no present-tense verb may still agree with the old subject.
+    agreement_from: int | None = None
+
+
+class CandidateBuilder:
+    def __init__(
+        self,
+        corpus: Corpus,
+        options: NegativeOptions,
+        similarity: Callable[[str, str], float] | None,
+    ):
+        self.corpus = corpus
+        self.options = options
+        self.similarity = similarity
+        self.rejected: Counter = Counter()
+        # Verb relations as captions use them actively, and as participles (by frame == "participle").
+        self._indexes = {
+            participle: RelationIndex(vocabulary, options.min_relation_count)
+            for participle, vocabulary in ((False, corpus.active), (True, corpus.participle))
+        }
+
+    def reject(self, reason: str) -> None:
+        self.rejected[reason] += 1
+
+    def negatives(self, relations: Sequence[Relation], nlp: Language | None) -> ChunkResult:
+        """Negatives of a chunk of relations, and the candidates it rejected."""
+        self.rejected = Counter()
+        found = {r.id: self.candidates(r) for r in relations}
+        if nlp is not None:
+            self.verify(relations, found, nlp)
+        return {r.id: self.choose(r, found[r.id]) for r in relations}, self.rejected
+
+    def candidates(self, relation: Relation) -> dict[str, list[Candidate]]:
+        """Valid candidates of each kind; verb swaps a few beyond what is wanted, in seeded order,
+        as spares for those the re-parse check throws out."""
+        rng = np.random.default_rng(stable_seed(self.options.seed, relation.id, "verb"))
+        found: dict[str, list[Candidate]] = {"prep_swap": [], "role_swap": []}
+        if (prep := self.prep_swap(relation)) is not None:
+            found["prep_swap"].append(prep)
+        if (role := self.role_swap(relation)) is not None:
+            found["role_swap"].append(role)
+        found["verb_swap"] = self.verb_swaps(relation, self.verb_wanted(found) + _SPARE_VERB_SWAPS, rng)
+        return found
+
+    def verb_wanted(self, found: dict[str, list[Candidate]]) -> int:
+        others = len(found["prep_swap"]) + len(found["role_swap"])
+        return max(1, self.options.per_triple - others)
+
+    def verify(self, relations: Sequence[Relation], found: dict[str, dict[str, list[Candidate]]], nlp) -> None:
+        """Parse the negatives about to be used again and drop those the parser reads otherwise.
+
+        A verb swap must keep the original's tag at the verb ("parks" read as a plural
+        noun fails); a preposition or role swap must be mined back as the triple it
+        claims ("A cat is chasing two dogs" -> (cat, chase, dog)), which catches phrases
+        the miner cut short. Verb swaps held in reserve move up as others fail.
+        """
+        checked: set[int] = set()
+        for _ in range(1 + _SPARE_VERB_SWAPS):
+            pending = []
+            for r in relations:
+                mine = found[r.id]
+                pending += [(r, c) for kind in ("prep_swap", "role_swap") for c in mine[kind] if id(c) not in checked]
+                pending += [(r, c) for c in mine["verb_swap"][: self.verb_wanted(mine)] if id(c) not in checked]
+            if not pending:
+                return
+            checked.update(id(c) for _, c in pending)
+            swaps = [(r, c) for r, c in pending if c.kind == "verb_swap"]
+            tags = tags_at(nlp, [reparse_text(c.caption) for _, c in swaps], [r.triple.verb_span.start for r, _ in swaps])
+            for (r, c), tag in zip(swaps, tags, strict=True):
+                if tag is None or tag != r.triple.verb_tag:
+                    self.reject(Reason.TAG_CHANGED)
+                    found[r.id][c.kind].remove(c)
+            edits = [(r, c) for r, c in pending if c.kind != "verb_swap"]
+            for (r, c), doc in zip(edits, nlp.pipe([reparse_text(c.caption) for _, c in edits], batch_size=256), strict=True):
+                t = r.triple
+                subject, obj = (t.object, t.subject) if c.kind == "role_swap" else (t.subject, t.object)
+                if c.agreement_from is not None and any(
+                    w.idx >= c.agreement_from and w.tag_ in ("VBZ", "VBP") for w in doc
+                ):
+                    self.reject(Reason.AGREEMENT)  # "A field on two kids play soccer"
+                elif not any(
+                    m.relation == c.relation and nouns_match(m.subject, subject) and nouns_match(m.object, obj)
+                    for m in mine_doc(doc)
+                ):
+                    self.reject(Reason.NOT_REPARSED)
+                else:
+                    continue
+                found[r.id][c.kind].remove(c)
+
+    def choose(self, relation: Relation, found: dict[str, list[Candidate]]) -> tuple[Negative, ...]:
+        """Up to per_triple negatives: one of each kind first, kinds in a seeded order, then the rest."""
+        rng = random.Random(f"{self.options.seed}:{relation.id}")
+        found = {**found, "verb_swap": found["verb_swap"][: self.verb_wanted(found)]}
+        kinds = [k for k in ("verb_swap", "prep_swap", "role_swap") if found[k]]
+        rng.shuffle(kinds)
+        chosen = [found[k][0] for k in kinds]
+        rest = [c for k in kinds for c in found[k][1:]]
+        rng.shuffle(rest)
+        chosen = (chosen + rest)[: self.options.per_triple]
+        return tuple(Negative(c.caption, c.text, c.kind, c.relation) for c in chosen)  # type: ignore[arg-type]
+
+    # ---- verb swaps
+
+    def verb_swaps(self, relation: Relation, wanted: int, rng: np.random.Generator) -> list[Candidate]:
+        triple, caption = relation.triple, relation.caption.caption
+        if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
+            return []
+        frame = frame_of(triple, caption)
+        if frame is None:
+            return []
+        index = self._indexes[frame == "participle"]
+        tiers = index.tiers(triple.subject, triple.object)
+        if (own := index.position.get(triple.relation)) is not None:
+            tiers[own] = RelationIndex.UNSEEN
+        whole = relation_span(triple, caption)
+        spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
+        prep = triple.preposition_span
+        fits: Callable[[str], bool] | None = None
+        if whole is None and prep is not None and prep.start > triple.verb_span.end and all(
+            w.lower() in ADVERBS for w in WORD_SPAN.findall(caption[triple.verb_span.end : prep.start])
+        ):
+            # "standing outside next to a truck": verb and preposition are replaced apart,
+            # the adverb between stays ("sitting outside on a truck").
+            spans = (triple.verb_span, prep)
+            between = {w.lower() for w in WORD.findall(caption[triple.verb_span.end : prep.start])}
+            fits = lambda r: len(r.split()) > 1 and not between & set(r.split()[1:])  # noqa: E731
+        elif whole is None:
+            # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
+            # that takes the same preposition there ("pushing a skateboard down"). What
+            # stands between stays, so the new verb must read it as the old one did: as
+            # its object (a verb captions use with one), or not ("jumping in the air with"
+            # may become "smiling in the air with", a verb mostly used without one).
+            spans = (triple.verb_span, None)
+            verb, *tail = triple.relation.split()
+            if self._object_between(relation, verb):
+                takes = lambda v: self.corpus.can_take_object(v, self.options.min_relation_count)  # noqa: E731
+            else:
+                takes = lambda v: not self.corpus.takes_object(v)  # noqa: E731
+            fits = lambda r: r.split()[1:] == tail and takes(r.split()[0])  # noqa: E731
+        # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
+        # key log(u) / count): common relations come first, rare ones (often misparses) last.
+        eligible = np.flatnonzero(tiers < RelationIndex.UNSEEN)
+        keys = np.log(rng.random(len(eligible))) / index.counts[eligible]
+        order = eligible[np.lexsort((-keys, tiers[eligible]))]
+        kept: list[Candidate] = []
+        tried = 0
+        for i, tier in zip(order.tolist(), tiers[order].tolist()):
+            candidate = index.relations[i]
+            if fits is not None and not fits(candidate):
+                continue
+            tried += 1
+            if tried > self.options.max_verb_candidates:
+                break
+            made = self.verb_swap(relation, spans, candidate, tier, frame)
+            if made is not None:
+                kept.append(made)
+                if len(kept) >= wanted:
+                    break
+        return kept
+
+    def _object_between(self, relation: Relation, verb: str) -> bool:
+        """Whether a caption of the image has the subject `verb` a noun written between the
+        relation's verb and its preposition: "riding a horse down a street" has (man, ride, horse)."""
+        triple, caption = relation.triple, relation.caption.caption
+        end = triple.preposition_span.start if triple.preposition_span is not None else len(caption)
+        between = {noun_lemma(w.lower()) for w in WORD.findall(caption[triple.verb_span.end : end])}
+        subject = noun_key(triple.subject)
+        image = self.corpus.images[relation.caption.image_id]
+        return any(
+            r == verb and same_thing(s, subject) and o[0].split()[-1] in between for s, r, o in image.triples
+        )
+
+    def verb_swap(
+        self, relation: Relation, spans: tuple, candidate: str, tier: int, frame: str
+    ) -> Candidate | None:
+        """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
+        apart; or (verb, None): the verb alone, the candidate having the same preposition."""
+        triple, caption = relation.triple, relation.caption.caption
+        corpus, options = self.corpus, self.options
+        if tier == 3:
+            return self.reject(Reason.NOT_PLAUSIBLE)
+        if frame != "participle" and not corpus.takes_object(candidate):
+            return self.reject(Reason.INTRANSITIVE)
+        if frame == "by_passive" and len(candidate.split()) > 1:
+            return self.reject(Reason.PASSIVE_FRAME)
+        image = corpus.images[relation.caption.image_id]
+        subject, obj = noun_key(triple.subject), noun_key(triple.object)
+        verb = candidate.split()[0]
+        own_verb = triple.relation.split()[0]
+        if (verb != own_verb and not image.words.isdisjoint(verb_forms(verb))) or image.states(subject, candidate, obj):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        if (prep := preposition_of(candidate)) and image.states_preposition(subject, prep, obj):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        if corpus.synonyms(triple.relation, candidate):
+            return self.reject(Reason.SYNONYM_CORPUS)
+        if self.similarity is not None:
+            low, high = options.similarity_band
+            similarity = self.similarity(triple.relation, candidate)
+            if similarity > high:
+                return self.reject(Reason.SYNONYM_EMBEDDING)
+            if similarity < low:
+                return self.reject(Reason.UNRELATED_EMBEDDING)
+        written = inflected(candidate, triple.verb_tag)
+        if written is None:
+            return self.reject(Reason.INFLECTION)
+        verb_form, *tail = written.split()
+        first = spans[0]
+        if len(spans) == 1:
+            edits = [(first, match_case(written, caption[first.start : first.end]))]
+        else:
+            edits = [(first, match_case(verb_form, caption[first.start : first.end]))]
+            if spans[1] is not None:
+                edits.append((spans[1], " ".join(tail)))
+        new_caption = splice(caption, edits)
+        text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate))  # type: ignore[arg-type]
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        return Candidate("verb_swap", candidate, new_caption, text)
+
+    # ---- preposition swaps
+
+    def prep_swap(self, relation: Relation) -> Candidate | None:
+        triple, caption = relation.triple, relation.caption.caption
+        prep = preposition_of(triple.relation)
+        opposite = OPPOSITE_PREPOSITIONS.get(prep)
+        if opposite is None or triple.preposition_span is None:
+            return None
+        if triple.passive and triple.relation_kind != "spatial":
+            return None  # "a car parked under a street" mixes two edits' worth of risk
+        span = triple.preposition_span
+        words = list(WORD.finditer(caption, span.start, span.end))
+        n = len(prep.split())
+        if len(words) < n or [w.group().lower() for w in words[-n:]] != prep.split():
+            return self.reject(Reason.LAYOUT)
+        prep_span = CharSpan(words[-n].start(), span.end)
+        image = self.corpus.images[relation.caption.image_id]
+        subject, obj = noun_key(triple.subject), noun_key(triple.object)
+        if image.states_preposition(subject, opposite, obj) or image.states_preposition(obj, prep, subject):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+        new_relation = (
+            opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
+        )
+        new_caption = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
+        text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind)
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        return Candidate("prep_swap", new_relation, new_caption, text)
+
+    # ---- role swaps
+
+    def role_swap(self, relation: Relation) -> Candidate | None:
+        """Subject and object phrases exchanged, as the caption's surface has them.
+
+        Active: "Two dogs are chasing a cat" -> "A cat is chasing two dogs". Passive,
+        with its agent after by/with/in: "A pizza covered in cheese" (cheese, cover,
+        pizza) -> "Cheese covered in a pizza" (pizza, cover, cheese).
+        """
+        triple, caption = relation.triple, relation.caption.caption
+        if is_symmetric(triple.relation):
+            return self.reject(Reason.SYMMETRIC)
+        if triple.subject == triple.object:
+            return self.reject(Reason.SAME_NOUN)
+        if triple.passive:
+            frame = frame_of(triple, caption)
+            following = next(WORD.finditer(caption, triple.verb_span.end), None) if triple.verb_span else None
+            if frame != "by_passive" and not (
+                triple.verb_tag == "VBN" and triple.relation in LOCATIVE_AGENT_VERBS and following is not None
+                and following.group().lower() in ("with", "in")
+            ):
+                return self.reject(Reason.PASSIVE)
+            # The surface subject is the triple's object; the agent follows by/with/in.
+            subject_span, object_span = triple.object_span, triple.subject_span
+            subject_plural, object_plural = triple.object_plural, triple.subject_plural
+            words_span = CharSpan(triple.verb_span.start, following.end())
+        else:
+            subject_span, object_span = triple.subject_span, triple.object_span
+            subject_plural, object_plural = triple.subject_plural, triple.object_plural
+            words_span = relation_span(triple, caption)
+        if (
+            words_span is None
+            or not subject_span.end <= words_span.start
+            or not words_span.end <= object_span.start
+            or caption[words_span.end : object_span.start].strip()
+        ):
+            return self.reject(Reason.LAYOUT)
+        if re.match(r"\s*(of|'s|and|or)\b", caption[object_span.end :]):
+            return self.reject(Reason.LAYOUT)  # "hundreds of feet", "skis and a snowboard": the phrase goes on
+        gap = list(WORD.finditer(caption, subject_span.end, words_span.start))
+        gap_text = WORD.sub("", caption[subject_span.end : words_span.start])
+        if gap_text.strip() or any(w.group().lower() not in GAP_WORDS for w in gap):
+            return self.reject(Reason.LAYOUT)
+        subject_text = caption[subject_span.start : subject_span.end]
+        object_text = caption[object_span.start : object_span.end]
+        phrase_words = {w.lower() for w in WORD.findall(subject_text + " " + object_text)}
+        if phrase_words & POSSESSIVES:
+            return self.reject(Reason.POSSESSIVE)
+        image = self.corpus.images[relation.caption.image_id]
+        if image.states(noun_key(triple.object), triple.relation, noun_key(triple.subject)):
+            return self.reject(Reason.TRUE_OF_IMAGE)
+
+        edits: list[tuple[CharSpan, str]] = []
+        prefix = caption[: subject_span.start].strip().lower()
+        if prefix and not THERE_IS.fullmatch(prefix):
+            # The subject is the caption's own ("Two dogs are chasing a cat", "There are two
+            # dogs ..."), not a phrase inside another ("a couple of men", "kites in a park").
+            return self.reject(Reason.LAYOUT)
+        starts_sentence = not prefix
+        folded = caption.isupper()
+        new_subject, new_object = object_text, subject_text
+        if starts_sentence and not folded:
+            new_subject = new_subject[:1].upper() + new_subject[1:]
+            first = WORD.match(new_object)
+            if first and first.group()[1:].islower() or (first and len(first.group()) == 1 and first.group() != "I"):
+                new_object = new_object[:1].lower() + new_object[1:]
+        edits += [(subject_span, new_subject), (object_span, new_object)]
+        # Agreement: the finite verb or auxiliary follows the new subject's number.
+        if subject_plural != object_plural:
+            table = AUX_PLURAL if object_plural else AUX_SINGULAR
+            aux = [w for w in gap if w.group().lower() in table]
+            before = list(WORD.finditer(caption, 0, subject_span.start))
+            if before and before[-1].group().lower() in table and len(before) >= 2 and before[-2].group().lower() in ("there", "here"):
+                aux.append(before[-1])  # "There are two dogs chasing a cat"
+            for w in aux:
+                edits.append((CharSpan(w.start(), w.end()), match_case(table[w.group().lower()], w.group())))
+            if triple.verb_span is not None and triple.verb_tag in ("VBZ", "VBP"):
+                tag = "VBP" if object_plural else "VBZ"
+                verb = triple.relation.split()[0]
+                form = inflect(verb, tag)
+                if form is None:
+                    return self.reject(Reason.INFLECTION)
+                old = caption[triple.verb_span.start : triple.verb_span.end]
+                edits.append((triple.verb_span, match_case(form, old)))
+        new_caption = splice(caption, edits)
+        text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind)
+        if new_caption == caption or text == relation.text:
+            return self.reject(Reason.EQUALS_POSITIVE)
+        number_changed = subject_plural != object_plural
+        edited_end = max(subject_span.end, object_span.end) + len(new_caption) - len(caption)
+        return Candidate("role_swap", triple.relation, new_caption, text, edited_end if number_changed else None)

@@ -1,0 +1,159 @@
+"""Caption edits: where a negative's words go and how they are written.
+
+Every edit is placed by the character spans the miner recorded, never by
+searching the caption for a string; these are the tables and helpers the three
+kinds of negative share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from relaug.records import CharSpan, Triple
+from relaug.verbs import SPATIAL_PREPOSITIONS, inflect, verb_lemma
+
+# Opposites for preposition swaps. Only prepositions whose opposite is a plain
+# falsehood are swapped; "in", "at", "with" have no such opposite.
+OPPOSITE_PREPOSITIONS: dict[str, str] = {
+    "on": "under",
+    "on top of": "under",
+    "atop": "under",
+    "under": "on",
+    "underneath": "on top of",
+    "beneath": "above",
+    "below": "above",
+    "above": "below",
+    "over": "under",
+    "in front of": "behind",
+    "behind": "in front of",
+    "inside": "outside",
+    "inside of": "outside of",
+    "outside": "inside",
+    "to the left of": "to the right of",
+    "to the right of": "to the left of",
+    "into": "out of",
+    "out of": "into",
+    "toward": "away from",
+    "towards": "away from",
+    "away from": "toward",
+    "near": "far from",
+}
+
+# Relations that read the same with roles exchanged: no role swap for them.
+SYMMETRIC_PREPOSITIONS = frozenset({
+    "next to", "near", "beside", "by", "with", "between", "among", "against", "across from",
+    "along", "alongside", "around", "close to", "far from", "opposite",
+})
+# Verbs that are symmetric whatever follows them ...
+SYMMETRIC_VERBS = frozenset({
+    "meet", "face", "touch", "kiss", "hug", "embrace", "cuddle", "marry", "fight", "wrestle",
+    "race", "greet", "resemble", "match", "spar", "snuggle", "nuzzle", "collide", "intersect",
+    "overlap", "accompany", "join", "battle", "compete", "argue", "converse", "chat",
+})
+# ... and those that are symmetric with "with" or "to": "talk to", "play with", "sit with".
+SYMMETRIC_WITH_VERBS = frozenset({
+    "talk", "speak", "play", "dance", "sit", "stand", "lie", "lay", "walk", "pose", "share",
+    "mingle", "interact", "visit", "hang", "ride", "eat", "cuddle", "wait", "travel",
+})
+
+# Words that may stand between a subject and its verb in a clause a role swap can edit.
+AUX_SINGULAR = {"is": "is", "are": "is", "was": "was", "were": "was", "has": "has", "have": "has",
+                 "does": "does", "do": "does"}
+AUX_PLURAL = {"is": "are", "are": "are", "was": "were", "were": "were", "has": "have", "have": "have",
+               "does": "do", "do": "do"}
+GAP_WORDS = frozenset({
+    *AUX_SINGULAR, "being", "been", "be", "had", "did", "also", "still", "just", "currently",
+    "happily", "slowly", "quickly", "casually", "calmly", "carefully",
+    # "about to ride", "can ride", "trying to ride": the phrase moves, the verb group stays
+    "to", "about", "can", "could", "will", "would", "going", "trying", "ready", "able",
+})
+THERE_IS = re.compile(r"(there|here) (is|are|was|were)")
+# Verbs that take an object only with a place: "putting a pastry" is not English.
+NEEDS_PLACE = frozenset({"put", "place", "set", "position", "rest", "lean", "prop", "stand", "sit", "lie"})
+# Adverbs that may stand between a verb and its preposition: "standing outside next to".
+ADVERBS = frozenset({
+    "together", "outside", "alone", "quietly", "peacefully", "calmly", "patiently", "happily",
+    "nearby", "closely", "sideways", "still", "close", "very", "idly", "lazily", "proudly",
+})
+POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "whose"})
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+WORD_SPAN = re.compile(r"\S+")  # a word as spaCy's tokenizer first splits: between whitespace
+VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
+
+
+@lru_cache(maxsize=65536)
+def preposition_of(relation: str) -> str:
+    """The preposition a relation ends with ("sit on" -> "on", "on" -> "on"), or ""."""
+    if relation in SPATIAL_PREPOSITIONS:
+        return relation
+    words = relation.split()
+    for start in range(1, len(words)):
+        tail = " ".join(words[start:])
+        if tail in SPATIAL_PREPOSITIONS or tail in OPPOSITE_PREPOSITIONS:
+            return tail
+    return ""
+
+
+@lru_cache(maxsize=None)
+def verb_forms(lemma: str) -> frozenset[str]:
+    """Every written form of a verb: ride, rides, riding, rode, ridden."""
+    return frozenset({lemma, *(f for t in VERB_TAGS if (f := inflect(lemma, t)))})
+
+
+def nouns_match(mined: str, wanted: str) -> bool:
+    """Nouns equal, or a compound equal to the other on its last word (spec/triples.md scoring)."""
+    return mined == wanted or mined.split()[-1] == wanted or wanted.split()[-1] == mined
+
+
+def splice(text: str, edits: Sequence[tuple[CharSpan, str]]) -> str:
+    """`text` with each span replaced, spans given in any order and never overlapping."""
+    out, position = [], 0
+    for span, new in sorted(edits, key=lambda e: e[0].start):
+        if span.start < position:
+            raise ValueError(f"overlapping edits in {text!r}")
+        out += [text[position : span.start], new]
+        position = span.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def match_case(new: str, old: str) -> str:
+    """`new` written in the case of `old`: "Riding" -> "Feeding", "RIDING" -> "FEEDING"."""
+    if len(old) > 1 and old.isupper():
+        return new.upper()
+    if old[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+def relation_span(triple: Triple, caption: str) -> CharSpan | None:
+    """The characters of the relation words: the verb through its preposition, when contiguous."""
+    spans = [s for s in (triple.verb_span, triple.preposition_span) if s is not None]
+    if not spans:
+        return None
+    if len(spans) == 2:
+        verb, prep = spans
+        if prep.start < verb.end or caption[verb.end : prep.start].strip():
+            return None  # "picking a ball up", "sitting quietly on"
+    return CharSpan(spans[0].start, spans[-1].end)
+
+
+def inflected(relation: str, tag: str) -> str | None:
+    """A verb relation written for a Penn tag: ("sit on", "VBZ") -> "sits on"."""
+    verb, *rest = relation.split()
+    form = inflect(verb, tag)
+    if form is None or verb_lemma(form) != verb:
+        return None
+    return " ".join([form, *rest])
+
+
+def is_symmetric(relation: str) -> bool:
+    if relation in SYMMETRIC_PREPOSITIONS:
+        return True
+    prep = preposition_of(relation)
+    if prep in SYMMETRIC_PREPOSITIONS:
+        return True
+    verb, *rest = relation.split()
+    return verb in SYMMETRIC_VERBS or (verb in SYMMETRIC_WITH_VERBS and " ".join(rest) in ("with", "to"))
