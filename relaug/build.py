@@ -40,6 +40,7 @@ from relaug.mining import (
     parsing_pool,
     pipeline_version,
     render_text,
+    stated_form,
 )
 from relaug.negatives import (
     NegativeOptions,
@@ -407,7 +408,7 @@ def _relations(caption: Caption, triples: Sequence[Triple], image: CocoImage) ->
                 id=relation_id(caption, k),
                 caption=caption,
                 triple=triple,
-                text=render_text(triple.subject, triple.relation, triple.object, triple.relation_kind),
+                text=render_text(triple.subject, triple.relation, triple.object, triple.relation_kind, stated_form(triple)),
                 subject_category=grounding.subject_category,
                 object_category=grounding.object_category,
                 subject_box=grounding.subject_box,

@@ -738,9 +738,17 @@ class _Collector:
 
 # --------------------------------------------------------------------------- rendering
 
-def render_text(subject: str, relation: str, object: str, relation_kind: RelationKind) -> str:
-    """The short rule-based caption of a triple: ("man", "ride", "horse") -> "a man riding a horse"."""
+def stated_form(triple: Triple) -> str:
+    """The Penn tag a triple's short text writes its verb with: the caption's past participle
+    where it states a state ("a motorcycle parked next to a garage"), else the -ing form."""
+    participle = triple.passive and triple.preposition_span is not None and triple.verb_tag == "VBN"
+    return "VBN" if participle and triple.relation_kind != "spatial" else "VBG"
+
+
+def render_text(subject: str, relation: str, object: str, relation_kind: RelationKind, verb_form: str = "VBG") -> str:
+    """The short rule-based caption of a triple: ("man", "ride", "horse") -> "a man riding a horse";
+    with `verb_form` "VBN", ("motorcycle", "park next to", "garage") -> "a motorcycle parked next to a garage"."""
     if relation_kind != "spatial":
         verb, *rest = relation.split()
-        relation = " ".join([inflect(verb, "VBG") or verb, *rest])
+        relation = " ".join([inflect(verb, verb_form) or verb, *rest])
     return f"{with_article(subject)} {relation} {with_article(object)}"

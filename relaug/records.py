@@ -102,10 +102,18 @@ class Negative:
     text: str  # the short rendered caption, edited
     kind: Literal["verb_swap", "prep_swap", "role_swap"]
     relation: str  # the relation the negative states instead
+    # Why it is plausible: "noun" when other images' captions say its relation of these head
+    # nouns (a role swap: state the swapped triple), "class" when of their noun classes (rare
+    # nouns; a role swap between two people or two animals) ...
+    evidence: Literal["noun", "class"]
+    attestation: int  # ... and how many captions of other images do (0: the class rule alone)
 
-    def record(self) -> dict[str, str]:
+    def record(self) -> dict[str, str | int]:
         """The negative as the shards and the mined-lines file write it."""
-        return {"caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation}
+        return {
+            "caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation,
+            "evidence": self.evidence, "attestation": self.attestation,
+        }
 
 
 def relation_id(caption: Caption, k: int) -> str:

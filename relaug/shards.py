@@ -55,6 +55,8 @@ RELATION = {
             "text": Value("string"),
             "kind": Value("string"),
             "relation": Value("string"),
+            "evidence": Value("string"),
+            "attestation": Value("int64"),
         }
     ),
     "partners": List(Value("string")),
@@ -526,11 +528,33 @@ def render_card(
         skipped_table,
         "## The 20 most frequent relations",
         _table(("relation", "triples"), stats.relations.most_common(20)),
+        "## How the negatives are chosen",
+        NEGATIVES_CARD,
         "## Rejected negative candidates",
         rejected,
     ]
     yaml = card_data(files).to_yaml()
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+NEGATIVES_CARD = """\
+Each relation's `negatives` are edits of its caption that are false of the image and
+plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
+the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
+kept only when the captions of *other* images say its new relation of this object and this
+subject (of their head nouns, else of their COCO category or noun class), no caption of the
+image says it, other images' captions never use it and the original for one scene (a
+paraphrase), its verb is close to the original's but not a synonym (all-MiniLM-L6-v2 cosine
+inside the band), and the caption, parsed again, reads as exactly the new triple. Role swaps
+need the swapped triple stated for another image, or two people or two animals; never a
+thing acting on a person or animal, never the ground or a surface on top.
+
+Each negative says why it is plausible: `evidence` is `noun` (other captions say its
+relation of these head nouns; a role swap: state the swapped triple), `subject class` (of
+this object and the subject's class) or `class` (of the object's class); `attestation` is
+how many captions of other images do (0 for a role swap between two people or two animals).
+Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
+in r["negatives"]))`."""
 
 
 def write_manifest(

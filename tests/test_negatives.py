@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from relaug.cli import app
 from relaug.coco import read_captions
 from relaug.errors import StoppedError
-from relaug.mining import mine_captions, parsing_pool
+from relaug.grounding import noun_kind
+from relaug.mining import mine_captions, mine_captions_parallel, parsing_pool, stated_form
 from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
     NegativeOptions,
@@ -33,12 +34,13 @@ from relaug.negatives import (
 )
 from relaug.negatives.edits import is_symmetric, preposition_of, verb_forms
 from relaug.negatives.statistics import Corpus
-from relaug.negatives.verification import tagging_context, tags_at, words_around
+from relaug.negatives.verification import reparse_text, verb_round_trip
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
+VAL2017 = Path(__file__).resolve().parents[2] / "shared/data/coco-val2017-captions/captions_val2017.json"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
 KINDS = ("verb_swap", "prep_swap", "role_swap")
 WORD = re.compile(r"[A-Za-z]+")
@@ -46,17 +48,37 @@ WORD = re.compile(r"[A-Za-z]+")
 
 @pytest.fixture(scope="module")
 def captions():
-    return read_captions(DATA)
+    """All 25,014 val2017 captions: a negative must be attested on other images, so the rules
+    are seen at work only on a corpus of COCO's size."""
+    return read_captions(VAL2017)
 
 
 @pytest.fixture(scope="module")
 def relations(captions, nlp):
-    return relations_of(mine_captions(captions, nlp))
+    with parsing_pool(2) as pool:
+        return relations_of(mine_captions_parallel(captions, pool))
 
 
 @pytest.fixture(scope="module")
 def result(captions, relations, nlp, verb_similarity):
-    return build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp)
+    with parsing_pool(2) as pool:
+        return build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp, pool=pool)
+
+
+@pytest.fixture(scope="module")
+def small_captions():
+    """1,524 val2017 captions (tests/data/README.md), for what is built more than once."""
+    return read_captions(DATA)
+
+
+@pytest.fixture(scope="module")
+def small_relations(small_captions, nlp):
+    return relations_of(mine_captions(small_captions, nlp))
+
+
+@pytest.fixture(scope="module")
+def small_result(small_captions, small_relations, nlp, verb_similarity):
+    return build_negatives(small_captions, small_relations, NegativeOptions(), verb_similarity, nlp)
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +100,13 @@ def by_caption(relations, start: str):
 
 
 @pytest.mark.parametrize("tag", TAGS)
+def test_verb_swaps_for_every_inflection(pairs, tag):
+    assert any(r.triple.verb_tag == tag and n.kind == "verb_swap" for r, n in pairs)
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_kind_for_every_inflection(pairs, tag, kind):
-    assert any(r.triple.verb_tag == tag and n.kind == kind for r, n in pairs)
+def test_every_kind(pairs, kind):
+    assert sum(n.kind == kind for _, n in pairs) >= 40
 
 
 def test_verb_swaps_are_inflected_like_the_original_and_placed_by_span(pairs):
@@ -156,29 +182,106 @@ def test_prep_swaps_put_the_opposite_in_place(pairs):
         assert opposite in n.caption.lower()
 
 
-def test_prep_swap_example(relations, result):
+def heads_said(relations):
+    """Per relation, the images whose captions say it of each object head and of each subject head."""
+    objects, subjects = defaultdict(set), defaultdict(set)
+    for r in relations:
+        t = r.triple
+        objects[(t.relation, t.object.split()[-1])].add(r.caption.image_id)
+        subjects[(t.subject.split()[-1], t.relation)].add(r.caption.image_id)
+    return objects, subjects
+
+
+def test_swaps_said_of_these_nouns_on_other_images_are_kept_and_others_rejected(relations, result, pairs):
+    """A negative whose evidence is `noun` has its relation said, by captions of other images,
+    of its object's head and of its subject's head; the unattested candidate is rejected:
+    nothing sits under train tracks in val2017."""
+    objects, subjects = heads_said(relations)
+    noun_level = [(r, n) for r, n in pairs if n.kind != "role_swap" and n.evidence == "noun"]
+    assert len(noun_level) > 5000
+    for r, n in noun_level:
+        t, image = r.triple, {r.caption.image_id}
+        assert objects[(n.relation, t.object.split()[-1])] - image, (r.caption.caption, n.caption)
+        assert subjects[(t.subject.split()[-1], n.relation)] - image, (r.caption.caption, n.caption)
+        assert n.attestation >= 1
     (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
-    swaps = {n.kind: n for n in result.negatives[sit.id]}
-    assert swaps["prep_swap"].caption.strip() == "Old rusted transit train cars sit under the tracks."
-    assert swaps["prep_swap"].text == "a transit train car sitting under a track"
+    assert not objects[("sit under", "track")]
+    assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
+    assert result.rejected[Reason.NOT_ATTESTED] > 0
 
 
-def test_role_swaps_fix_agreement(relations, result):
-    cases = {
-        "Two airplanes are flying in the cloudy sky.": "The cloudy sky is flying in two airplanes.",
-        "Three teddy bears sit on a fake sled in fake snow.": "A fake sled sits on three teddy bears in fake snow.",
-        # a passive: (dog, watch, sheep) said the other way round
-        "These sheep are being watched by three dogs.": "Three dogs are being watched by these sheep.",
-    }
-    for positive, negative in cases.items():
-        (relation,) = [r for r in by_caption(relations, positive) if r.triple.relation_kind != "spatial"]
-        roles = [n for n in result.negatives[relation.id] if n.kind == "role_swap"]
-        assert [n.caption for n in roles] == [negative]
+def test_role_swaps_are_stated_elsewhere_or_between_two_beings(relations, pairs):
+    triples = defaultdict(set)
+    for r in relations:
+        triples[(r.triple.subject.split()[-1], r.triple.relation, r.triple.object.split()[-1])].add(r.caption.image_id)
+    roles = [(r, n) for r, n in pairs if n.kind == "role_swap"]
+    assert roles
+    for r, n in roles:
+        t = r.triple
+        stated = triples[(t.object.split()[-1], t.relation, t.subject.split()[-1])] - {r.caption.image_id}
+        kinds = {noun_kind(t.subject), noun_kind(t.object)}
+        assert stated or (len(kinds) == 1 and kinds <= {"person", "animal"}), (r.caption.caption, n.caption)
+        assert n.evidence == ("noun" if stated else "class")
+
+
+def test_no_support_inverted_and_no_thing_acting_on_a_being(relations, result, pairs):
+    """"The cloudy sky is flying in two airplanes" and "a table sitting on a cat" are rejected."""
+    beings = ("person", "animal")
+    for r, n in pairs:
+        if n.kind == "role_swap":
+            assert noun_kind(r.triple.object) != "ground", n.caption
+            assert noun_kind(r.triple.subject) not in beings or noun_kind(r.triple.object) in beings, n.caption
+    (sky,) = [r for r in by_caption(relations, "Two airplanes are flying in the cloudy sky.") if r.triple.object == "sky"]
+    assert "role_swap" not in {n.kind for n in result.negatives[sky.id]}
+    on_tables = [r for r in relations if r.triple.subject == "cat" and r.triple.object == "table"]
+    assert on_tables and not [n for r in on_tables for n in result.negatives[r.id] if n.kind == "role_swap"]
+    assert result.rejected[Reason.SUPPORT_INVERTED] > 0 and result.rejected[Reason.THING_ACTS_ON_BEING] > 0
+
+
+def test_paraphrases_from_captions_of_one_image_are_never_swapped(captions, relations, pairs):
+    """Two verb relations that captions of one image use for one subject and object are
+    paraphrases ("rides" / "rolls down"): never a verb swap of each other."""
+    corpus = Corpus(captions, relations)
+    by_scene = defaultdict(set)
+    for r in relations:
+        if r.triple.relation_kind != "spatial" and not r.triple.passive:
+            by_scene[(r.caption.image_id, r.triple.subject, r.triple.object)].add(r.triple.relation)
+    found = [(a, b) for verbs in by_scene.values() for a in verbs for b in verbs - {a}]
+    assert len(found) > 100
+    assert all(corpus.synonyms(a, b) for a, b in found)
+    for r, n in pairs:
+        if n.kind == "verb_swap":
+            assert not corpus.synonyms(r.triple.relation, n.relation), (r.caption.caption, n.caption)
+
+
+def test_every_verb_swap_reads_back_as_exactly_its_triple(relations, result, pairs, nlp):
+    """The round trip: re-parsed, the verb governs the new triple and the positive's other
+    triples at that verb, nothing left over; those that do not are counted and dropped."""
+    siblings = Corpus([], relations).verb_siblings
+    swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"][::20]
+    assert len(swaps) > 500
+    for (r, n), doc in zip(swaps, nlp.pipe([reparse_text(n.caption) for _, n in swaps])):
+        assert verb_round_trip(r, n, doc, siblings.get(r.id, ())) is None, n.caption
+    assert result.rejected[Reason.NOT_ROUND_TRIP] > 0
+
+
+def test_texts_keep_the_captions_verb_form_and_case(relations, pairs):
+    """A state stays a state ("parked", not "parking"); a caption in lower case stays so."""
+    (parked,) = by_caption(relations, "A black Honda motorcycle parked in front of a garage")
+    assert stated_form(parked.triple) == "VBN"
+    assert parked.text == "a honda motorcycle parked in front of a garage"
+    participles = [(r, n) for r, n in pairs if stated_form(r.triple) == "VBN" and n.kind == "verb_swap"]
+    assert participles
+    for r, n in participles:
+        assert inflect(n.relation.split()[0], "VBN") in n.text.split(), n.text
+    lower = [(r, n) for r, n in pairs if n.kind == "role_swap" and r.caption.caption[:1].islower()]
+    for r, n in lower:
+        assert n.caption[:1].islower(), n.caption
 
 
 def test_role_swaps_exchange_the_phrases(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "role_swap"]
-    assert len(swaps) > 100
+    assert len(swaps) >= 40
     for r, n in swaps:
         caption, t = r.caption.caption, r.triple
         # As the caption has them: a passive ("a pizza covered in cheese") puts the object first.
@@ -216,11 +319,11 @@ def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, 
     assert result.rejected[Reason.TRUE_OF_IMAGE] > 0
 
 
-def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_similarity):
+def test_a_relation_one_caption_states_is_never_a_verb_swap(small_captions, nlp, verb_similarity):
     """A misparse can give one relation several triples in one caption: "witj" read as the
     verb "wit" three times in this val2017 caption. That is one statement, not corroboration."""
     typo = Caption(caption_id=158322, image_id=139684, caption="a living room witj a couch some chairs and a tv")
-    corpus = [*captions, typo]
+    corpus = [*small_captions, typo]
     relations = relations_of(mine_captions(corpus, nlp))
     assert sum(r.triple.relation == "wit" for r in relations) == 3
     result = build_negatives(corpus, relations, NegativeOptions(), verb_similarity, nlp)
@@ -231,19 +334,19 @@ def test_a_relation_one_caption_states_is_never_a_verb_swap(captions, nlp, verb_
         assert len(stated_by[n.relation]) >= NegativeOptions().min_relation_count, n.caption
 
 
-def test_captions_numbered_within_each_image_are_counted_apart(captions, relations):
+def test_captions_numbered_within_each_image_are_counted_apart(small_captions, small_relations):
     """A JSONL for `relaug mine` may number captions 0, 1, ... within each image: the
     captions stating a relation must be counted the same as with COCO's own ids."""
     per_image, renumbered = Counter(), {}
-    for c in captions:
+    for c in small_captions:
         renumbered[(c.image_id, c.caption_id)] = per_image[c.image_id]
         per_image[c.image_id] += 1
 
     def renumber(c: Caption) -> Caption:
         return replace(c, caption_id=renumbered[(c.image_id, c.caption_id)])
 
-    coco_ids = Corpus(captions, relations)
-    own_ids = Corpus([renumber(c) for c in captions], [replace(r, caption=renumber(r.caption)) for r in relations])
+    coco_ids = Corpus(small_captions, small_relations)
+    own_ids = Corpus([renumber(c) for c in small_captions], [replace(r, caption=renumber(r.caption)) for r in small_relations])
     assert max(coco_ids.active.captions.values()) > 5
     for frame in ("active", "participle"):
         assert getattr(own_ids, frame).captions == getattr(coco_ids, frame).captions
@@ -283,27 +386,27 @@ def test_at_most_per_triple_and_every_rejection_has_a_reason(relations, result):
     assert set(result.rejected) <= reasons
 
 
-def test_same_seed_same_negatives(captions, relations, result, nlp, verb_similarity):
-    again = build_negatives(captions, list(reversed(relations)), NegativeOptions(), verb_similarity, nlp)
-    assert again.negatives == result.negatives
-    assert again.rejected == result.rejected
-    other = build_negatives(captions, relations, NegativeOptions(seed=1), verb_similarity, nlp)
-    assert other.negatives != result.negatives
+def test_same_seed_same_negatives(small_captions, small_relations, small_result, nlp, verb_similarity):
+    again = build_negatives(small_captions, list(reversed(small_relations)), NegativeOptions(), verb_similarity, nlp)
+    assert again.negatives == small_result.negatives
+    assert again.rejected == small_result.rejected
+    other = build_negatives(small_captions, small_relations, NegativeOptions(seed=1), verb_similarity, nlp)
+    assert other.negatives != small_result.negatives
 
 
-def test_workers_build_the_same_negatives(captions, relations, result, nlp, verb_similarity, monkeypatch):
+def test_workers_build_the_same_negatives(small_captions, small_relations, small_result, nlp, verb_similarity, monkeypatch):
     """Chunks spread over two processes, each with its own pipeline, give what one process gives."""
-    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(relations) // 3 + 1)
+    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(small_relations) // 3 + 1)
     done: list[int] = []
     with parsing_pool(2) as pool:
-        spread = build_negatives(captions, relations, NegativeOptions(), verb_similarity, nlp, pool=pool, progress=done.append)
-    assert len(done) == 3 and sum(done) == len(relations)
-    assert spread.negatives == result.negatives
-    assert spread.rejected == result.rejected
+        spread = build_negatives(small_captions, small_relations, NegativeOptions(), verb_similarity, nlp, pool=pool, progress=done.append)
+    assert len(done) == 3 and sum(done) == len(small_relations)
+    assert spread.negatives == small_result.negatives
+    assert spread.rejected == small_result.rejected
 
 
-def test_per_triple_option(captions, relations, verb_similarity):
-    one = build_negatives(captions, relations, NegativeOptions(per_triple=1), verb_similarity)
+def test_per_triple_option(small_captions, small_relations, verb_similarity):
+    one = build_negatives(small_captions, small_relations, NegativeOptions(per_triple=1), verb_similarity)
     assert max(len(v) for v in one.negatives.values()) == 1
 
 
@@ -395,23 +498,23 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     triples = [t for row in rows for t in row["triples"]]
     assert triples and all(t["id"].startswith(f"{row['image_id']}-{row['caption_id']}-") for row in rows for t in row["triples"])
     negatives = [n for t in triples for n in t["negatives"]]
-    assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation"}
+    assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation", "evidence", "attestation"}
     plain = tmp_path / "plain.jsonl"
     assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
 
 
 def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_folder(
-    captions, relations, tmp_path, monkeypatch
+    small_captions, small_relations, tmp_path, monkeypatch
 ):
     """The workers' set-up goes through the system's temporary folder, not --out: when that
     cannot be written, the error names it and TMPDIR (the CLI prints it in one line, exit 1)."""
     unusable = tmp_path / "a-file" / "tmp"
     unusable.parent.write_text("")
     monkeypatch.setattr(stage.tempfile, "tempdir", str(unusable))
-    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(relations) // 2 + 1)  # two chunks: the pool's work
+    monkeypatch.setattr(stage, "CHUNK_RELATIONS", len(small_relations) // 2 + 1)  # two chunks: the pool's work
     with ThreadPoolExecutor(1) as pool, pytest.raises(StoppedError) as stopped:
-        build_negatives(captions, relations, pool=pool)
+        build_negatives(small_captions, small_relations, pool=pool)
     assert str(stopped.value).startswith(f"{unusable}: cannot write the negative builders' set-up there (Not a directory); ")
     assert str(stopped.value).endswith("set TMPDIR to a folder with room, then run the same command again")
 
@@ -446,23 +549,3 @@ def test_minilm_failing_to_load_says_what_to_install_and_loads_on_the_next_use(m
 
 
 # --------------------------------------------------------------------------- the re-parse check
-
-
-def test_a_verb_is_tagged_from_the_words_around_it_as_in_the_whole_caption(captions, nlp):
-    """The re-parse check tags a verb swap's verb from the few words the tagger sees
-    around it; every verb of the real captions gets the tag the whole caption gives it,
-    odd spacing and punctuation included."""
-    assert tagging_context(nlp) == 4  # en_core_web_sm: 4 CNN layers, one token each side
-    texts = [c.caption for c in captions] + [
-        "A man  riding a horse on  the beach.", "a dog (jumping) over a fence, near a boy", "Two kids playing frisbee-golf !",
-        " A man riding a horse", "\nriding a horse on a beach\t", "Standing next to a giraffe  ",
-    ]
-    with nlp.select_pipes(enable=["tok2vec", "tagger"]):
-        verbs = [(text, w.idx, w.tag_) for text, doc in zip(texts, nlp.pipe(texts)) for w in doc if w.tag_.startswith("VB")]
-    tags = tags_at(nlp, [text for text, _, _ in verbs], [at for _, at, _ in verbs])
-    assert len(verbs) > 1000
-    assert [tag for _, _, tag in verbs] == tags
-    # Whitespace is a token the tagger sees: kept before the first word, and after the last word kept.
-    assert words_around(" A man riding a horse", 7, 4) == (" A man riding a horse", 7)
-    assert words_around("A tall man  riding a brown horse on a beach", 12, 4) == ("A tall man  riding a brown horse on ", 12)
-    assert words_around("Here one of two men riding a brown horse on a beach", 20, 4) == ("one of two men riding a brown horse on ", 15)

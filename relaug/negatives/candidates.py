@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from spacy.language import Language
 
-from relaug.grounding import category_of
-from relaug.mining import mine_doc, render_text
+from relaug.grounding import noun_kind
+from relaug.mining import render_text, stated_form
 from relaug.negatives.edits import (
     ADVERBS,
     AUX_PLURAL,
@@ -27,42 +27,21 @@ from relaug.negatives.edits import (
     inflected,
     is_symmetric,
     match_case,
-    nouns_match,
     preposition_of,
     relation_span,
     splice,
     verb_forms,
 )
-from relaug.negatives.statistics import Corpus, Vocabulary, frame_of, noun_key, same_thing
-from relaug.negatives.verification import reparse_text, tags_at
+from relaug.negatives.reasons import Reason
+from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
+from relaug.negatives.verification import edit_round_trip, reparse_text, verb_round_trip
 from relaug.nouns import noun_lemma
 from relaug.records import CharSpan, Negative, Relation
 from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, inflect, relation_kind
 
+BEINGS = frozenset({"person", "animal"})  # noun classes that act
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
 ChunkResult = tuple[dict[str, tuple[Negative, ...]], Counter]  # a chunk's negatives by relation id, and its rejections
-
-
-class Reason:
-    """Why a candidate negative was rejected; the strings are the build report's rows."""
-
-    NOT_PLAUSIBLE = "not plausible: never seen with this object, its category or the subject's category"
-    SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
-    SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
-    UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
-    TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
-    INFLECTION = "inflection failed"
-    PASSIVE_FRAME = "passive: the candidate takes no direct object"
-    INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
-    TAG_CHANGED = "re-parsed, the new verb gets another tag"
-    NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
-    AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
-    SYMMETRIC = "symmetric relation"
-    PASSIVE = "passive-stated triple"
-    SAME_NOUN = "subject and object are the same noun"
-    POSSESSIVE = "possessive in a noun phrase"
-    LAYOUT = "caption layout: not a plain subject, relation, object sequence"
-    EQUALS_POSITIVE = "equals the positive"
 
 
 @dataclass(frozen=True)
@@ -95,39 +74,11 @@ def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
 
 
 class RelationIndex:
-    """The verb relations of a vocabulary a swap may bring in, with the arrays verb swaps are drawn from."""
-
-    UNSEEN = 4  # tier of a relation never said of the subject or object
+    """The verb relations of a vocabulary a swap may bring in, by position."""
 
     def __init__(self, vocabulary: Vocabulary, min_captions: int):
-        self.vocabulary = vocabulary
         self.relations = swappable(vocabulary, min_captions)
         self.position = {r: i for i, r in enumerate(self.relations)}
-        self.counts = np.array([vocabulary.count[r] for r in self.relations], dtype=np.float64)
-        self._members: dict[tuple[str, str], np.ndarray] = {}
-
-    def tiers(self, subject: str, obj: str) -> np.ndarray:
-        """Each relation's plausibility tier for a subject and object: 0 seen with this object,
-        1 its category, 2 the subject's category, 3 only with the subject noun, else UNSEEN."""
-        subject_category, object_category = category_of(subject), category_of(obj)
-        tiers = np.full(len(self.relations), self.UNSEEN, dtype=np.int8)
-        # Lowest tier last, so that it wins where a relation is in several.
-        for tier, table, key in (
-            (3, "with_subject", subject), (2, "with_subject_category", subject_category),
-            (1, "with_object_category", object_category), (0, "with_object", obj),
-        ):
-            if key is not None:
-                tiers[self._positions(table, key)] = tier
-        return tiers
-
-    def _positions(self, table: str, key: str) -> np.ndarray:
-        positions = self._members.get((table, key))
-        if positions is None:
-            relations = getattr(self.vocabulary, table).get(key, ())
-            positions = self._members[(table, key)] = np.array(
-                sorted(self.position[r] for r in relations if r in self.position), dtype=np.int64
-            )
-        return positions
 
 
 def stable_seed(*parts: object) -> int:
@@ -141,6 +92,7 @@ class Candidate:
     relation: str
     caption: str
     text: str
+    evidence: Evidence
     # Role swaps that change the subject's number: where the edits end in the new caption,
     # after which no present-tense verb may still agree with the old subject.
     agreement_from: int | None = None
@@ -193,10 +145,14 @@ class CandidateBuilder:
     def verify(self, relations: Sequence[Relation], found: dict[str, dict[str, list[Candidate]]], nlp) -> None:
         """Parse the negatives about to be used again and drop those the parser reads otherwise.
 
-        A verb swap must keep the original's tag at the verb ("parks" read as a plural
-        noun fails); a preposition or role swap must be mined back as the triple it
-        claims ("A cat is chasing two dogs" -> (cat, chase, dog)), which catches phrases
-        the miner cut short. Verb swaps held in reserve move up as others fail.
+        The round trip: every negative must be mined back as exactly the triple it claims.
+        A verb swap keeps the original's tag at the verb ("parks" read as a plural noun
+        fails), and the new verb reads what the old one governed as the old one did: the
+        triples at the verb are the positive's, with the verb replaced, and no others (a
+        complement left behind, "feeding a frisbee to a dog", gives another). A preposition
+        or role swap is mined back as its triple ("A cat is chasing two dogs" -> (cat,
+        chase, dog)), which catches phrases the miner cut short. Verb swaps held in reserve
+        move up as others fail.
         """
         checked: set[int] = set()
         for _ in range(1 + _SPARE_VERB_SWAPS):
@@ -208,28 +164,16 @@ class CandidateBuilder:
             if not pending:
                 return
             checked.update(id(c) for _, c in pending)
-            swaps = [(r, c) for r, c in pending if c.kind == "verb_swap"]
-            tags = tags_at(nlp, [reparse_text(c.caption) for _, c in swaps], [r.triple.verb_span.start for r, _ in swaps])
-            for (r, c), tag in zip(swaps, tags, strict=True):
-                if tag is None or tag != r.triple.verb_tag:
-                    self.reject(Reason.TAG_CHANGED)
+            docs = nlp.pipe([reparse_text(c.caption) for _, c in pending], batch_size=256)
+            for (r, c), doc in zip(pending, docs, strict=True):
+                reason = (
+                    verb_round_trip(r, c, doc, self.corpus.verb_siblings.get(r.id, ()))
+                    if c.kind == "verb_swap"
+                    else edit_round_trip(r, c, doc)
+                )
+                if reason is not None:
+                    self.reject(reason)
                     found[r.id][c.kind].remove(c)
-            edits = [(r, c) for r, c in pending if c.kind != "verb_swap"]
-            for (r, c), doc in zip(edits, nlp.pipe([reparse_text(c.caption) for _, c in edits], batch_size=256), strict=True):
-                t = r.triple
-                subject, obj = (t.object, t.subject) if c.kind == "role_swap" else (t.subject, t.object)
-                if c.agreement_from is not None and any(
-                    w.idx >= c.agreement_from and w.tag_ in ("VBZ", "VBP") for w in doc
-                ):
-                    self.reject(Reason.AGREEMENT)  # "A field on two kids play soccer"
-                elif not any(
-                    m.relation == c.relation and nouns_match(m.subject, subject) and nouns_match(m.object, obj)
-                    for m in mine_doc(doc)
-                ):
-                    self.reject(Reason.NOT_REPARSED)
-                else:
-                    continue
-                found[r.id][c.kind].remove(c)
 
     def choose(self, relation: Relation, found: dict[str, list[Candidate]]) -> tuple[Negative, ...]:
         """Up to per_triple negatives: one of each kind first, kinds in a seeded order, then the rest."""
@@ -241,7 +185,10 @@ class CandidateBuilder:
         rest = [c for k in kinds for c in found[k][1:]]
         rng.shuffle(rest)
         chosen = (chosen + rest)[: self.options.per_triple]
-        return tuple(Negative(c.caption, c.text, c.kind, c.relation) for c in chosen)  # type: ignore[arg-type]
+        return tuple(
+            Negative(c.caption, c.text, c.kind, c.relation, c.evidence.level, c.evidence.count)  # type: ignore[arg-type]
+            for c in chosen
+        )
 
     # ---- verb swaps
 
@@ -253,9 +200,13 @@ class CandidateBuilder:
         if frame is None:
             return []
         index = self._indexes[frame == "participle"]
-        tiers = index.tiers(triple.subject, triple.object)
-        if (own := index.position.get(triple.relation)) is not None:
-            tiers[own] = RelationIndex.UNSEEN
+        attested = {
+            r: e for r, e in self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object).items()
+            if r in index.position and r != triple.relation
+        }
+        if not attested:
+            self.reject(Reason.NO_ATTESTED_VERB)
+            return []
         whole = relation_span(triple, caption)
         spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
         prep = triple.preposition_span
@@ -281,26 +232,40 @@ class CandidateBuilder:
             else:
                 takes = lambda v: not self.corpus.takes_object(v)  # noqa: E731
             fits = lambda r: r.split()[1:] == tail and takes(r.split()[0])  # noqa: E731
-        # Within a tier, a seeded draw weighted by corpus frequency (Efraimidis-Spirakis,
-        # key log(u) / count): common relations come first, rare ones (often misparses) last.
-        eligible = np.flatnonzero(tiers < RelationIndex.UNSEEN)
-        keys = np.log(rng.random(len(eligible))) / index.counts[eligible]
-        order = eligible[np.lexsort((-keys, tiers[eligible]))]
+        # A seeded draw (Efraimidis-Spirakis, key log(u) / weight), relations said of these very
+        # nouns before those said of their classes, weighted by how many captions of other
+        # images say them and by how close they are to the original: close but not a synonym
+        # (the band below) is what makes a negative hard.
+        names = sorted(attested)
+        evidence = [attested[r] for r in names]
+        weights = np.array([e.count for e in evidence], dtype=np.float64) * self._closeness(triple.relation, names)
+        keys = np.log(rng.random(len(names))) / weights
+        levels = np.array([LEVELS.index(e.level) for e in evidence])
+        order = np.lexsort((-keys, levels))
         kept: list[Candidate] = []
         tried = 0
-        for i, tier in zip(order.tolist(), tiers[order].tolist()):
-            candidate = index.relations[i]
+        for i in order.tolist():
+            candidate = names[i]
             if fits is not None and not fits(candidate):
                 continue
             tried += 1
             if tried > self.options.max_verb_candidates:
                 break
-            made = self.verb_swap(relation, spans, candidate, tier, frame)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
                     break
         return kept
+
+    def _closeness(self, relation: str, candidates: Sequence[str]) -> np.ndarray:
+        """How much a candidate's similarity to `relation` favours it: its cosine inside the
+        band, next to nothing outside (those are tried last, and rejected)."""
+        if self.similarity is None:
+            return np.ones(len(candidates))
+        low, high = self.options.similarity_band
+        cosines = np.array([self.similarity(relation, c) for c in candidates])
+        return np.where((cosines >= low) & (cosines <= high), cosines, 1e-6)
 
     def _object_between(self, relation: Relation, verb: str) -> bool:
         """Whether a caption of the image has the subject `verb` a noun written between the
@@ -315,14 +280,12 @@ class CandidateBuilder:
         )
 
     def verb_swap(
-        self, relation: Relation, spans: tuple, candidate: str, tier: int, frame: str
+        self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, frame: str
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
         apart; or (verb, None): the verb alone, the candidate having the same preposition."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
-        if tier == 3:
-            return self.reject(Reason.NOT_PLAUSIBLE)
         if frame != "participle" and not corpus.takes_object(candidate):
             return self.reject(Reason.INTRANSITIVE)
         if frame == "by_passive" and len(candidate.split()) > 1:
@@ -356,10 +319,10 @@ class CandidateBuilder:
             if spans[1] is not None:
                 edits.append((spans[1], " ".join(tail)))
         new_caption = splice(caption, edits)
-        text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate))  # type: ignore[arg-type]
+        text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate), stated_form(triple))  # type: ignore[arg-type]
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
-        return Candidate("verb_swap", candidate, new_caption, text)
+        return Candidate("verb_swap", candidate, new_caption, text, evidence)
 
     # ---- preposition swaps
 
@@ -385,10 +348,13 @@ class CandidateBuilder:
             opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
         )
         new_caption = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
-        text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind)
+        text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
-        return Candidate("prep_swap", new_relation, new_caption, text)
+        evidence = self.corpus.statistics.pair(relation.caption.image_id, triple.subject, new_relation, triple.object)
+        if evidence is None:
+            return self.reject(Reason.NOT_ATTESTED)
+        return Candidate("prep_swap", new_relation, new_caption, text, evidence)
 
     # ---- role swaps
 
@@ -442,16 +408,22 @@ class CandidateBuilder:
         if image.states(noun_key(triple.object), triple.relation, noun_key(triple.subject)):
             return self.reject(Reason.TRUE_OF_IMAGE)
 
+        evidence = self._roles_evidence(relation)
+        if evidence is None:
+            return None
+
         edits: list[tuple[CharSpan, str]] = []
         prefix = caption[: subject_span.start].strip().lower()
         if prefix and not THERE_IS.fullmatch(prefix):
             # The subject is the caption's own ("Two dogs are chasing a cat", "There are two
             # dogs ..."), not a phrase inside another ("a couple of men", "kites in a park").
             return self.reject(Reason.LAYOUT)
-        starts_sentence = not prefix
+        # The caption's own capital moves with the sentence start; a caption written in lower
+        # case ("a green diamond above a yellow square") stays so.
+        capitalized = not prefix and subject_text[:1].isupper()
         folded = caption.isupper()
         new_subject, new_object = object_text, subject_text
-        if starts_sentence and not folded:
+        if capitalized and not folded:
             new_subject = new_subject[:1].upper() + new_subject[1:]
             first = WORD.match(new_object)
             if first and first.group()[1:].islower() or (first and len(first.group()) == 1 and first.group() != "I"):
@@ -475,9 +447,28 @@ class CandidateBuilder:
                 old = caption[triple.verb_span.start : triple.verb_span.end]
                 edits.append((triple.verb_span, match_case(form, old)))
         new_caption = splice(caption, edits)
-        text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind)
+        text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
         number_changed = subject_plural != object_plural
         edited_end = max(subject_span.end, object_span.end) + len(new_caption) - len(caption)
-        return Candidate("role_swap", triple.relation, new_caption, text, edited_end if number_changed else None)
+        return Candidate(
+            "role_swap", triple.relation, new_caption, text, evidence, edited_end if number_changed else None
+        )
+
+    def _roles_evidence(self, relation: Relation) -> Evidence | None:
+        """Why the swapped triple is plausible: other images state it, or both nouns are people or
+        both animals, who can take either role. Never a thing acting on a being ("a kite flying
+        a man"), never the ground or a surface on top or acting ("a table sitting on a cat")."""
+        triple = relation.triple
+        new_subject, new_object = noun_kind(triple.object), noun_kind(triple.subject)
+        if new_subject == "ground":
+            return self.reject(Reason.SUPPORT_INVERTED)
+        if new_object in BEINGS and new_subject not in BEINGS:
+            return self.reject(Reason.THING_ACTS_ON_BEING)
+        count = self.corpus.statistics.triple(relation.caption.image_id, triple.object, triple.relation, triple.subject)
+        if count:
+            return Evidence(count, "noun")
+        if new_subject == new_object and new_subject in BEINGS:
+            return Evidence(0, "class")
+        return self.reject(Reason.ROLES_NOT_ATTESTED)

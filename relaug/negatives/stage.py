@@ -17,7 +17,7 @@ from spacy.language import Language
 
 from relaug.errors import StoppedError
 from relaug.grounding import category_of
-from relaug.mining import render_text, worker_pipeline
+from relaug.mining import render_text, stated_form, worker_pipeline
 from relaug.negatives.candidates import CandidateBuilder, ChunkResult, NegativeOptions, NegativeResult, swappable
 from relaug.negatives.partners import find_partners
 from relaug.negatives.statistics import Corpus
@@ -38,7 +38,7 @@ def relations_of(mined: Iterable[MinedCaption]) -> list[Relation]:
                     id=relation_id(m.caption, k),
                     caption=m.caption,
                     triple=t,
-                    text=render_text(t.subject, t.relation, t.object, t.relation_kind),
+                    text=render_text(t.subject, t.relation, t.object, t.relation_kind, stated_form(t)),
                     subject_category=category_of(t.subject),
                     object_category=category_of(t.object),
                     subject_box=None,

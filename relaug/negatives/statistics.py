@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from relaug.grounding import category_of
+from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD, preposition_of
 from relaug.records import Caption, Relation, Triple
 
@@ -65,21 +65,11 @@ class Vocabulary:
     # triples ("a living room witj a couch, chairs and a tv": three of "wit")
     captions: Counter = field(default_factory=Counter)
     verb_count: Counter = field(default_factory=Counter)  # its verb -> triples, with any preposition
-    with_object: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    with_object_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    with_subject_category: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    with_subject: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, t: Triple, first_in_caption: bool) -> None:
         self.count[t.relation] += 1
         self.captions[t.relation] += first_in_caption
         self.verb_count[t.relation.split()[0]] += 1
-        self.with_object[t.object].add(t.relation)
-        self.with_subject[t.subject].add(t.relation)
-        if category := category_of(t.object):
-            self.with_object_category[category].add(t.relation)
-        if category := category_of(t.subject):
-            self.with_subject_category[category].add(t.relation)
 
 
 def frame_of(t: Triple, caption: str) -> str | None:
@@ -134,6 +124,20 @@ class Corpus:
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
+        self.statistics = RelationStatistics(relations)
+        # The other triples a caption states with the same verb token, by relation id: a verb
+        # swap changes them too ("riding a skateboard down a street" -> "pushing ... down").
+        self.verb_siblings: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        at_verb: dict[tuple, list[Relation]] = defaultdict(list)
+        for r in relations:
+            if r.triple.verb_span is not None:
+                at_verb[(r.caption, r.triple.verb_span.start)].append(r)
+        for group in at_verb.values():
+            for r in group:
+                if len(group) > 1:
+                    self.verb_siblings[r.id] = tuple(
+                        (o.triple.subject, o.triple.relation, o.triple.object) for o in group if o is not r
+                    )
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
         for verbs in scenes.values():
@@ -160,3 +164,163 @@ class Corpus:
 
     def _same_scene(self, a: str, b: str) -> bool:
         return a != b and ((a, b) if a < b else (b, a)) in self.same_scene
+
+
+def head(noun: str) -> str:
+    """The head of a core noun: its last word ("tennis racket" -> "racket")."""
+    return noun.rsplit(" ", 1)[-1]
+
+
+# How close to the anchor's own nouns a negative's relation is attested, best first: said of
+# both head nouns; of the object's head and the subject's class (any person may ride what
+# people ride); of the object's class (its COCO category: a puppy is a dog) too.
+LEVELS = ("noun", "subject class", "class")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a negative is plausible: how many captions of other images say its parts."""
+
+    count: int  # captions of other images stating the weaker of its parts
+    level: str  # one of LEVELS
+
+
+class RelationStatistics:
+    """Who does what to what across the corpus, by head noun and by noun class.
+
+    Counted in captions (a caption stating a triple twice counts once), so that one
+    misparsed caption weighs one. Every lookup is for an anchor relation and leaves
+    out the captions of the anchor's own image: what makes a negative plausible is
+    that *other* photos are described that way.
+    """
+
+    RARE = 5  # an object named by fewer captions of other images backs off to its class
+
+    def __init__(self, relations: Iterable[Relation]):
+        self.by_object: dict[str, Counter] = defaultdict(Counter)  # object head -> relation -> captions
+        self.by_subject: dict[str, Counter] = defaultdict(Counter)
+        self.by_object_class: dict[str, Counter] = defaultdict(Counter)
+        self.by_subject_class: dict[str, Counter] = defaultdict(Counter)
+        self.triples: Counter = Counter()  # (subject head, relation, object head) -> captions
+        self.stated: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)  # image -> (caption, s, r, o)
+        seen: set[tuple[int, int, str, str, str]] = set()
+        for r in relations:
+            t, caption = r.triple, r.caption
+            key = (caption.image_id, caption.caption_id, head(t.subject), t.relation, head(t.object))
+            if key in seen:
+                continue
+            seen.add(key)
+            _, caption_id, s, relation, o = key
+            self.stated[caption.image_id].append((caption_id, s, relation, o))
+        for image_stated in self.stated.values():
+            by_caption: dict[int, set[tuple]] = defaultdict(set)
+            for caption_id, s, relation, o in image_stated:
+                by_caption[caption_id].update(_keys(s, relation, o))
+            for keys in by_caption.values():
+                for key in keys:
+                    self._add(key)
+        self.stated = dict(self.stated)
+        for table in (self.by_object, self.by_subject, self.by_object_class, self.by_subject_class):
+            table.default_factory = None
+        self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
+
+    def _add(self, key: tuple) -> None:
+        kind, *rest = key
+        if kind == "ro":
+            self.by_object[rest[1]][rest[0]] += 1
+        elif kind == "sr":
+            self.by_subject[rest[0]][rest[1]] += 1
+        elif kind == "rO":
+            self.by_object_class[rest[1]][rest[0]] += 1
+        elif kind == "Sr":
+            self.by_subject_class[rest[0]][rest[1]] += 1
+        else:
+            self.triples[tuple(rest)] += 1
+
+    def _own(self, image_id: int, key: tuple) -> int:
+        """Captions of the image whose triples give `key`."""
+        return len({c for c, s, r, o in self.stated.get(image_id, ()) if key in _keys(s, r, o)})
+
+    def _side(self, image_id: int, noun: str, relations: Iterable[str], role: str) -> dict[str, tuple[int, str]]:
+        """Each relation's captions on other images with `noun` in `role`, where there are any:
+        counted for the head noun where there are any, else for its class (`_backs_off`)."""
+        h = head(noun)
+        table = self.by_object if role == "o" else self.by_subject
+        counts = table.get(h, {})
+        own = self.stated.get(image_id, ())
+        found: dict[str, tuple[int, str]] = {}
+        cls = noun_class(noun) if self._backs_off(image_id, noun, role) else None
+        class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {}) if cls else {}
+        for relation in relations:
+            n = counts.get(relation, 0)
+            if n and own:
+                n -= self._own(image_id, ("ro", relation, h) if role == "o" else ("sr", h, relation))
+            if n > 0:
+                found[relation] = (n, "noun")
+                continue
+            n = class_counts.get(relation, 0)
+            if n and own:
+                n -= self._own(image_id, ("rO", relation, cls) if role == "o" else ("Sr", cls, relation))
+            if n > 0:
+                found[relation] = (n, "class")
+        return found
+
+    def relations_for(self, image_id: int, subject: str, obj: str) -> dict[str, Evidence]:
+        """Every relation said, on other images, both of this object and of this subject
+        (or of their classes), with its evidence."""
+        object_side = self._side(image_id, obj, self._candidates(image_id, obj, "o"), "o")
+        subject_side = self._side(image_id, subject, object_side, "s")
+        return {r: _evidence(object_side[r], subject_side[r]) for r in subject_side}
+
+    def _candidates(self, image_id: int, noun: str, role: str) -> set[str]:
+        """The relations said of `noun` in `role`, or of its class, anywhere."""
+        h = head(noun)
+        table, class_table = (
+            (self.by_object, self.by_object_class) if role == "o" else (self.by_subject, self.by_subject_class)
+        )
+        found = set(table.get(h, ()))
+        if self._backs_off(image_id, noun, role) and (cls := noun_class(noun)):
+            found.update(class_table.get(cls, ()))
+        return found
+
+    def _backs_off(self, image_id: int, noun: str, role: str) -> bool:
+        """Whether a noun's class stands in for it: always for a subject (what people do to a
+        thing, any person may do), for an object only where other images name it rarely (what
+        can be done to a thing depends on the thing: nothing rides a cigarette)."""
+        if role == "s":
+            return True
+        h = head(noun)
+        named = self.object_counts.get(h, 0)
+        return named - sum(self._own(image_id, ("ro", r, h)) for r in self.by_object.get(h, {})) < self.RARE
+
+    def pair(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
+        """The evidence that other images' captions say `relation` of this object and this subject."""
+        object_side = self._side(image_id, obj, (relation,), "o")
+        if relation not in object_side:
+            return None
+        subject_side = self._side(image_id, subject, (relation,), "s")
+        if relation not in subject_side:
+            return None
+        return _evidence(object_side[relation], subject_side[relation])
+
+    def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
+        """Captions of other images stating the whole triple, by head nouns."""
+        key = (head(subject), relation, head(obj))
+        n = self.triples.get(key, 0)
+        return n - self._own(image_id, ("sro", *key)) if n else 0
+
+
+def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
+    level = "noun" if object_side[1] == subject_side[1] == "noun" else "subject class" if object_side[1] == "noun" else "class"
+    return Evidence(min(object_side[0], subject_side[0]), level)
+
+
+@lru_cache(maxsize=65536)
+def _keys(s: str, relation: str, o: str) -> frozenset[tuple]:
+    """What one stated triple counts for: its pairs and whole triple by head, and its pairs by class."""
+    keys = {("ro", relation, o), ("sr", s, relation), ("sro", s, relation, o)}
+    if object_class := noun_class(o):
+        keys.add(("rO", relation, object_class))
+    if subject_class := noun_class(s):
+        keys.add(("Sr", subject_class, relation))
+    return frozenset(keys)

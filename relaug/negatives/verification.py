@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
-from spacy.language import Language
+from spacy.tokens import Doc
 
-from relaug.negatives.edits import WORD_SPAN
+from relaug.mining import mine_doc
+from relaug.negatives.edits import nouns_match
+from relaug.negatives.reasons import Reason
+from relaug.records import Relation
 
 
 def reparse_text(caption: str) -> str:
@@ -15,77 +17,45 @@ def reparse_text(caption: str) -> str:
     return caption.lower() if caption.isupper() else caption
 
 
-def tags_at(nlp: Language, texts: Sequence[str], offsets: Sequence[int]) -> list[str | None]:
-    """The tag of the token starting at each offset of each text (None where none starts
-    there), from the pipeline up to its tagger: half the cost of a parse.
-
-    Where the tagger sees a fixed number of tokens on each side (`tagging_context`),
-    only the words within that many of the token are tagged, which gives the tag the
-    whole text gives in about three quarters of the time.
-    """
-    names = nlp.pipe_names
-    context = tagging_context(nlp)
-    windows = [words_around(t, at, context) for t, at in zip(texts, offsets)] if context else list(zip(texts, offsets))
-    with nlp.select_pipes(enable=names[: names.index("tagger") + 1] if "tagger" in names else names):
-        docs = nlp.pipe([text for text, _ in windows], batch_size=256)
-        return [next((w.tag_ for w in doc if w.idx == at), None) for doc, (_, at) in zip(docs, windows)]
-
-
-# Layers whose output for a token depends on that token alone (static vectors included).
-_PER_TOKEN_EMBEDDINGS = ("spacy.MultiHashEmbed.v2", "spacy.CharacterEmbed.v2")
-
-
-@lru_cache(maxsize=4)
-def tagging_context(nlp: Language) -> int | None:
-    """How many tokens on each side a token's tag depends on, where the pipeline says so
-    for certain: a per-token softmax over a CNN of `depth` layers that each look
-    `window_size` tokens to each side, padded at each text's ends (the core pipelines:
-    4 for en_core_web_sm), with nothing but its tok2vec before the tagger and no
-    tokenizer rule spanning whitespace. None for anything else, a transformer's tagger
-    for one: it is given whole texts."""
-    names = nlp.pipe_names
-    if "tagger" not in names or any(any(c.isspace() for c in rule.strip()) for rule in nlp.tokenizer.rules or {}):
+def verb_round_trip(relation: Relation, candidate, doc: Doc, siblings: Sequence[tuple[str, str, str]]) -> str | None:
+    """None when a verb swap is read back as intended, else why not (`CandidateBuilder.verify`)."""
+    t = relation.triple
+    at = t.verb_span.start
+    if next((w.tag_ for w in doc if w.idx == at), None) != t.verb_tag:
+        return Reason.TAG_CHANGED
+    verb = candidate.relation.split()[0]
+    expected = [(t.subject, candidate.relation, t.object)] + [
+        (s, candidate.relation if r == t.relation else " ".join([verb, *r.split()[1:]]), o)
+        for s, r, o in siblings
+    ]
+    read = [m for m in mine_doc(doc) if m.verb_span is not None and m.verb_span.start == at]
+    if same_triples(read, expected):
         return None
-    try:
-        components = nlp.config["components"]
-        tagger = components["tagger"]["model"]
-        tok2vec = tagger["tok2vec"]
-        before_tagger = names[: names.index("tagger")]
-        if tok2vec["@architectures"] == "spacy.Tok2VecListener.v1":
-            if before_tagger != [tok2vec["upstream"]]:
-                return None
-            tok2vec = components[tok2vec["upstream"]]["model"]
-        elif before_tagger:
-            return None
-        if tok2vec["@architectures"] == "spacy.HashEmbedCNN.v2":
-            encoder = tok2vec  # hashed per-token embeddings, then a MaxoutWindowEncoder
-        elif tok2vec["@architectures"] == "spacy.Tok2Vec.v2" and tok2vec["embed"]["@architectures"] in _PER_TOKEN_EMBEDDINGS:
-            encoder = tok2vec["encode"]
-            if encoder["@architectures"] != "spacy.MaxoutWindowEncoder.v2":  # the Mish one does not pad
-                return None
-        else:
-            return None
-        if tagger["@architectures"] != "spacy.Tagger.v2":
-            return None
-        depth, window = encoder["depth"], encoder["window_size"]
-    except (KeyError, TypeError, ValueError):  # a config of another shape, or one spaCy cannot write out
-        return None
-    return depth * window if isinstance(depth, int) and isinstance(window, int) else None
+    return Reason.NOT_ROUND_TRIP
 
 
-def words_around(text: str, at: int, context: int) -> tuple[str, int]:
-    """The part of `text` from `context` words before the word at `at` to `context` words
-    after it (with the whitespace that follows), and `at` within it.
+def edit_round_trip(relation: Relation, candidate, doc: Doc) -> str | None:
+    """None when a preposition or role swap is mined back as its triple, else why not."""
+    t = relation.triple
+    subject, obj = (t.object, t.subject) if candidate.kind == "role_swap" else (t.subject, t.object)
+    if candidate.agreement_from is not None and any(
+        w.idx >= candidate.agreement_from and w.tag_ in ("VBZ", "VBP") for w in doc
+    ):
+        return Reason.AGREEMENT  # "A field on two kids play soccer"
+    if not any(
+        m.relation == candidate.relation and nouns_match(m.subject, subject) and nouns_match(m.object, obj)
+        for m in mine_doc(doc)
+    ):
+        return Reason.NOT_REPARSED
+    return None
 
-    spaCy's tokenizer splits at whitespace first and tokenizes each word on its own, so
-    the words kept give the same tokens; each is one token or more, so `context` words
-    hold at least `context` tokens; the whitespace kept after the last keeps its token's
-    trailing-space feature."""
-    words = list(WORD_SPAN.finditer(text))
-    k = next((n for n, w in enumerate(words) if w.start() <= at < w.end()), None)
-    if k is None:
-        return text, at
-    start = words[k - context].start() if k >= context else 0  # whitespace before the first word is a token too
-    after = k + context + 1
-    end = words[after].start() if after < len(words) else len(text)
-    return text[start:end], at - start
+
+def same_triples(read: Sequence, expected: Sequence[tuple[str, str, str]]) -> bool:
+    """Whether the triples mined at a verb are exactly those expected, nouns compared as the scoring does."""
+
+    def matches(m, e) -> bool:
+        return m.relation == e[1] and nouns_match(m.subject, e[0]) and nouns_match(m.object, e[2])
+
+    return all(any(matches(m, e) for m in read) for e in expected) and all(
+        any(matches(m, e) for e in expected) for m in read
+    )

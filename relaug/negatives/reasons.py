@@ -1,0 +1,28 @@
+"""Why a candidate negative was rejected: one catalogue, whose strings are the build report's rows."""
+
+
+class Reason:
+    """Why a candidate negative was rejected; the strings are the build report's rows."""
+
+    NO_ATTESTED_VERB = "verb swap: no other relation is said of this object and this subject on other images"
+    NOT_ATTESTED = "not attested: other images never say the new relation of this object and this subject"
+    ROLES_NOT_ATTESTED = "role swap: other images never state the swapped triple, nor are both people or both animals"
+    THING_ACTS_ON_BEING = "role swap: a thing would act on a person or an animal"
+    SUPPORT_INVERTED = "role swap: the ground or a surface would stand on or act on something"
+    SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
+    SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
+    UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
+    TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
+    INFLECTION = "inflection failed"
+    PASSIVE_FRAME = "passive: the candidate takes no direct object"
+    INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
+    TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    NOT_ROUND_TRIP = "re-parsed, the verb swap is not read as exactly the swapped triple (a complement left behind)"
+    NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
+    AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
+    SYMMETRIC = "symmetric relation"
+    PASSIVE = "passive-stated triple"
+    SAME_NOUN = "subject and object are the same noun"
+    POSSESSIVE = "possessive in a noun phrase"
+    LAYOUT = "caption layout: not a plain subject, relation, object sequence"
+    EQUALS_POSITIVE = "equals the positive"
