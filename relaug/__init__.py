@@ -1,3 +1,3 @@
 """relaug: teach CLIP relations with mined triples and hard negatives."""
 
-__version__ = "0.2.0"
+__version__ = "0.1.0"

@@ -23,7 +23,7 @@ def test_schema_is_the_published_contract():
     assert list(triples) == ["image_id", *relation]
     assert relation["subject_box"] == List(Value("float32"), length=4)
     assert relation["partners"] == List(Value("string"))
-    assert list(relation["negatives"].feature) == ["caption", "text", "kind", "relation"]
+    assert list(relation["negatives"].feature) == ["caption", "text", "kind", "relation", "evidence", "attestation"]
 
 
 def test_loaded_columns_are_typed_as_declared(sample_dataset, sample_triples):
