@@ -73,14 +73,6 @@ def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
     )
 
 
-class RelationIndex:
-    """The verb relations of a vocabulary a swap may bring in, by position."""
-
-    def __init__(self, vocabulary: Vocabulary, min_captions: int):
-        self.relations = swappable(vocabulary, min_captions)
-        self.position = {r: i for i, r in enumerate(self.relations)}
-
-
 def stable_seed(*parts: object) -> int:
     """A seed that is the same in every process and every run (unlike hash())."""
     return int.from_bytes(hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest(), "little")
@@ -109,9 +101,10 @@ class CandidateBuilder:
         self.options = options
         self.similarity = similarity
         self.rejected: Counter = Counter()
-        # Verb relations as captions use them actively, and as participles (by frame == "participle").
-        self._indexes = {
-            participle: RelationIndex(vocabulary, options.min_relation_count)
+        # Verb relations a swap may bring in, as captions use them actively and as participles
+        # (by frame == "participle").
+        self._swappable = {
+            participle: frozenset(swappable(vocabulary, options.min_relation_count))
             for participle, vocabulary in ((False, corpus.active), (True, corpus.participle))
         }
 
@@ -199,10 +192,10 @@ class CandidateBuilder:
         frame = frame_of(triple, caption)
         if frame is None:
             return []
-        index = self._indexes[frame == "participle"]
+        candidates = self._swappable[frame == "participle"]
         attested = {
             r: e for r, e in self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object).items()
-            if r in index.position and r != triple.relation
+            if r in candidates and r != triple.relation
         }
         if not attested:
             self.reject(Reason.NO_ATTESTED_VERB)
@@ -238,7 +231,8 @@ class CandidateBuilder:
         # (the band below) is what makes a negative hard.
         names = sorted(attested)
         evidence = [attested[r] for r in names]
-        weights = np.array([e.count for e in evidence], dtype=np.float64) * self._closeness(triple.relation, names)
+        cosines = self._cosines(triple.relation, names)
+        weights = np.array([e.count for e in evidence], dtype=np.float64) * self._closeness(cosines)
         keys = np.log(rng.random(len(names))) / weights
         levels = np.array([LEVELS.index(e.level) for e in evidence])
         order = np.lexsort((-keys, levels))
@@ -251,20 +245,25 @@ class CandidateBuilder:
             tried += 1
             if tried > self.options.max_verb_candidates:
                 break
-            made = self.verb_swap(relation, spans, candidate, evidence[i], frame)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], None if cosines is None else cosines[i], frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
                     break
         return kept
 
-    def _closeness(self, relation: str, candidates: Sequence[str]) -> np.ndarray:
-        """How much a candidate's similarity to `relation` favours it: its cosine inside the
-        band, next to nothing outside (those are tried last, and rejected)."""
+    def _cosines(self, relation: str, candidates: Sequence[str]) -> np.ndarray | None:
+        """Each candidate's similarity to `relation`; None without a similarity."""
         if self.similarity is None:
-            return np.ones(len(candidates))
+            return None
+        return np.array([self.similarity(relation, c) for c in candidates])
+
+    def _closeness(self, cosines: np.ndarray | None) -> np.ndarray | float:
+        """How much a candidate's similarity favours it: its cosine inside the band, next to
+        nothing outside (those are tried last, and rejected by `verb_swap`)."""
+        if cosines is None:
+            return 1.0
         low, high = self.options.similarity_band
-        cosines = np.array([self.similarity(relation, c) for c in candidates])
         return np.where((cosines >= low) & (cosines <= high), cosines, 1e-6)
 
     def _object_between(self, relation: Relation, verb: str) -> bool:
@@ -280,10 +279,11 @@ class CandidateBuilder:
         )
 
     def verb_swap(
-        self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, frame: str
+        self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
-        apart; or (verb, None): the verb alone, the candidate having the same preposition."""
+        apart; or (verb, None): the verb alone, the candidate having the same preposition.
+        `cosine`: the candidate's similarity to the relation (None: no band)."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -300,12 +300,11 @@ class CandidateBuilder:
             return self.reject(Reason.TRUE_OF_IMAGE)
         if corpus.synonyms(triple.relation, candidate):
             return self.reject(Reason.SYNONYM_CORPUS)
-        if self.similarity is not None:
+        if cosine is not None:
             low, high = options.similarity_band
-            similarity = self.similarity(triple.relation, candidate)
-            if similarity > high:
+            if cosine > high:
                 return self.reject(Reason.SYNONYM_EMBEDDING)
-            if similarity < low:
+            if cosine < low:
                 return self.reject(Reason.UNRELATED_EMBEDDING)
         written = inflected(candidate, triple.verb_tag)
         if written is None:

@@ -106,10 +106,13 @@ class Corpus:
         # (frame, relation) of the caption at hand: relations come caption by caption
         # (relations_of, the build), and a set per caption stays small on full COCO.
         caption, stated = None, set()
+        at_verb: dict[tuple, list[Relation]] = defaultdict(list)
         for r in relations:
             if r.caption != caption:
                 caption, stated = r.caption, set()
             t = r.triple
+            if t.verb_span is not None:
+                at_verb[(r.caption, t.verb_span.start)].append(r)
             image = self.images[r.caption.image_id]
             image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
             subject, obj = noun_key(t.subject), noun_key(t.object)
@@ -127,17 +130,12 @@ class Corpus:
         self.statistics = RelationStatistics(relations)
         # The other triples a caption states with the same verb token, by relation id: a verb
         # swap changes them too ("riding a skateboard down a street" -> "pushing ... down").
-        self.verb_siblings: dict[str, tuple[tuple[str, str, str], ...]] = {}
-        at_verb: dict[tuple, list[Relation]] = defaultdict(list)
-        for r in relations:
-            if r.triple.verb_span is not None:
-                at_verb[(r.caption, r.triple.verb_span.start)].append(r)
-        for group in at_verb.values():
-            for r in group:
-                if len(group) > 1:
-                    self.verb_siblings[r.id] = tuple(
-                        (o.triple.subject, o.triple.relation, o.triple.object) for o in group if o is not r
-                    )
+        self.verb_siblings: dict[str, tuple[tuple[str, str, str], ...]] = {
+            r.id: tuple((o.triple.subject, o.triple.relation, o.triple.object) for o in group if o is not r)
+            for group in at_verb.values()
+            if len(group) > 1
+            for r in group
+        }
         # Verbs that captions of one image use for one subject and object describe one scene.
         self.same_scene: Counter = Counter()
         for verbs in scenes.values():
@@ -222,6 +220,7 @@ class RelationStatistics:
         self.stated = dict(self.stated)
         for table in (self.by_object, self.by_subject, self.by_object_class, self.by_subject_class):
             table.default_factory = None
+        # object head -> captions naming it, once per relation they say of it
         self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
 
     def _add(self, key: tuple) -> None:
@@ -241,16 +240,20 @@ class RelationStatistics:
         """Captions of the image whose triples give `key`."""
         return len({c for c, s, r, o in self.stated.get(image_id, ()) if key in _keys(s, r, o)})
 
-    def _side(self, image_id: int, noun: str, relations: Iterable[str], role: str) -> dict[str, tuple[int, str]]:
-        """Each relation's captions on other images with `noun` in `role`, where there are any:
-        counted for the head noun where there are any, else for its class (`_backs_off`)."""
+    def _side(
+        self, image_id: int, noun: str, role: str, relations: Iterable[str] | None = None
+    ) -> dict[str, tuple[int, str]]:
+        """Each relation's captions on other images with `noun` in `role` (`relations`, or all
+        said of the noun or of its class), where there are any: counted for the head noun
+        where there are any, else for its class (`_backs_off`)."""
         h = head(noun)
-        table = self.by_object if role == "o" else self.by_subject
-        counts = table.get(h, {})
+        counts = (self.by_object if role == "o" else self.by_subject).get(h, {})
+        cls = noun_class(noun) if self._backs_off(image_id, h, role) else None
+        class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {}) if cls else {}
+        if relations is None:
+            relations = counts.keys() | class_counts.keys()
         own = self.stated.get(image_id, ())
         found: dict[str, tuple[int, str]] = {}
-        cls = noun_class(noun) if self._backs_off(image_id, noun, role) else None
-        class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {}) if cls else {}
         for relation in relations:
             n = counts.get(relation, 0)
             if n and own:
@@ -268,37 +271,25 @@ class RelationStatistics:
     def relations_for(self, image_id: int, subject: str, obj: str) -> dict[str, Evidence]:
         """Every relation said, on other images, both of this object and of this subject
         (or of their classes), with its evidence."""
-        object_side = self._side(image_id, obj, self._candidates(image_id, obj, "o"), "o")
-        subject_side = self._side(image_id, subject, object_side, "s")
+        object_side = self._side(image_id, obj, "o")
+        subject_side = self._side(image_id, subject, "s", object_side)
         return {r: _evidence(object_side[r], subject_side[r]) for r in subject_side}
 
-    def _candidates(self, image_id: int, noun: str, role: str) -> set[str]:
-        """The relations said of `noun` in `role`, or of its class, anywhere."""
-        h = head(noun)
-        table, class_table = (
-            (self.by_object, self.by_object_class) if role == "o" else (self.by_subject, self.by_subject_class)
-        )
-        found = set(table.get(h, ()))
-        if self._backs_off(image_id, noun, role) and (cls := noun_class(noun)):
-            found.update(class_table.get(cls, ()))
-        return found
-
-    def _backs_off(self, image_id: int, noun: str, role: str) -> bool:
+    def _backs_off(self, image_id: int, object_head: str, role: str) -> bool:
         """Whether a noun's class stands in for it: always for a subject (what people do to a
         thing, any person may do), for an object only where other images name it rarely (what
         can be done to a thing depends on the thing: nothing rides a cigarette)."""
         if role == "s":
             return True
-        h = head(noun)
-        named = self.object_counts.get(h, 0)
-        return named - sum(self._own(image_id, ("ro", r, h)) for r in self.by_object.get(h, {})) < self.RARE
+        own = {(c, r) for c, _, r, o in self.stated.get(image_id, ()) if o == object_head}
+        return self.object_counts.get(object_head, 0) - len(own) < self.RARE
 
     def pair(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
         """The evidence that other images' captions say `relation` of this object and this subject."""
-        object_side = self._side(image_id, obj, (relation,), "o")
+        object_side = self._side(image_id, obj, "o", (relation,))
         if relation not in object_side:
             return None
-        subject_side = self._side(image_id, subject, (relation,), "s")
+        subject_side = self._side(image_id, subject, "s", (relation,))
         if relation not in subject_side:
             return None
         return _evidence(object_side[relation], subject_side[relation])
