@@ -193,10 +193,8 @@ class CandidateBuilder:
         if frame is None:
             return []
         candidates = self._swappable[frame == "participle"]
-        attested = {
-            r: e for r, e in self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object).items()
-            if r in candidates and r != triple.relation
-        }
+        said = self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object)
+        attested = {r: e for r, e in said.items() if r in candidates and r != triple.relation}
         if not attested:
             self.reject(Reason.NO_ATTESTED_VERB)
             return []
@@ -245,7 +243,8 @@ class CandidateBuilder:
             tried += 1
             if tried > self.options.max_verb_candidates:
                 break
-            made = self.verb_swap(relation, spans, candidate, evidence[i], None if cosines is None else cosines[i], frame)
+            cosine = None if cosines is None else cosines[i]
+            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:

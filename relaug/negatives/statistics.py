@@ -200,20 +200,18 @@ class RelationStatistics:
         self.by_object_class: dict[str, Counter] = defaultdict(Counter)
         self.by_subject_class: dict[str, Counter] = defaultdict(Counter)
         self.triples: Counter = Counter()  # (subject head, relation, object head) -> captions
-        self.stated: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)  # image -> (caption, s, r, o)
-        seen: set[tuple[int, int, str, str, str]] = set()
+        # image -> what its captions state: (caption, subject head, its class, relation, object head, its class),
+        # the classes those of the whole nouns, as lookups take them ("hot dog" is food, not a dog)
+        self.stated: dict[int, set[tuple]] = defaultdict(set)
         for r in relations:
-            t, caption = r.triple, r.caption
-            key = (caption.image_id, caption.caption_id, head(t.subject), t.relation, head(t.object))
-            if key in seen:
-                continue
-            seen.add(key)
-            _, caption_id, s, relation, o = key
-            self.stated[caption.image_id].append((caption_id, s, relation, o))
+            t = r.triple
+            subject = (head(t.subject), noun_class(t.subject))
+            obj = (head(t.object), noun_class(t.object))
+            self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         for image_stated in self.stated.values():
             by_caption: dict[int, set[tuple]] = defaultdict(set)
-            for caption_id, s, relation, o in image_stated:
-                by_caption[caption_id].update(_keys(s, relation, o))
+            for caption_id, *triple in image_stated:
+                by_caption[caption_id].update(_keys(*triple))
             for keys in by_caption.values():
                 for key in keys:
                     self._add(key)
@@ -238,7 +236,7 @@ class RelationStatistics:
 
     def _own(self, image_id: int, key: tuple) -> int:
         """Captions of the image whose triples give `key`."""
-        return len({c for c, s, r, o in self.stated.get(image_id, ()) if key in _keys(s, r, o)})
+        return len({c for c, *triple in self.stated.get(image_id, ()) if key in _keys(*triple)})
 
     def _side(
         self, image_id: int, noun: str, role: str, relations: Iterable[str] | None = None
@@ -281,7 +279,7 @@ class RelationStatistics:
         can be done to a thing depends on the thing: nothing rides a cigarette)."""
         if role == "s":
             return True
-        own = {(c, r) for c, _, r, o in self.stated.get(image_id, ()) if o == object_head}
+        own = {(c, r) for c, _, _, r, o, _ in self.stated.get(image_id, ()) if o == object_head}
         return self.object_counts.get(object_head, 0) - len(own) < self.RARE
 
     def pair(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
@@ -302,16 +300,19 @@ class RelationStatistics:
 
 
 def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
-    level = "noun" if object_side[1] == subject_side[1] == "noun" else "subject class" if object_side[1] == "noun" else "class"
+    if object_side[1] == "class":
+        level = "class"
+    else:
+        level = "noun" if subject_side[1] == "noun" else "subject class"
     return Evidence(min(object_side[0], subject_side[0]), level)
 
 
 @lru_cache(maxsize=65536)
-def _keys(s: str, relation: str, o: str) -> frozenset[tuple]:
+def _keys(s: str, subject_class: str | None, relation: str, o: str, object_class: str | None) -> frozenset[tuple]:
     """What one stated triple counts for: its pairs and whole triple by head, and its pairs by class."""
     keys = {("ro", relation, o), ("sr", s, relation), ("sro", s, relation, o)}
-    if object_class := noun_class(o):
+    if object_class:
         keys.add(("rO", relation, object_class))
-    if subject_class := noun_class(s):
+    if subject_class:
         keys.add(("Sr", subject_class, relation))
     return frozenset(keys)
