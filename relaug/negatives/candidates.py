@@ -34,7 +34,7 @@ from relaug.negatives.edits import (
 )
 from relaug.negatives.reasons import Reason
 from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
-from relaug.negatives.verification import edit_round_trip, reparse_text, verb_round_trip
+from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_lemma
 from relaug.records import CharSpan, Negative, Relation
 from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, inflect, relation_kind
@@ -299,6 +299,12 @@ class CandidateBuilder:
             return self.reject(Reason.TRUE_OF_IMAGE)
         if corpus.synonyms(triple.relation, candidate):
             return self.reject(Reason.SYNONYM_CORPUS)
+        # What the old verb also governed, the new one governs too: it must be said that way
+        # elsewhere ("licking doughnuts into a bag" is not).
+        siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))
+        image_id = relation.caption.image_id
+        if any(r != candidate and corpus.statistics.pair(image_id, s, r, o) is None for s, r, o in siblings):
+            return self.reject(Reason.LEFTOVER_COMPLEMENT)
         if cosine is not None:
             low, high = options.similarity_band
             if cosine > high:

@@ -23,15 +23,20 @@ def verb_round_trip(relation: Relation, candidate, doc: Doc, siblings: Sequence[
     at = t.verb_span.start
     if next((w.tag_ for w in doc if w.idx == at), None) != t.verb_tag:
         return Reason.TAG_CHANGED
-    verb = candidate.relation.split()[0]
-    expected = [(t.subject, candidate.relation, t.object)] + [
-        (s, candidate.relation if r == t.relation else " ".join([verb, *r.split()[1:]]), o)
-        for s, r, o in siblings
-    ]
+    expected = [(t.subject, candidate.relation, t.object), *swapped_siblings(t.relation, candidate.relation, siblings)]
     read = [m for m in mine_doc(doc) if m.verb_span is not None and m.verb_span.start == at]
     if same_triples(read, expected):
         return None
     return Reason.NOT_ROUND_TRIP
+
+
+def swapped_siblings(
+    relation: str, new_relation: str, siblings: Sequence[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The other triples at a verb once a verb swap replaced `relation` with `new_relation`:
+    "putting doughnuts into a bag" -> "licking doughnuts into a bag" gives (person, lick into, bag)."""
+    verb = new_relation.split()[0]
+    return [(s, new_relation if r == relation else " ".join([verb, *r.split()[1:]]), o) for s, r, o in siblings]
 
 
 def edit_round_trip(relation: Relation, candidate, doc: Doc) -> str | None:
