@@ -6,7 +6,8 @@ Reports, per kind of negative and side by side (issue 17): how often a text-only
 trigram model of captions, trained on the other half of the images, prefers the
 positive (hackability; 0.5 is blind), how often the negative's pairs are attested
 in the triples mined from the other half against the positives' own rate, and
-coverage. Then the share of triples with at least one negative, by relation kind and
+coverage (`--held-out`: each half's negatives built from that half alone, so that the
+builder never read its judges' captions). Then the share of triples with at least one negative, by relation kind and
 by negative kind; the share of verb-swap negatives whose new verb keeps the
 original's Penn tag when the negative caption is parsed again with spaCy;
 negatives equal to their positive (must be 0); rejected candidates by reason;
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from relaug.coco import read_captions
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
-from relaug.negatives import NegativeOptions, build_negatives, relations_of
+from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
 from relaug.verbs import VerbSimilarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes building the negatives")
     parser.add_argument("--reparse-limit", type=int, default=0, help="re-parse at most this many (0: all)")
     parser.add_argument("--sugarcrepe", type=Path, help="SugarCrepe's data/ folder: judge its negatives too")
+    parser.add_argument(
+        "--held-out", action="store_true",
+        help="build each half's negatives from that half's captions alone, so that no judge has been read by the builder",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -77,8 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     relations = relations_of(mined)
     options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
     start = time.perf_counter()
+    # The builder's statistics leave out only the anchor's own image; with --held-out they
+    # also leave out the half its judges are built from.
+    corpora = (
+        [([c for c in captions if half_of(c.image_id) == h], [r for r in relations if half_of(r.caption.image_id) == h])
+         for h in (0, 1)]
+        if args.held_out else [(captions, relations)]
+    )
+    similarity = VerbSimilarity()
+    result = NegativeResult(negatives={})
     with parsing_pool(args.workers) if args.workers > 1 else contextlib.nullcontext() as pool:
-        result = build_negatives(captions, relations, options, VerbSimilarity(), None if args.no_verify else nlp, pool=pool)
+        for corpus_captions, corpus_relations in corpora:
+            part = build_negatives(
+                corpus_captions, corpus_relations, options, similarity, None if args.no_verify else nlp, pool=pool
+            )
+            result.negatives.update(part.negatives)
+            result.rejected.update(part.rejected)
     negatives_s = time.perf_counter() - start
     print(f"{len(captions):,} captions, {len(relations):,} triples; mined in {mined_s:.0f} s, "
           f"negatives in {negatives_s:.0f} s (MiniLM load included)\n")
