@@ -15,6 +15,7 @@ The stage, one module a job, data flowing down the list:
 - `edits`: where a negative's words go in the caption and how they are written;
 - `candidates`: each kind's candidates for one relation, their checks, the choice;
 - `verification`: the re-parse that every negative passes before it is kept;
+- `reasons`: why a candidate was rejected, the build report's rows;
 - `partners`: DRIVE's partners from other images;
 - `stage`: all of it over a corpus, spread over worker processes.
 
