@@ -1,6 +1,6 @@
 """Quality of relaug's hard negatives on COCO val2017 captions, text only (issue 3's benchmark).
 
-    python bench/negatives_quality.py [--captions ../shared/data/coco-val2017-captions/captions_val2017.json]
+    python bench/negatives_quality.py [--captions CAPTIONS]  # default: all val2017 captions, tests/data
 
 Reports, per kind of negative and side by side (issue 17): how often a text-only
 trigram model of captions, trained on the other half of the images, prefers the
@@ -33,9 +33,7 @@ from relaug.verbs import VerbSimilarity
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from judges import half_of, judges_by_half  # noqa: E402
 
-DEFAULT_CAPTIONS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco-val2017-captions" / "captions_val2017.json"
-)
+DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"
 VERB_KINDS = ("dynamic", "stative")
 # SugarCrepe's human-checked negatives of the same val2017 images, judged by the same
 # trigram model (`--sugarcrepe DIR` with its data/ folder measures them again): the

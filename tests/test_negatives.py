@@ -40,7 +40,7 @@ from relaug.records import Caption, ImageExample
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
-VAL2017 = Path(__file__).resolve().parents[2] / "shared/data/coco-val2017-captions/captions_val2017.json"
+VAL2017 = Path(__file__).parent / "data" / "val2017_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
 KINDS = ("verb_swap", "prep_swap", "role_swap")
 WORD = re.compile(r"[A-Za-z]+")
