@@ -22,10 +22,11 @@ import pickle
 import random
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from relaug.coco import read_captions
+from relaug.grounding import category_of
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
 from relaug.verbs import VerbSimilarity
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         "--held-out", action="store_true",
         help="build each half's negatives from that half's captions alone, so that no judge has been read by the builder",
     )
+    parser.add_argument(
+        "--hidden-caption", action="store_true",
+        help="build from all but one caption of each image, and count how often that caption states the negative",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -82,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     # The builder's statistics leave out only the anchor's own image; with --held-out they
     # also leave out the half its judges are built from.
+    hidden = {}
+    if args.hidden_caption:
+        for c in captions:
+            hidden[c.image_id] = max(hidden.get(c.image_id, -1), c.caption_id)
+        hidden_relations = [r for r in relations if hidden[r.caption.image_id] == r.caption.caption_id]
+        captions = [c for c in captions if hidden[c.image_id] != c.caption_id]
+        relations = [r for r in relations if hidden[r.caption.image_id] != r.caption.caption_id]
     corpora = (
         [([c for c in captions if half_of(c.image_id) == h], [r for r in relations if half_of(r.caption.image_id) == h])
          for h in (0, 1)]
@@ -101,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
           f"negatives in {negatives_s:.0f} s (MiniLM load included)\n")
 
     _print_judged(captions, mined, relations, result, args.sugarcrepe)
+    if args.hidden_caption:
+        _print_restated(relations, hidden_relations, result)
 
     print("\n## Triples with at least one negative, by relation kind")
     by_kind: Counter = Counter()
@@ -214,6 +228,51 @@ def _print_judged(captions, mined, relations, result, sugarcrepe: Path | None) -
                 lm = lms[half_of(int(Path(item["filename"]).stem))]
                 prefers += lm.logprob(item["caption"]) > lm.logprob(item["negative_caption"])
             print(f"  SugarCrepe {name}: {len(items):,} negatives, LM prefers positive {prefers / len(items):.3f}")
+
+
+def _print_restated(relations, hidden_relations, result) -> None:
+    """How often the one caption of an image the builder never read states a negative of the image:
+    a negative it states is true of the photo. The positives' rate is the reference (0 is the goal
+    for negatives; captions restate one another's relations that often)."""
+    stated = defaultdict(list)
+    for r in hidden_relations:
+        t = r.triple
+        stated[r.caption.image_id].append((_thing(t.subject), t.relation, _thing(t.object)))
+
+    def says(image_id, subject, relation, obj, key) -> bool:
+        subject, obj = _thing(subject), _thing(obj)
+        return any(
+            key(r) == key(relation) and _same(s, subject) and _same(o, obj) for s, r, o in stated[image_id]
+        )
+
+    print("\n## Stated by the image's hidden caption (the builder never read it): the negative is true of the photo")
+    for kind, key in (("verb_swap", _verb), ("prep_swap", str), ("role_swap", str)):
+        pairs = [(r, n) for r in relations for n in result.negatives[r.id] if n.kind == kind]
+        anchors = {r.id: r for r, _ in pairs}.values()
+        restated = Counter(
+            (r.triple.relation, n.relation)
+            for r, n in pairs
+            if says(r.caption.image_id, *((r.triple.object, n.relation, r.triple.subject) if kind == "role_swap"
+                                          else (r.triple.subject, n.relation, r.triple.object)), key)
+        )
+        positives = sum(says(r.caption.image_id, r.triple.subject, r.triple.relation, r.triple.object, key)
+                        for r in anchors)
+        print(f"  {kind:9s} negatives {_share(restated.total(), len(pairs))}; "
+              f"their positives {_share(positives, len(anchors))}")
+        if restated:
+            print("    most often: " + "; ".join(f"{a} -> {b} {n}" for (a, b), n in restated.most_common(8)))
+
+
+def _verb(relation: str) -> str:
+    return relation.split()[0]
+
+
+def _thing(noun: str) -> tuple[str, str | None]:
+    return noun.rsplit(" ", 1)[-1], category_of(noun)
+
+
+def _same(a, b) -> bool:
+    return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
 
 
 if __name__ == "__main__":

@@ -543,8 +543,8 @@ plausible for a photo: `verb_swap` replaces the verb (with its preposition), `pr
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when the captions of *other* images say its new relation of this object and this
 subject (of their head nouns, else of their COCO category or noun class), no caption of the
-image says it, other images' captions never use it and the original for one scene (a
-paraphrase), its verb is close to the original's but not a synonym (all-MiniLM-L6-v2 cosine
+image says it, it is no paraphrase (of the scenes whose captions say the original, at most
+1 in 50 also say it), its verb is close to the original's but not a synonym (all-MiniLM-L6-v2 cosine
 inside the band), and the caption, parsed again, reads as exactly the new triple. Role swaps
 need the swapped triple stated for another image, or two people or two animals; never a
 thing acting on a person or animal, never the ground or a surface on top.

@@ -297,7 +297,7 @@ class CandidateBuilder:
             return self.reject(Reason.TRUE_OF_IMAGE)
         if (prep := preposition_of(candidate)) and image.states_preposition(subject, prep, obj):
             return self.reject(Reason.TRUE_OF_IMAGE)
-        if corpus.synonyms(triple.relation, candidate):
+        if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Reason.SYNONYM_CORPUS)
         # What the old verb also governed, the new one governs too: it must be said that way
         # elsewhere ("licking doughnuts into a bag" is not).

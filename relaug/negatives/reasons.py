@@ -9,7 +9,7 @@ class Reason:
     ROLES_NOT_ATTESTED = "role swap: other images never state the swapped triple, nor are both people or both animals"
     THING_ACTS_ON_BEING = "role swap: a thing would act on a person or an animal"
     SUPPORT_INVERTED = "role swap: the ground or a surface would stand on or act on something"
-    SYNONYM_CORPUS = "near-synonym: other images' captions use both for one scene"
+    SYNONYM_CORPUS = "near-synonym: where other images' captions say the old relation, they often say the new one"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
     TRUE_OF_IMAGE = "true of the image: a caption of the image states it"

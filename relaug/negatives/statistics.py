@@ -92,6 +92,14 @@ def frame_of(t: Triple, caption: str) -> str | None:
     return None
 
 
+# A verb swap is a paraphrase where captions of more than this share of the scenes that say
+# the old relation also say the new one: the swap would be true of about that share of photos.
+# One co-use anywhere is too strict: on a large corpus nearly every pair of common verbs meets
+# once ("throwing" and "catching" a frisbee). `bench/negatives_quality.py --hidden-caption`
+# measures what gets through.
+PARAPHRASE_RATE = 0.02
+
+
 class Corpus:
     """What the whole corpus says: relation counts, who does what to what, and per image."""
 
@@ -136,13 +144,18 @@ class Corpus:
             if len(group) > 1
             for r in group
         }
-        # Verbs that captions of one image use for one subject and object describe one scene.
+        # How often captions of one image say each relation (and each verb) of one subject and
+        # object, alone and with each other one: over all objects, and per object.
+        self.scene_count: Counter = Counter()
         self.same_scene: Counter = Counter()
-        for verbs in scenes.values():
-            ordered = sorted(verbs)
+        for (_, _, thing), said in scenes.items():
+            ordered = sorted(said)
             for i, a in enumerate(ordered):
+                self.scene_count[a] += 1
+                self.scene_count[(a, thing)] += 1
                 for b in ordered[i + 1 :]:
                     self.same_scene[(a, b)] += 1
+                    self.same_scene[(a, b, thing)] += 1
 
     def takes_object(self, relation: str) -> bool:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
@@ -156,12 +169,23 @@ class Corpus:
         """Whether captions use a verb with a direct object at all (`min_count` captions), not only mostly."""
         return verb not in NEEDS_PLACE and self.active.captions[verb] >= min_count
 
-    def synonyms(self, a: str, b: str) -> bool:
-        """Whether captions of one image use both relations, or both verbs, for one subject and object."""
-        return self._same_scene(a, b) or self._same_scene(a.split()[0], b.split()[0])
+    def synonyms(self, a: str, b: str, obj: str) -> bool:
+        """Whether `b` is too likely true where `a` is: of the scenes (an image, a subject and an
+        object) whose captions say `a`, more than PARAPHRASE_RATE also say `b` ("laying on" a
+        couch -> "sitting on" it), relation by relation or verb by verb, over all objects or
+        over this object's class alone ("sitting on" a couch -> "laying on" it, though not a
+        bench). Not symmetric: the share is of the scenes that say `a`."""
+        thing = noun_key(obj)[1] or obj
+        return any(self._implies(x, y, thing) for x, y in ((a, b), (a.split()[0], b.split()[0])))
 
-    def _same_scene(self, a: str, b: str) -> bool:
-        return a != b and ((a, b) if a < b else (b, a)) in self.same_scene
+    def _implies(self, a: str, b: str, thing: str) -> bool:
+        if a == b:
+            return False
+        pair = (a, b) if a < b else (b, a)
+        overall = self.same_scene[pair] > PARAPHRASE_RATE * self.scene_count[a]
+        # Per object, two co-uses at least: one is as often a misparse or a second person.
+        together = self.same_scene[(*pair, thing)]
+        return overall or (together >= 2 and together > PARAPHRASE_RATE * self.scene_count[(a, thing)])
 
 
 def head(noun: str) -> str:
