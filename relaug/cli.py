@@ -142,6 +142,7 @@ def build_coco_command(
 
 @app.command()
 def finetune(
+    ctx: typer.Context,
     shards: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Shard directory written by build-coco.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default a new folder under runs/.")] = None,
     model: Annotated[str, typer.Option(help="open_clip model name, or a path to an open_clip model-config JSON.")] = "ViT-B-32",
@@ -158,25 +159,36 @@ def finetune(
     accum_steps: Annotated[int, typer.Option(min=1, help="Micro-batches per optimiser step.")] = 1,
     workers: Annotated[int, typer.Option(min=0, help="DataLoader workers per process.")] = 4,
     seed: Annotated[int, typer.Option()] = 0,
-    resume: Annotated[Path | None, typer.Option(help="Checkpoint of this run to continue from.")] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Checkpoint of a run to continue from; the options not given are the run's (its config.json), "
+            "those given must be the same, but --epochs may grow."
+        ),
+    ] = None,
     text_field: Annotated[str, typer.Option(help="Train on the original caption or the short rendered text.")] = "caption",
     max_negatives: Annotated[int, typer.Option(min=0, help="Text negatives per anchor for negclip and drive.")] = 3,
     log_every: Annotated[int, typer.Option(min=1, help="Optimiser steps between lines of RUN/metrics.jsonl.")] = 10,
 ) -> None:
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
-    from relaug.train.trainer import TrainOptions, finetune as run_finetune
+    from relaug.train.trainer import TrainOptions, finetune as run_finetune, resume_options
 
     with reported_errors(
         kept_when_interrupted="the checkpoints of finished epochs are kept: --resume RUN/checkpoints/latest.pt continues the run"
     ):
-        run_finetune(
-            TrainOptions(
-                shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
-                epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, warmup=warmup,
-                precision=precision, grad_clip=grad_clip or None, accum_steps=accum_steps, workers=workers,
-                seed=seed, resume=resume, text_field=text_field, max_negatives=max_negatives, log_every=log_every,
-            )
+        values = dict(
+            shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
+            epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, warmup=warmup,
+            precision=precision, grad_clip=grad_clip or None, accum_steps=accum_steps, workers=workers,
+            seed=seed, resume=resume, text_field=text_field, max_negatives=max_negatives, log_every=log_every,
         )
+        if resume is None:
+            options = TrainOptions(**values)
+        else:
+            # typer ships its own click: its ParameterSource is not click's
+            given = {k: v for k, v in values.items() if ctx.get_parameter_source(k).name == "COMMANDLINE"}
+            options = resume_options(resume, **given)
+        run_finetune(options)
 
 
 @app.command("eval")
@@ -208,8 +220,16 @@ def synthetic_world(
     val_images: Annotated[int, typer.Option(min=1, help="Images in val2017/ (cut into validation and test).")] = 400,
     image_size: Annotated[int, typer.Option(min=16, help="Side of the square images, in pixels.")] = 64,
     seed: Annotated[int, typer.Option()] = 0,
+    hard: Annotated[
+        bool,
+        typer.Option(
+            "--hard",
+            help="48 things (8 shapes x 6 colours), every pair drawn in both relations: only the layout tells "
+            "an image from its role swap.",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic relational world (shapes in spatial relations) as a COCO root, for offline runs."""
     from relaug.synthetic import write_world
 
-    write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed)
+    write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed, hard=hard)

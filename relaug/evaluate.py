@@ -209,6 +209,25 @@ class EvalOptions:
     batch_size: int = 256
 
 
+def run_model(checkpoint: Path) -> str:
+    """The model a checkpoint was trained as: the open_clip name it records, or, for a run made
+    with `--model path/to/config.json`, that config as the run's `config.json` names it."""
+    import open_clip
+
+    name = torch.load(checkpoint, map_location="cpu", weights_only=True)["name"]
+    if name in open_clip.list_models():
+        return name
+    config = checkpoint.parent.parent / "config.json"
+    model = json.loads(config.read_text()).get("model", "") if config.is_file() else ""
+    if model.endswith(".json") and Path(model).is_file():
+        console.print(f"model: {model} (from {config})")
+        return model
+    raise InputError(
+        f"--checkpoint {checkpoint}: its model {name!r} is no open_clip model and {config} names no config JSON "
+        "that exists here; pass --model path/to/its-config.json"
+    )
+
+
 def run_eval(options: EvalOptions) -> EvalReport:
     """`relaug eval`: load the model, evaluate, print the table, write the JSON."""
     from relaug.train.models import create_clip
@@ -219,8 +238,8 @@ def run_eval(options: EvalOptions) -> EvalReport:
     if options.checkpoint is not None:
         if not options.checkpoint.is_file():
             raise InputError(f"--checkpoint {options.checkpoint}: no such file")
-        name = options.model or torch.load(options.checkpoint, map_location="cpu", weights_only=True)["name"]
-        bundle = create_clip(name, str(options.checkpoint), device=device)
+        model = options.model or run_model(options.checkpoint)
+        bundle = create_clip(model, str(options.checkpoint), device=device)
         out = options.out or options.checkpoint.parent.parent / f"eval_{options.split}.json"
     else:
         bundle = create_clip(options.model or "ViT-B-32", options.pretrained, device=device)

@@ -7,6 +7,7 @@ outputs from here, never from the stage that makes them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -136,6 +137,38 @@ class Relation:
     negatives: tuple[Negative, ...] = ()
     partners: tuple[str, ...] = ()
     swap_partners: tuple[str, ...] = ()
+
+
+    @property
+    def modifiers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words of the subject's and the object's phrase before their core nouns,
+        articles left out: "A black dog chasing a white cat" -> (("black",), ("white",))."""
+        t, caption = self.triple, self.caption.caption
+        return (
+            phrase_modifiers(caption[t.subject_span.start : t.subject_span.end], t.subject),
+            phrase_modifiers(caption[t.object_span.start : t.object_span.end], t.object),
+        )
+
+
+_ARTICLES = frozenset({"a", "an", "the"})
+_WORD = re.compile(r"[\w'-]+")
+
+
+def phrase_modifiers(phrase: str, noun: str) -> tuple[str, ...]:
+    """The words of a noun phrase that ends in its core noun, the core noun's words and
+    articles left out, in lower case: ("two large brown dogs", "dog") -> ("two", "large", "brown")."""
+    words = [w.lower() for w in _WORD.findall(phrase)]
+    words = words[: max(0, len(words) - len(noun.split()))]
+    return tuple(w for w in words if w not in _ARTICLES)
+
+
+def modifier_match(anchor: tuple[tuple[str, ...], tuple[str, ...]], other: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[bool, int]:
+    """How little else than the relation tells another relation's phrases from an anchor's, given
+    the (subject, object) modifiers of each: (the same modifiers on both sides, modifiers shared),
+    larger is closer. DRIVE partners are ranked by it, most alike first."""
+    same = anchor == other
+    shared = len(set(anchor[0]) & set(other[0])) + len(set(anchor[1]) & set(other[1]))
+    return same, shared
 
 
 @corpus_record

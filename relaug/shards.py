@@ -21,6 +21,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import TypeVar
 
+import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features, Image, List, Value
@@ -49,6 +50,8 @@ RELATION = {
     "object_category": Value("string"),
     "subject_box": List(Value("float32"), length=4),
     "object_box": List(Value("float32"), length=4),
+    "subject_modifiers": List(Value("string")),
+    "object_modifiers": List(Value("string")),
     "negatives": List(
         {
             "caption": Value("string"),
@@ -111,6 +114,7 @@ class ShardStats:
 
 def _relation_row(relation: Relation) -> dict:
     triple = relation.triple
+    subject_modifiers, object_modifiers = relation.modifiers
     return {
         "id": relation.id,
         "caption_id": relation.caption.caption_id,
@@ -124,6 +128,8 @@ def _relation_row(relation: Relation) -> dict:
         "object_category": relation.object_category,
         "subject_box": relation.subject_box,
         "object_box": relation.object_box,
+        "subject_modifiers": list(subject_modifiers),
+        "object_modifiers": list(object_modifiers),
         "negatives": [n.record() for n in relation.negatives],
         "partners": list(relation.partners),
         "swap_partners": list(relation.swap_partners),
@@ -421,10 +427,29 @@ def shard_stats(examples: Iterable[ImageExample]) -> ShardStats:
     return stats
 
 
+def load_split(root: str | Path, config: str, split: str) -> datasets.Dataset:
+    """One split of one config, read from its Parquet files named explicitly: `datasets` keys its
+    cache on their paths and modification times then, so a folder rebuilt in place is never read
+    from a stale cache (a folder's own card keys it on the card's YAML alone)."""
+    files = sorted(str(p) for p in (Path(root) / CONFIG_DIRS[config]).glob(f"{split}-*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"{root}: no {CONFIG_DIRS[config]}/{split}-*.parquet")
+    return datasets.load_dataset("parquet", data_files={split: files}, split=split)
+
+
+def fingerprint(files: list[ShardFile]) -> str:
+    """What the build holds, in one sha256: every shard file's path and sha256."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.path):
+        digest.update(f"{f.path}\0{f.sha256}\n".encode())
+    return digest.hexdigest()
+
+
 def card_data(files: list[ShardFile]) -> DatasetCardData:
     """The card's YAML: both configs with their data files and their typed features."""
     configs = []
     infos = {}
+    digest = fingerprint(files)
     for config, features in FEATURES.items():
         splits = [s for s in SPLITS if any(f.config == config and f.split == s for f in files)]
         configs.append(
@@ -434,6 +459,8 @@ def card_data(files: list[ShardFile]) -> DatasetCardData:
                     {"split": s, "path": f"{CONFIG_DIRS[config]}/{s}-*.parquet"} for s in splits
                 ],
                 **({"default": True} if config == "default" else {}),
+                # hashed into the key `datasets` caches a folder under: two builds never share one
+                "description": f"relaug build {digest}",
             }
         )
         split_infos = SplitDict()
@@ -577,6 +604,7 @@ def write_manifest(
         "inputs": inputs,
         "skipped": {kind: dict(sorted(reasons.items())) for kind, reasons in skipped.items()},
         "converted_images": dict(sorted(converted_images.items())),
+        "fingerprint": fingerprint(files),
         "card": {"path": "README.md", "sha256": sha256_of(root / "README.md")},
         "files": [
             {

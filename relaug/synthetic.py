@@ -7,6 +7,12 @@ pairs (above/below, on/under, in front of/behind), so a preposition swap or a
 role swap of a caption is false of its image by construction, and a model has
 to read word order and the picture's layout to tell them apart: the bag of
 words of a caption and of its role swap are the same.
+
+The default world draws random pairs of 16 things (4 shapes x 4 colours); every
+loss learns it. The hard world (`hard=True`) has 48 things (8 shapes x 6
+colours) and draws every pair of them in both relations, "a red circle above a
+blue square" and "a blue square above a red circle": which thing stands where is
+all that tells the two images apart, so only a model that reads the layout wins.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from PIL import Image, ImageDraw
 
 SHAPES = ("circle", "square", "triangle", "star")
 COLOURS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (235, 200, 30)}
+HARD_SHAPES = (*SHAPES, "diamond", "hexagon", "ring", "heart")
+HARD_COLOURS = {**COLOURS, "purple": (140, 50, 190), "orange": (245, 130, 20)}
 CONVERSE = {"above": "below", "below": "above", "on": "under", "under": "on", "in front of": "behind", "behind": "in front of"}
 RELATIONS = tuple(CONVERSE)
 BACKGROUND = (245, 245, 245)
@@ -34,7 +42,7 @@ class Thing:
 
     @property
     def phrase(self) -> str:
-        return f"a {self.colour} {self.shape}"
+        return f"{'an' if self.colour[0] in 'aeiou' else 'a'} {self.colour} {self.shape}"
 
 
 @dataclass(frozen=True)
@@ -78,13 +86,25 @@ def _layout(relation: str, size: int, rng: random.Random) -> tuple[tuple[float, 
 
 def _draw(draw: ImageDraw.ImageDraw, thing: Thing) -> None:
     x, y, w, h = thing.box
-    colour = COLOURS[thing.colour]
+    colour = HARD_COLOURS[thing.colour]
     if thing.shape == "circle":
         draw.ellipse((x, y, x + w, y + h), fill=colour, outline=(0, 0, 0))
     elif thing.shape == "square":
         draw.rectangle((x, y, x + w, y + h), fill=colour, outline=(0, 0, 0))
     elif thing.shape == "triangle":
         draw.polygon([(x + w / 2, y), (x + w, y + h), (x, y + h)], fill=colour, outline=(0, 0, 0))
+    elif thing.shape == "diamond":
+        draw.polygon([(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)], fill=colour, outline=(0, 0, 0))
+    elif thing.shape == "hexagon":
+        points = [(x + w / 2 + w / 2 * math.cos(math.pi * k / 3), y + h / 2 + h / 2 * math.sin(math.pi * k / 3)) for k in range(6)]
+        draw.polygon(points, fill=colour, outline=(0, 0, 0))
+    elif thing.shape == "ring":  # a thick circle, the background showing in the middle
+        draw.ellipse((x, y, x + w, y + h), fill=colour, outline=(0, 0, 0))
+        draw.ellipse((x + w / 3, y + h / 3, x + 2 * w / 3, y + 2 * h / 3), fill=BACKGROUND, outline=(0, 0, 0))
+    elif thing.shape == "heart":  # two discs on top of a downward triangle
+        draw.ellipse((x, y, x + w / 2, y + h / 2), fill=colour)
+        draw.ellipse((x + w / 2, y, x + w, y + h / 2), fill=colour)
+        draw.polygon([(x, y + h / 4), (x + w, y + h / 4), (x + w / 2, y + h)], fill=colour)
     else:  # a five-pointed star: ten corners alternating between the outer and the inner radius
         points = [
             (x + w / 2 + r * math.sin(math.pi * k / 5), y + h / 2 - r * math.cos(math.pi * k / 5))
@@ -96,15 +116,35 @@ def _draw(draw: ImageDraw.ImageDraw, thing: Thing) -> None:
 def random_scene(image_id: int, rng: random.Random, size: int) -> Scene:
     subject_shape, object_shape = rng.sample(SHAPES, 2)
     subject_colour, object_colour = rng.sample(sorted(COLOURS), 2)
-    relation = rng.choice(RELATIONS)
+    return _scene(image_id, (subject_shape, subject_colour), rng.choice(RELATIONS), (object_shape, object_colour), rng, size)
+
+
+def _scene(image_id: int, subject: tuple[str, str], relation: str, obj: tuple[str, str], rng: random.Random, size: int) -> Scene:
     subject_xy, object_xy, subject_last = _layout(relation, size, rng)
     return Scene(
         image_id=image_id,
-        subject=Thing(subject_shape, subject_colour, (*subject_xy, float(size), float(size))),
+        subject=Thing(*subject, (*subject_xy, float(size), float(size))),
         relation=relation,
-        object=Thing(object_shape, object_colour, (*object_xy, float(size), float(size))),
+        object=Thing(*obj, (*object_xy, float(size), float(size))),
         subject_drawn_last=subject_last,
     )
+
+
+def paired_scenes(first_id: int, count: int, rng: random.Random, size: int) -> list[Scene]:
+    """`count` scenes of the hard world: pairs of things (of other shapes and colours) in a
+    seeded order, each drawn twice, in one relation and with the roles exchanged."""
+    things = [(shape, colour) for shape in HARD_SHAPES for colour in HARD_COLOURS]
+    pairs = [(a, b) for i, a in enumerate(things) for b in things[i + 1 :] if a[0] != b[0] and a[1] != b[1]]
+    scenes: list[Scene] = []
+    while len(scenes) < count:
+        rng.shuffle(pairs)
+        for a, b in pairs:
+            relation = rng.choice(RELATIONS)
+            for subject, obj in ((a, b), (b, a))[: count - len(scenes)]:
+                scenes.append(_scene(first_id + len(scenes), subject, relation, obj, rng, size))
+            if len(scenes) == count:
+                break
+    return scenes
 
 
 def render(scene: Scene, image_size: int) -> Image.Image:
@@ -116,22 +156,29 @@ def render(scene: Scene, image_size: int) -> Image.Image:
     return image
 
 
-def write_world(root: str | Path, *, train_images: int = 2000, val_images: int = 400, image_size: int = 64, seed: int = 0) -> dict[str, list[Scene]]:
-    """Write a COCO root (annotations/ captions and instances, train2017/, val2017/) at `root`.
+def write_world(
+    root: str | Path, *, train_images: int = 2000, val_images: int = 400, image_size: int = 64, seed: int = 0,
+    hard: bool = False,
+) -> dict[str, list[Scene]]:
+    """Write a COCO root (annotations/ captions and instances, train2017/, val2017/) at `root`;
+    `hard`: the hard world of the module's docstring.
 
     Returns the scenes per COCO split. Image ids are unique across splits, as in COCO.
     """
     root = Path(root)
     rng = random.Random(seed)
     shape_size = round(image_size / 2.5)
-    categories = [{"id": i + 1, "name": shape, "supercategory": "shape"} for i, shape in enumerate(SHAPES)]
+    categories = [{"id": i + 1, "name": shape, "supercategory": "shape"} for i, shape in enumerate(HARD_SHAPES if hard else SHAPES)]
     category_id = {c["name"]: c["id"] for c in categories}
     (root / "annotations").mkdir(parents=True, exist_ok=True)
     scenes_by_split: dict[str, list[Scene]] = {}
     next_image_id = 1
     for split, count in (("train2017", train_images), ("val2017", val_images)):
         (root / split).mkdir(exist_ok=True)
-        scenes = [random_scene(next_image_id + i, rng, shape_size) for i in range(count)]
+        if hard:
+            scenes = paired_scenes(next_image_id, count, rng, shape_size)
+        else:
+            scenes = [random_scene(next_image_id + i, rng, shape_size) for i in range(count)]
         next_image_id += count
         images, captions, instances = [], [], []
         for scene in scenes:

@@ -36,7 +36,7 @@ from relaug.negatives.edits import is_symmetric, preposition_of, verb_forms
 from relaug.negatives.statistics import Corpus
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
-from relaug.records import Caption, ImageExample
+from relaug.records import Caption, ImageExample, modifier_match
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
@@ -445,6 +445,27 @@ def examples(captions, relations):
         )
         for i, rs in sorted(by_image.items())
     ]
+
+
+def test_partners_whose_phrases_differ_least_come_first(examples):
+    """"A black dog chasing a white cat" meets "a black dog ... a white cat" before other dogs
+    and cats: partners are ranked by the modifiers they share with the anchor, the same first."""
+    found = find_partners(examples, max_partners=8, seed=0)
+    where = {r.id: r for e in examples for r in e.relations}
+    assert where["93437-1707-0"].caption.caption == "An old man is wearing an odd hat"
+    assert where["93437-1707-0"].modifiers == (("old",), ("odd",))
+    exact_first = mixed = 0
+    for rid, p in found.items():
+        anchor = where[rid]
+        for ids, swapped in ((p.partners, False), (p.swap_partners, True)):
+            matches = []
+            for other_id in ids:
+                subject, obj = where[other_id].modifiers
+                matches.append(modifier_match(anchor.modifiers, (obj, subject) if swapped else (subject, obj)))
+            assert matches == sorted(matches, reverse=True), rid
+            mixed += len(set(matches)) > 1
+            exact_first += bool(matches) and matches[0][0] and any(m != matches[0] for m in matches)
+    assert mixed > 50 and exact_first > 10
 
 
 def test_partners_share_subject_and_object_within_a_split(examples):

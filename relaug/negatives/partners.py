@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from relaug.records import ImageExample, Relation
+from relaug.records import ImageExample, Relation, modifier_match
 
 
 @dataclass(frozen=True)
@@ -20,17 +20,31 @@ def _rank(seed: int, anchor: str, other: str) -> bytes:
     return hashlib.blake2b(f"{seed}:{anchor}:{other}".encode(), digest_size=8).digest()
 
 
-def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int) -> tuple[str, ...]:
-    """Up to `limit` ids, spread over relations: one per relation in a seeded order, then again."""
+def _spread(seed: int, anchor: Relation, candidates: list[Relation]) -> list[str]:
+    """Ids spread over relations: one per relation in a seeded order, then again."""
     by_relation: dict[str, list[Relation]] = defaultdict(list)
     for c in sorted(candidates, key=lambda c: _rank(seed, anchor.id, c.id)):
         by_relation[c.triple.relation].append(c)
     order = sorted(by_relation, key=lambda r: _rank(seed, anchor.id, r))
+    depth = max((len(v) for v in by_relation.values()), default=0)
+    return [by_relation[r][d].id for d in range(depth) for r in order if len(by_relation[r]) > d]
+
+
+def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int, swapped: bool) -> tuple[str, ...]:
+    """Up to `limit` ids, those whose phrases differ least from the anchor's first (the same
+    modifiers, then the most shared: "a black dog ... a white cat" meets "a black dog ... a
+    white cat" first), each tier spread over relations in a seeded order. `swapped`: the
+    candidates' subject stands for the anchor's object."""
+    mine = anchor.modifiers
+    tiers: dict[tuple[bool, int], list[Relation]] = defaultdict(list)
+    for c in candidates:
+        subject, obj = c.modifiers
+        tiers[modifier_match(mine, (obj, subject) if swapped else (subject, obj))].append(c)
     chosen: list[str] = []
-    depth = 0
-    while len(chosen) < limit and any(len(by_relation[r]) > depth for r in order):
-        chosen += [by_relation[r][depth].id for r in order if len(by_relation[r]) > depth]
-        depth += 1
+    for tier in sorted(tiers, reverse=True):
+        chosen += _spread(seed, anchor, tiers[tier])
+        if len(chosen) >= limit:
+            break
     return tuple(chosen[:limit])
 
 
@@ -53,5 +67,7 @@ def find_partners(examples: Iterable[ImageExample], max_partners: int = 8, seed:
             o for o in by_pair[(split, t.object, t.subject)]
             if o.caption.image_id != image and o.triple.relation == t.relation and t.subject != t.object
         ]
-        result[r.id] = Partners(_choose(seed, r, same, max_partners), _choose(seed, r, swapped, max_partners))
+        result[r.id] = Partners(
+            _choose(seed, r, same, max_partners, swapped=False), _choose(seed, r, swapped, max_partners, swapped=True)
+        )
     return result

@@ -2,16 +2,19 @@
 
 The `triples` config is the index (small, one row per relation); images come
 from the `default` config by image id, decoded only when a DataLoader worker
-builds a group. Both are opened with `datasets`, memory-mapped.
+builds a group. Both are opened with `datasets` from their Parquet files, memory-mapped.
 
 Partners follow the reference's three kinds of batch, one step each
 (`spec/design.md`): `relation` groups take partners from `partners` (same
 subject and object, another relation), `random` groups take random rows
 (which keep ordinary image-text matching alive), `swap` groups take
-`swap_partners`. Where a row lacks the list its kind asks for, the chain falls
-back: partners -> swap_partners -> a random row of the same subject -> a random
-row. A partner never shares the anchor's image (two identical images with
-different captions would ask the loss for the impossible).
+`swap_partners`. Each list is drawn from its closest partners first, those whose
+phrases differ least from the anchor's ("a green diamond above a yellow square"
+meets "a green diamond below a yellow square" before "a red diamond below a blue
+square", which colour alone tells apart). Where a row lacks the list its kind
+asks for, the chain falls back: partners -> swap_partners -> a random row of the
+same subject -> a random row. A partner never shares the anchor's image (two
+identical images with different captions would ask the loss for the impossible).
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import datasets
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
 from relaug.errors import InputError
+from relaug.records import modifier_match
+from relaug.shards import load_split
 
 BATCH_KINDS = ("relation", "random", "swap")
 TEXT_FIELDS = ("caption", "text")
@@ -56,9 +60,9 @@ class ShardSplit:
         if not (shards / "triples").is_dir():
             raise InputError(f"{shards}: not a relaug shard directory (no triples/); build one with `relaug build-coco`")
         try:
-            self.triples = datasets.load_dataset(str(shards), "triples", split=split)
-            images = datasets.load_dataset(str(shards), "default", split=split)
-        except ValueError as e:
+            self.triples = load_split(shards, "triples", split)
+            images = load_split(shards, "default", split)
+        except (ValueError, FileNotFoundError) as e:
             raise InputError(f"{shards}: cannot open split {split!r} ({e})") from e
         self._default = images
         self.images = images.select_columns(["image"])
@@ -76,6 +80,16 @@ class ShardSplit:
 
         self.partners = rows("partners")
         self.swap_partners = rows("swap_partners")
+        # shards written before the modifier columns: every partner is then as close as another
+        names = self.triples.column_names
+        modifiers = [
+            tuple(map(tuple, m)) for m in zip(*(
+                self.triples.data.column(c).to_pylist() if c in names else [[]] * len(self.triples)
+                for c in ("subject_modifiers", "object_modifiers")
+            ))
+        ]
+        self.closest_partners = [_closest(modifiers, anchor, rows, swapped=False) for anchor, rows in enumerate(self.partners)]
+        self.closest_swap_partners = [_closest(modifiers, anchor, rows, swapped=True) for anchor, rows in enumerate(self.swap_partners)]
         by_subject: dict[str, list[int]] = defaultdict(list)
         for row, subject in enumerate(self.subjects):
             by_subject[subject].append(row)
@@ -94,6 +108,15 @@ class ShardSplit:
     def image(self, image_id: int):
         """The decoded PIL image of `image_id`."""
         return self.images[self._image_row[image_id]]["image"].convert("RGB")
+
+
+def _closest(modifiers: list[tuple], anchor: int, rows: np.ndarray, swapped: bool) -> np.ndarray:
+    """The partner rows whose phrases differ least from the anchor's (`modifier_match`)."""
+    if len(rows) < 2:
+        return rows
+    matches = [modifier_match(modifiers[anchor], modifiers[row][::-1] if swapped else modifiers[row]) for row in rows.tolist()]
+    best = max(matches)
+    return rows[[m == best for m in matches]]
 
 
 def _draw_distinct_images(
@@ -116,9 +139,11 @@ def _draw_distinct_images(
 def choose_partners(split: ShardSplit, anchor: int, kind: str, count: int, rng: np.random.Generator) -> tuple[int, ...]:
     """`count` partner rows for `anchor`, following the fallback chain of the batch kind."""
     same_subject = split.same_subject[split.subjects[anchor]]
+    partners, swap_partners = split.partners[anchor], split.swap_partners[anchor]
+    closest, closest_swap = split.closest_partners[anchor], split.closest_swap_partners[anchor]
     chains = {
-        "relation": (split.partners[anchor], split.swap_partners[anchor], same_subject, split.all_rows),
-        "swap": (split.swap_partners[anchor], split.partners[anchor], same_subject, split.all_rows),
+        "relation": (closest, partners, closest_swap, swap_partners, same_subject, split.all_rows),
+        "swap": (closest_swap, swap_partners, closest, partners, same_subject, split.all_rows),
         "random": (split.all_rows,),
     }
     taken_images = {int(split.image_ids[anchor])}

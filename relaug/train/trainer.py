@@ -206,6 +206,52 @@ def _global_terms(running: dict[str, float], runtime: Runtime) -> dict[str, floa
     return dict(zip(running, (values / runtime.world_size).tolist()))
 
 
+# The options that make a run what it is: a resumed run must have the same.
+RUN_OPTIONS = (
+    "shards", "model", "pretrained", "loss", "partners", "batch_size", "lr", "weight_decay", "warmup",
+    "precision", "grad_clip", "accum_steps", "seed", "text_field", "max_negatives",
+)
+
+
+def _run_config(checkpoint: Path) -> tuple[Path, dict]:
+    path = Path(checkpoint).parent.parent / "config.json"
+    if not path.is_file():
+        raise InputError(f"--resume {checkpoint}: no {path}; resume from RUN/checkpoints/*.pt of a relaug finetune run")
+    return path, json.loads(path.read_text())
+
+
+def _comparable(name: str, value):
+    if name == "shards" or (name == "model" and str(value).endswith(".json")):
+        return str(Path(value).resolve())
+    return value
+
+
+def resume_options(checkpoint: Path, **given) -> TrainOptions:
+    """The options of the run `checkpoint` belongs to (its `config.json`), with `given` ones
+    instead: what `relaug finetune --resume` runs when only some options are repeated."""
+    _, config = _run_config(checkpoint)
+    known = {f: config[f] for f in TrainOptions.__dataclass_fields__ if f in config}
+    known["shards"], known["resume"] = Path(known["shards"]), Path(checkpoint)
+    return TrainOptions(**{**known, "out": Path(config["out"]), **given})
+
+
+def _check_resume(options: TrainOptions) -> None:
+    """A resumed run is the run its checkpoint came from: the options that make it (RUN_OPTIONS)
+    must be the same, and --epochs may only grow."""
+    path, config = _run_config(options.resume)
+    differ = [
+        f"--{name.replace('_', '-')} {getattr(options, name)} (the run has {config.get(name)})"
+        for name in RUN_OPTIONS
+        if _comparable(name, getattr(options, name)) != _comparable(name, config.get(name))
+    ]
+    if differ:
+        raise InputError(f"--resume {options.resume}: options differ from {path}: {'; '.join(differ)}; "
+                         "start a new run with --out to change them")
+    epoch = torch.load(options.resume, map_location="cpu", weights_only=True)["epoch"]
+    if options.epochs < epoch:
+        raise InputError(f"--epochs {options.epochs}: the checkpoint has already trained {epoch} epochs")
+
+
 def _default_out() -> Path:
     return Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
@@ -218,8 +264,10 @@ def _validate_options(options: TrainOptions) -> None:
     for flag, value in (("--epochs", options.epochs), ("--batch-size", options.batch_size), ("--accum-steps", options.accum_steps)):
         if value < 1:
             raise InputError(f"{flag} {value}: must be at least 1")
-    if options.resume is not None and not Path(options.resume).is_file():
-        raise InputError(f"--resume {options.resume}: no such checkpoint")
+    if options.resume is not None:
+        if not Path(options.resume).is_file():
+            raise InputError(f"--resume {options.resume}: no such checkpoint")
+        _check_resume(options)
 
 
 def finetune(options: TrainOptions) -> Path:
@@ -271,7 +319,9 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
 
     if runtime.is_main:
         (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-        config = {**asdict(options), "out": out, "model_name": bundle.name, "world_size": runtime.world_size, "precision_used": runtime.precision}
+        # a config JSON by its absolute path, which `relaug eval` finds from any folder
+        model_option = str(Path(options.model).resolve()) if options.model.endswith(".json") else options.model
+        config = {**asdict(options), "model": model_option, "out": out, "model_name": bundle.name, "world_size": runtime.world_size, "precision_used": runtime.precision}
         (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
     metrics = (out / "metrics.jsonl").open("a") if runtime.is_main else None
 

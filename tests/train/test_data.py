@@ -1,6 +1,12 @@
+import re
+
+import datasets
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
+from relaug.build import BuildOptions, build_coco
+from relaug.synthetic import write_world
 from relaug.train.data import BATCH_KINDS, GroupBatchSampler, ShardSplit, choose_partners
 
 
@@ -55,3 +61,54 @@ def test_a_new_epoch_is_a_new_order(train):
         for e in (0, 1)
     )
     assert first != second and sorted(first) != first
+
+
+@pytest.fixture(scope="module")
+def hard_world(tmp_path_factory):
+    """A small hard world, built: each pair of things drawn in both relations."""
+    root = tmp_path_factory.mktemp("hard")
+    write_world(root / "coco", train_images=120, val_images=40, image_size=32, hard=True)
+    return build_coco(BuildOptions(out=root / "shards", coco_root=root / "coco", quiet=True, workers=1)).out
+
+
+def test_relation_groups_meet_the_exact_phrase_partner_first(hard_world):
+    """"a green diamond above a yellow square" meets "a green diamond below a yellow square",
+    not a diamond and a square of other colours, which colour alone tells apart."""
+    split = ShardSplit(hard_world, "train")
+    captions = split.triples["caption"]
+    checked = 0
+    for anchor in range(len(split)):
+        exact = [
+            r for r in split.partners[anchor].tolist()
+            if captions[r].split(" ", 3)[:3] == captions[anchor].split(" ", 3)[:3]
+            and captions[r].rsplit(" ", 2)[-2:] == captions[anchor].rsplit(" ", 2)[-2:]
+        ]
+        if exact:
+            checked += 1
+            for seed in range(3):
+                (partner,) = choose_partners(split, anchor, "relation", 1, rng(seed))
+                assert partner in exact, (captions[anchor], captions[partner])
+    assert checked > 50
+
+
+def test_two_builds_in_folders_of_one_name_each_read_their_own_rows(tmp_path):
+    """`datasets` keys a folder's cache on its name and its card's YAML: two builds whose YAML
+    differs only in what they hold must not share a cache, nor must the trainer's reader."""
+    rows = {}
+    for seed in (1, 2):
+        root = tmp_path / f"world{seed}"
+        write_world(root / "coco", train_images=12, val_images=6, image_size=32, seed=seed, hard=True)
+        out = build_coco(BuildOptions(out=root / "x", coco_root=root / "coco", quiet=True, workers=1)).out
+        rows[seed] = (out, sorted(pq.read_table(sorted((out / "triples").glob("train-*.parquet"))[0])["caption"].to_pylist()))
+    first, second = rows[1][0] / "README.md", rows[2][0] / "README.md"
+    # the same sizes, as two builds may well have: only the fingerprint tells the cards apart
+    sizes = re.findall(r"num_bytes: \d+", first.read_text())
+    text = second.read_text()
+    for size, own in zip(sizes, re.findall(r"num_bytes: \d+", text), strict=True):
+        text = text.replace(own, size, 1)
+    second.write_text(text)
+    cache = tmp_path / "hf-cache"
+    for out, captions in rows.values():
+        loaded = datasets.load_dataset(str(out), "triples", split="train", cache_dir=str(cache))
+        assert sorted(loaded["caption"]) == captions
+        assert sorted(ShardSplit(out, "train").triples["caption"]) == captions

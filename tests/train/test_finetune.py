@@ -1,7 +1,10 @@
 """End to end on the bundled COCO sample with the tiny config: finetune, resume, eval, stock open_clip loading."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import open_clip
 import pytest
@@ -109,3 +112,44 @@ def test_finetune_rejects_drive_without_partners(sample_shards, tmp_path):
     )
     assert result.exit_code == 2
     assert "--partners" in result.output
+
+
+def test_resume_with_a_changed_option_stops_naming_it(sample_shards, two_epochs):
+    checkpoint = two_epochs / "checkpoints" / "epoch_1.pt"
+    before = (two_epochs / "config.json").read_text()
+    result = CliRunner().invoke(app, ["finetune", str(sample_shards), "--resume", str(checkpoint), "--lr", "5e-4", "--loss", "clip"])
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "--lr 0.0005 (the run has 0.0001)" in message and "--loss clip (the run has drive)" in message
+    assert "--batch-size" not in message  # not given: the run's own
+    assert (two_epochs / "config.json").read_text() == before
+
+
+def test_resume_with_more_epochs_keeps_the_runs_options(sample_shards, two_epochs, tmp_path):
+    run = tmp_path / "run"
+    finetune(TrainOptions(shards=sample_shards, out=run, epochs=1, validate=False, **TINY))
+    result = CliRunner().invoke(
+        app, ["finetune", str(sample_shards), "--resume", str(run / "checkpoints" / "latest.pt"), "--epochs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["epochs"] == 2 and config["model"] == "tiny-clip" and config["lr"] == TINY["lr"]
+    assert torch.load(run / "checkpoints" / "latest.pt", weights_only=True)["epoch"] == 2
+    fewer = CliRunner().invoke(app, ["finetune", str(sample_shards), "--resume", str(run / "checkpoints" / "latest.pt"), "--epochs", "1"])
+    assert fewer.exit_code == 2 and "already trained 2 epochs" in fewer.output
+
+
+def test_eval_finds_a_config_json_model_from_the_run(sample_shards, tmp_path):
+    config = tmp_path / "configs" / "my-tiny.json"
+    config.parent.mkdir()
+    config.write_text((MODEL_CONFIGS / "tiny-clip.json").read_text())
+    run = tmp_path / "run"
+    finetune(TrainOptions(shards=sample_shards, out=run, epochs=1, validate=False, **{**TINY, "model": str(config)}))
+    # a new process, which has not registered the config as training did, in another folder
+    result = subprocess.run(
+        [sys.executable, "-m", "relaug", "eval", str(sample_shards), "--checkpoint", str(run / "checkpoints" / "latest.pt")],
+        cwd=tmp_path / "configs", capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"model: {config}" in " ".join(result.stderr.split())
+    assert json.loads((run / "eval_test.json").read_text())["retrieval"]["images"] == 10
