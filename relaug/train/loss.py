@@ -30,6 +30,7 @@ except ImportError:
     has_distributed = False
 
 LOG_LOGIT_SCALE_MAX = math.log(10)  # spec/design.md: the log scale is clamped to [0, ln 10] after every step
+_COSINE_EPS = 1e-8  # F.cosine_similarity's default
 DELTA_I = 1.2233
 DELTA_T = 0.615
 
@@ -174,11 +175,15 @@ def drive_terms(
     if image_features.shape[0] % group_size:
         raise ValueError(f"{image_features.shape[0]} feature rows do not split into groups of {group_size}")
     dim = image_features.shape[-1]
-    images = image_features.view(-1, group_size, dim)
-    texts = text_features.view(-1, group_size, dim)
-    num_groups = images.shape[0]
+    # One batched product gives everything: each group's image-text logits, the anchor's
+    # similarities to its partners and every squared norm (the diagonal). Small groups make
+    # the loss a matter of per-call overhead, which separate products and cosine_similarity's
+    # per-pair norms multiply (bench/loss_speed.py).
+    features = torch.cat([image_features.view(-1, group_size, dim), text_features.view(-1, group_size, dim)], dim=1)
+    gram = features @ features.transpose(1, 2)  # (B, 2G, 2G): images first, then texts
+    num_groups = gram.shape[0]
 
-    logits_per_image = logit_scale * images @ texts.transpose(1, 2)  # (B, G, G)
+    logits_per_image = logit_scale * gram[:, :group_size, group_size:]  # (B, G, G)
     logits_per_text = logits_per_image.transpose(1, 2)
     if negative_features is not None:
         negative_logits = _masked_negative_logits(image_features, negative_features, negative_mask, logit_scale, group_size)
@@ -189,10 +194,16 @@ def drive_terms(
     clip_per_group = (image_ce.mean(1) + text_ce.mean(1)) / 2
 
     # BCEWithLogits(x, y=0) = softplus(x): how strongly the anchor still resembles its partners.
-    image_similarity = F.cosine_similarity(images[:, :1], images[:, 1:], dim=-1)
-    text_similarity = F.cosine_similarity(texts[:, :1], texts[:, 1:], dim=-1)
-    s_img = F.softplus((image_similarity + 1) / 2).mean(1)
-    s_txt = F.softplus((text_similarity + 1) / 2).mean(1)
+    # Cosines as F.cosine_similarity computes them: dot / sqrt(max(|a|^2 |b|^2, eps^2)).
+    squared = gram.diagonal(dim1=1, dim2=2)
+
+    def anchor_cosines(first: int) -> torch.Tensor:
+        dots = gram[:, first, first + 1 : first + group_size]
+        norms = squared[:, first : first + 1] * squared[:, first + 1 : first + group_size]
+        return dots / norms.clamp_min(_COSINE_EPS**2).sqrt()
+
+    s_img = F.softplus((anchor_cosines(0) + 1) / 2).mean(1)
+    s_txt = F.softplus((anchor_cosines(group_size) + 1) / 2).mean(1)
 
     r_img = clip_per_group * (1 + delta_i * s_img) / 2
     r_txt = clip_per_group * (1 + delta_t * s_txt) / 2
