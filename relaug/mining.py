@@ -501,13 +501,16 @@ def _resolve_preposition(prep: Token) -> _Preposition | None:
         # "in behind a window" says "behind"; "out of the car" is one preposition.
         text = combined if combined in VERB_PREPOSITIONS else resolved.text
         return _Preposition(text, resolved.objects, (prep, *resolved.tokens))
-    if obj.lower_ in _MULTIWORD_HEADS:
-        of = _child(obj, ("prep",), "of")
-        inner = _child(of, ("pobj",)) if of is not None else None
-        if inner is not None:
-            text = prep.doc[prep.i : of.i + 1].text.lower()
-            if text in SPATIAL_PREPOSITIONS:
-                return _Preposition(text, tuple(_conjoined(inner)), tuple(prep.doc[prep.i : of.i + 1]))
+    of = _child(obj, ("prep",), "of")
+    inner = _child(of, ("pobj",)) if of is not None else None
+    if inner is not None and obj.lower_ in _MULTIWORD_HEADS:
+        text = prep.doc[prep.i : of.i + 1].text.lower()
+        if text in SPATIAL_PREPOSITIONS:
+            return _Preposition(text, tuple(_conjoined(inner)), tuple(prep.doc[prep.i : of.i + 1]))
+    if inner is not None and _noun_lemma(obj) in PART_WORDS and not _compounds(obj):
+        # A part of a thing stands for the thing (spec/triples.md, part words): "sitting on
+        # the side of a street" -> (phone, sit on, street).
+        return _Preposition(prep.lower_, tuple(_conjoined(inner)), (prep,))
     return _Preposition(prep.lower_, tuple(_conjoined(obj)), (prep,))
 
 

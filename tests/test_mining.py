@@ -82,12 +82,22 @@ def test_shapes(nlp, caption, primary, others):
     "A kitchen has a stove and a refrigerator.",  # have: nothing visible between two things
     "a plate of food",  # a plate that only quantifies
     "A man with an umbrella.",  # "with" alone is no relation
-    "A black bear that is standing in the middle of a grassy area.",  # "middle" names no object
     "A river with several boats in it and a fence around the edge of it.",  # pronouns
     "The skier is upside down in the air.",  # the air is no thing
 ])
 def test_captions_without_triples(nlp, caption):
     assert triples(nlp, caption) == []
+
+
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("A black bear that is standing in the middle of a grassy area.", ("bear", "stand in", "area")),
+    ("This giraffe has two horns on the top of its head.", ("horn", "on", "head")),
+    ("A man is sitting on the back of an elephant.", ("man", "sit on", "elephant")),
+    ("A cat sitting on top of a car.", ("cat", "sit on top of", "car")),  # a preposition of its own
+])
+def test_a_part_of_a_thing_stands_for_the_thing(nlp, caption, expected):
+    """spec/triples.md, part words: "a boat at the edge of the water" -> (boat, at, water)."""
+    assert triples(nlp, caption)[0] == expected
 
 
 def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
