@@ -39,6 +39,8 @@ from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample, modifier_match
 from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
+
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
 VAL2017 = Path(__file__).parent / "data" / "val2017_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")

@@ -9,6 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_shards.ipynb"
 
 

@@ -104,6 +104,7 @@ def _build_until_its_first_shard(command: list[str], out: Path, **popen) -> subp
     return build
 
 
+@pytest.mark.slow
 def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(reference, tmp_path):
     out = tmp_path / "shards"
     command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]
@@ -232,6 +233,7 @@ def test_a_resumed_build_mines_again_when_an_image_file_changed(reference, tmp_p
     assert shards == {name: data for name, data in _shards(reference.out).items() if name.endswith(".parquet")}
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_build_with_one_line_and_it_resumes(reference, tmp_path):
     out = tmp_path / "shards"
     command = [sys.executable, "-m", "relaug", "build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE]

@@ -9,6 +9,8 @@ import torch
 
 from relaug.train.trainer import TrainOptions, finetune
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
+
 COMMON = dict(model="tiny-clip", pretrained="none", lr=1e-4, warmup=2, workers=0, epochs=1, log_every=1)
 
 

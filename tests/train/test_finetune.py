@@ -46,6 +46,7 @@ def test_a_run_writes_config_metrics_and_checkpoints(two_epochs):
     assert not list((two_epochs / "checkpoints").glob(".*"))  # no temporary left behind
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(sample_shards, two_epochs, tmp_path):
     # a run that stopped after its first epoch left epoch_1.pt behind; resuming from it must give the
     # very run that was not interrupted
@@ -125,6 +126,7 @@ def test_resume_with_a_changed_option_stops_naming_it(sample_shards, two_epochs)
     assert (two_epochs / "config.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_resume_with_more_epochs_keeps_the_runs_options(sample_shards, two_epochs, tmp_path):
     run = tmp_path / "run"
     finetune(TrainOptions(shards=sample_shards, out=run, epochs=1, validate=False, **TINY))
@@ -139,6 +141,7 @@ def test_resume_with_more_epochs_keeps_the_runs_options(sample_shards, two_epoch
     assert fewer.exit_code == 2 and "already trained 2 epochs" in fewer.output
 
 
+@pytest.mark.slow
 def test_eval_finds_a_config_json_model_from_the_run(sample_shards, tmp_path):
     config = tmp_path / "configs" / "my-tiny.json"
     config.parent.mkdir()

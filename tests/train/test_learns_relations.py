@@ -16,6 +16,8 @@ from relaug.synthetic import write_world
 from relaug.train.models import create_clip
 from relaug.train.trainer import TrainOptions, finetune
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
+
 # Same schedule for every loss: 2 epochs of 2,000 relations in batches of 32 groups = 124 steps.
 SCHEDULE = dict(model="tiny-clip", pretrained="none", epochs=2, batch_size=32, lr=5e-4, warmup=10, workers=1, validate=False)
 
