@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from relaug.verbs import is_opposite
+
 T = TypeVar("T")
 
 
@@ -162,13 +164,14 @@ def phrase_modifiers(phrase: str, noun: str) -> tuple[str, ...]:
     return tuple(w for w in words if w not in _ARTICLES)
 
 
-def modifier_match(anchor: tuple[tuple[str, ...], tuple[str, ...]], other: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[bool, int]:
-    """How little else than the relation tells another relation's phrases from an anchor's, given
-    the (subject, object) modifiers of each: (the same modifiers on both sides, modifiers shared),
-    larger is closer. DRIVE partners are ranked by it, most alike first."""
-    same = anchor == other
-    shared = len(set(anchor[0]) & set(other[0])) + len(set(anchor[1]) & set(other[1]))
-    return same, shared
+def partner_closeness(anchor_modifiers: tuple, anchor_relation: str, other_modifiers: tuple, other_relation: str) -> tuple[bool, int, bool]:
+    """How little else than the relation tells a partner from its anchor, larger is closer: the
+    same (subject, object) modifiers; how many of them it shares; whether its relation is the
+    anchor's turned to the opposite ("on" / "under": the same two things, the layout inverted).
+    DRIVE partners are ranked by it."""
+    same = anchor_modifiers == other_modifiers
+    shared = len(set(anchor_modifiers[0]) & set(other_modifiers[0])) + len(set(anchor_modifiers[1]) & set(other_modifiers[1]))
+    return same, shared, is_opposite(anchor_relation, other_relation)
 
 
 @corpus_record

@@ -17,6 +17,33 @@ SPATIAL_PREPOSITIONS = (
 )
 
 # Prepositions that never make a relation alone; after a verb they may ("play with").
+# Opposites for preposition swaps. Only prepositions whose opposite is a plain
+# falsehood are swapped; "in", "at", "with" have no such opposite.
+OPPOSITE_PREPOSITIONS: dict[str, str] = {
+    "on": "under",
+    "on top of": "under",
+    "atop": "under",
+    "under": "on",
+    "underneath": "on top of",
+    "beneath": "above",
+    "below": "above",
+    "above": "below",
+    "over": "under",
+    "in front of": "behind",
+    "behind": "in front of",
+    "inside": "outside",
+    "inside of": "outside of",
+    "outside": "inside",
+    "to the left of": "to the right of",
+    "to the right of": "to the left of",
+    "into": "out of",
+    "out of": "into",
+    "toward": "away from",
+    "towards": "away from",
+    "away from": "toward",
+    "near": "far from",
+}
+
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 
 # Prepositions that may follow a verb to reach its object ("bite into", "drink from").
@@ -137,3 +164,24 @@ class VerbSimilarity:
         """Cosine similarity of two verb relations, in [-1, 1]."""
         self.prepare((a, b))
         return float(self._vectors[a] @ self._vectors[b])
+
+
+@lru_cache(maxsize=65536)
+def preposition_of(relation: str) -> str:
+    """The preposition a relation ends with ("sit on" -> "on", "on" -> "on"), or ""."""
+    if relation in SPATIAL_PREPOSITIONS:
+        return relation
+    words = relation.split()
+    for start in range(1, len(words)):
+        tail = " ".join(words[start:])
+        if tail in SPATIAL_PREPOSITIONS or tail in OPPOSITE_PREPOSITIONS:
+            return tail
+    return ""
+
+
+def is_opposite(a: str, b: str) -> bool:
+    """Whether relation `b` is `a` with its preposition turned to the opposite: "on" / "under",
+    "sit on" / "sit under" (the same two things in the opposite layout)."""
+    prep = preposition_of(a)
+    opposite = OPPOSITE_PREPOSITIONS.get(prep)
+    return opposite is not None and b == a[: len(a) - len(prep)] + opposite

@@ -32,12 +32,12 @@ from relaug.negatives import (
     relations_of,
     stage,
 )
-from relaug.negatives.edits import is_symmetric, preposition_of, verb_forms
+from relaug.negatives.edits import is_symmetric, verb_forms
 from relaug.negatives.statistics import Corpus
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
-from relaug.records import Caption, ImageExample, modifier_match
-from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect
+from relaug.records import Caption, ImageExample, partner_closeness
+from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect, preposition_of
 
 pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
 
@@ -463,7 +463,10 @@ def test_partners_whose_phrases_differ_least_come_first(examples):
             matches = []
             for other_id in ids:
                 subject, obj = where[other_id].modifiers
-                matches.append(modifier_match(anchor.modifiers, (obj, subject) if swapped else (subject, obj)))
+                matches.append(partner_closeness(
+                    anchor.modifiers, anchor.triple.relation, (obj, subject) if swapped else (subject, obj),
+                    where[other_id].triple.relation,
+                ))
             assert matches == sorted(matches, reverse=True), rid
             mixed += len(set(matches)) > 1
             exact_first += bool(matches) and matches[0][0] and any(m != matches[0] for m in matches)

@@ -19,7 +19,6 @@ from relaug.negatives.edits import (
     AUX_PLURAL,
     AUX_SINGULAR,
     GAP_WORDS,
-    OPPOSITE_PREPOSITIONS,
     POSSESSIVES,
     THERE_IS,
     WORD,
@@ -27,7 +26,6 @@ from relaug.negatives.edits import (
     inflected,
     is_symmetric,
     match_case,
-    preposition_of,
     relation_span,
     splice,
     verb_forms,
@@ -37,7 +35,7 @@ from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, fr
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_lemma
 from relaug.records import CharSpan, Negative, Relation
-from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, inflect, relation_kind
+from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, OPPOSITE_PREPOSITIONS, inflect, preposition_of, relation_kind
 
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check

@@ -12,34 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from relaug.records import CharSpan, Triple
-from relaug.verbs import SPATIAL_PREPOSITIONS, inflect, verb_lemma
-
-# Opposites for preposition swaps. Only prepositions whose opposite is a plain
-# falsehood are swapped; "in", "at", "with" have no such opposite.
-OPPOSITE_PREPOSITIONS: dict[str, str] = {
-    "on": "under",
-    "on top of": "under",
-    "atop": "under",
-    "under": "on",
-    "underneath": "on top of",
-    "beneath": "above",
-    "below": "above",
-    "above": "below",
-    "over": "under",
-    "in front of": "behind",
-    "behind": "in front of",
-    "inside": "outside",
-    "inside of": "outside of",
-    "outside": "inside",
-    "to the left of": "to the right of",
-    "to the right of": "to the left of",
-    "into": "out of",
-    "out of": "into",
-    "toward": "away from",
-    "towards": "away from",
-    "away from": "toward",
-    "near": "far from",
-}
+from relaug.verbs import inflect, preposition_of, verb_lemma
 
 # Relations that read the same with roles exchanged: no role swap for them.
 SYMMETRIC_PREPOSITIONS = frozenset({
@@ -81,19 +54,6 @@ POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "who
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 WORD_SPAN = re.compile(r"\S+")  # a word as spaCy's tokenizer first splits: between whitespace
 VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
-
-
-@lru_cache(maxsize=65536)
-def preposition_of(relation: str) -> str:
-    """The preposition a relation ends with ("sit on" -> "on", "on" -> "on"), or ""."""
-    if relation in SPATIAL_PREPOSITIONS:
-        return relation
-    words = relation.split()
-    for start in range(1, len(words)):
-        tail = " ".join(words[start:])
-        if tail in SPATIAL_PREPOSITIONS or tail in OPPOSITE_PREPOSITIONS:
-            return tail
-    return ""
 
 
 @lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from relaug.records import ImageExample, Relation, modifier_match
+from relaug.records import ImageExample, Relation, partner_closeness
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,15 @@ def _spread(seed: int, anchor: Relation, candidates: list[Relation]) -> list[str
 
 
 def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int, swapped: bool) -> tuple[str, ...]:
-    """Up to `limit` ids, those whose phrases differ least from the anchor's first (the same
-    modifiers, then the most shared: "a black dog ... a white cat" meets "a black dog ... a
-    white cat" first), each tier spread over relations in a seeded order. `swapped`: the
-    candidates' subject stands for the anchor's object."""
-    mine = anchor.modifiers
-    tiers: dict[tuple[bool, int], list[Relation]] = defaultdict(list)
+    """Up to `limit` ids, the closest first (`partner_closeness`: "a black dog chasing a white
+    cat" meets "a black dog ... a white cat" first, "a red ring on an orange triangle" meets
+    "a red ring under an orange triangle" first), each tier spread over relations in a seeded
+    order. `swapped`: the candidates' subject stands for the anchor's object."""
+    mine, relation = anchor.modifiers, anchor.triple.relation
+    tiers: dict[tuple[bool, int, bool], list[Relation]] = defaultdict(list)
     for c in candidates:
         subject, obj = c.modifiers
-        tiers[modifier_match(mine, (obj, subject) if swapped else (subject, obj))].append(c)
+        tiers[partner_closeness(mine, relation, (obj, subject) if swapped else (subject, obj), c.triple.relation)].append(c)
     chosen: list[str] = []
     for tier in sorted(tiers, reverse=True):
         chosen += _spread(seed, anchor, tiers[tier])

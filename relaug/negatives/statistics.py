@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from relaug.grounding import category_of, noun_class
-from relaug.negatives.edits import NEEDS_PLACE, WORD, preposition_of
+from relaug.negatives.edits import NEEDS_PLACE, WORD
+from relaug.verbs import preposition_of
 from relaug.records import Caption, Relation, Triple
 
 

@@ -8,10 +8,11 @@ Partners follow the reference's three kinds of batch, one step each
 (`spec/design.md`): `relation` groups take partners from `partners` (same
 subject and object, another relation), `random` groups take random rows
 (which keep ordinary image-text matching alive), `swap` groups take
-`swap_partners`. Each list is drawn from its closest partners first, those whose
-phrases differ least from the anchor's ("a green diamond above a yellow square"
-meets "a green diamond below a yellow square" before "a red diamond below a blue
-square", which colour alone tells apart). Where a row lacks the list its kind
+`swap_partners`. Each list is drawn from its closest partners first, those that
+differ least from the anchor ("a green diamond above a yellow square" meets "a
+green diamond below a yellow square" before "a red diamond below a blue square",
+which colour alone tells apart, and before "a green diamond behind a yellow
+square", which the kind of layout tells apart). Where a row lacks the list its kind
 asks for, the chain falls back: partners -> swap_partners -> a random row of the
 same subject -> a random row. A partner never shares the anchor's image (two
 identical images with different captions would ask the loss for the impossible).
@@ -29,7 +30,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from relaug.errors import InputError
-from relaug.records import modifier_match
+from relaug.records import partner_closeness
 from relaug.shards import load_split
 
 BATCH_KINDS = ("relation", "random", "swap")
@@ -88,8 +89,13 @@ class ShardSplit:
                 for c in ("subject_modifiers", "object_modifiers")
             ))
         ]
-        self.closest_partners = [_closest(modifiers, anchor, rows, swapped=False) for anchor, rows in enumerate(self.partners)]
-        self.closest_swap_partners = [_closest(modifiers, anchor, rows, swapped=True) for anchor, rows in enumerate(self.swap_partners)]
+        relations = self.triples.data.column("relation").to_pylist()
+        self.closest_partners = [
+            _closest(modifiers, relations, anchor, rows, swapped=False) for anchor, rows in enumerate(self.partners)
+        ]
+        self.closest_swap_partners = [
+            _closest(modifiers, relations, anchor, rows, swapped=True) for anchor, rows in enumerate(self.swap_partners)
+        ]
         by_subject: dict[str, list[int]] = defaultdict(list)
         for row, subject in enumerate(self.subjects):
             by_subject[subject].append(row)
@@ -110,11 +116,14 @@ class ShardSplit:
         return self.images[self._image_row[image_id]]["image"].convert("RGB")
 
 
-def _closest(modifiers: list[tuple], anchor: int, rows: np.ndarray, swapped: bool) -> np.ndarray:
-    """The partner rows whose phrases differ least from the anchor's (`modifier_match`)."""
+def _closest(modifiers: list[tuple], relations: list[str], anchor: int, rows: np.ndarray, swapped: bool) -> np.ndarray:
+    """The partner rows that differ least from the anchor (`partner_closeness`)."""
     if len(rows) < 2:
         return rows
-    matches = [modifier_match(modifiers[anchor], modifiers[row][::-1] if swapped else modifiers[row]) for row in rows.tolist()]
+    matches = [
+        partner_closeness(modifiers[anchor], relations[anchor], modifiers[row][::-1] if swapped else modifiers[row], relations[row])
+        for row in rows.tolist()
+    ]
     best = max(matches)
     return rows[[m == best for m in matches]]
 
