@@ -557,11 +557,23 @@ def render_card(
         _table(("relation", "triples"), stats.relations.most_common(20)),
         "## How the negatives are chosen",
         NEGATIVES_CARD,
+        "## DRIVE partners",
+        PARTNERS_CARD,
         "## Rejected negative candidates",
         rejected,
     ]
     yaml = card_data(files).to_yaml()
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+PARTNERS_CARD = """\
+`partners` lists relations of other images of the same split with the same subject and
+object but another relation; `swap_partners`, those whose triple is this one with subject
+and object exchanged. Both are ranked, closest first: the same modifiers on both nouns
+(`subject_modifiers`, `object_modifiers`: the words of the noun phrase before its noun,
+articles left out), then the most modifiers shared, then the opposite relation (on / under,
+above / below, in front of / behind). "a green diamond above a yellow square" lists "a green
+diamond below a yellow square" before any diamond below a square of other colours."""
 
 
 NEGATIVES_CARD = """\
