@@ -188,7 +188,8 @@ def finetune(
             # typer ships its own click: its ParameterSource is not click's
             given = {k: v for k, v in values.items() if ctx.get_parameter_source(k).name == "COMMANDLINE"}
             options = resume_options(resume, **given)
-        run_finetune(options)
+        run = run_finetune(options)
+    typer.echo(f"run written to {run}: checkpoints/latest.pt, metrics.jsonl, config.json", err=True)
 
 
 @app.command("eval")
@@ -232,4 +233,6 @@ def synthetic_world(
     """Write a synthetic relational world (shapes in spatial relations) as a COCO root, for offline runs."""
     from relaug.synthetic import write_world
 
-    write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed, hard=hard)
+    scenes = write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed, hard=hard)
+    images = sum(len(s) for s in scenes.values())
+    typer.echo(f"wrote a COCO root of {images:,} images to {out}: relaug build-coco --coco-root {out} --out SHARDS", err=True)

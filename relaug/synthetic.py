@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 SHAPES = ("circle", "square", "triangle", "star")
 COLOURS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (235, 200, 30)}
 HARD_SHAPES = (*SHAPES, "diamond", "hexagon", "ring", "heart")
-HARD_COLOURS = {**COLOURS, "purple": (140, 50, 190), "orange": (245, 130, 20)}
+HARD_COLOURS = {**COLOURS, "purple": (140, 50, 190), "pink": (240, 120, 180)}
 CONVERSE = {"above": "below", "below": "above", "on": "under", "under": "on", "in front of": "behind", "behind": "in front of"}
 RELATIONS = tuple(CONVERSE)
 BACKGROUND = (245, 245, 245)

@@ -32,8 +32,8 @@ def _spread(seed: int, anchor: Relation, candidates: list[Relation]) -> list[str
 
 def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int, swapped: bool) -> tuple[str, ...]:
     """Up to `limit` ids, the closest first (`partner_closeness`: "a black dog chasing a white
-    cat" meets "a black dog ... a white cat" first, "a red ring on an orange triangle" meets
-    "a red ring under an orange triangle" first), each tier spread over relations in a seeded
+    cat" meets "a black dog ... a white cat" first, "a red ring on a pink triangle" meets
+    "a red ring under a pink triangle" first), each tier spread over relations in a seeded
     order. `swapped`: the candidates' subject stands for the anchor's object."""
     mine, relation = anchor.modifiers, anchor.triple.relation
     tiers: dict[tuple[bool, int, bool], list[Relation]] = defaultdict(list)

@@ -134,6 +134,7 @@ def test_resume_with_more_epochs_keeps_the_runs_options(sample_shards, two_epoch
         app, ["finetune", str(sample_shards), "--resume", str(run / "checkpoints" / "latest.pt"), "--epochs", "2"]
     )
     assert result.exit_code == 0, result.output
+    assert f"run written to {run}" in " ".join(result.output.split())
     config = json.loads((run / "config.json").read_text())
     assert config["epochs"] == 2 and config["model"] == "tiny-clip" and config["lr"] == TINY["lr"]
     assert torch.load(run / "checkpoints" / "latest.pt", weights_only=True)["epoch"] == 2
