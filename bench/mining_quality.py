@@ -89,6 +89,32 @@ def naive_triples(doc) -> list[dict]:
     return found
 
 
+def tagger_slips(gold_rows: list[dict], mined_rows: list[dict], nlp) -> tuple[int, int, list[tuple]]:
+    """Required triples relaug missed where the tagger slipped on one of their words: the gold
+    verb written in the caption but not tagged a verb ("elephants file through": NN), or a
+    gold noun tagged a verb or adjective ("fire hydrant": JJ). Returns (missed, slipped, examples)."""
+    from relaug.nouns import noun_lemma
+    from relaug.verbs import SPATIAL_PREPOSITIONS, verb_lemma
+
+    spatial_words = {w for p in SPATIAL_PREPOSITIONS for w in p.split()}
+    missed = slipped = 0
+    examples = []
+    for gold, mined, doc in zip(gold_rows, mined_rows, nlp.pipe(g["caption"] for g in gold_rows), strict=True):
+        mined_triples = [_norm((t["subject"], t["relation"], t["object"])) for t in mined["triples"]]
+        for triple in map(_norm, gold["triples"]):
+            if any(_matches(m, triple) for m in mined_triples):
+                continue
+            missed += 1
+            verb = triple[1].split()[0]
+            nouns = {triple[0].split()[-1], triple[2].split()[-1]}
+            slips = [t for t in doc if verb not in spatial_words and t.pos_ not in ("VERB", "AUX") and verb_lemma(t.text) == verb]
+            slips += [t for t in doc if t.pos_ in ("VERB", "ADJ") and noun_lemma(t.lower_) in nouns]
+            if slips:
+                slipped += 1
+                examples.append((gold["caption"], triple, [(t.text, t.tag_) for t in slips]))
+    return missed, slipped, examples
+
+
 def mine_with_relaug(gold_rows: list[dict]) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         captions = Path(tmp) / "captions.jsonl"
@@ -121,6 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, nargs="*", help="gold JSONL files (default: the repo's dev and held-out parts, and the shared dev gold where present)")
     parser.add_argument("--show-errors", action="store_true", help="print relaug's errors on each gold set")
+    parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
     golds = args.gold or [p for p in (GOLD / "triples-dev.jsonl", GOLD / "triples-heldout.jsonl", SHARED_GOLD) if p.is_file()]
     import spacy
@@ -143,6 +170,11 @@ def main() -> None:
             label = str(path.resolve().relative_to(REPO.parent)) if path.resolve().is_relative_to(REPO.parent) else str(path)
             print(f"{label:44s} {len(gold_rows):8d}  {name:8s} {result['precision']:9.3f} {result['recall']:7.3f}"
                   f" {result['primary']:8.3f}")
+        if args.tagger_slips:
+            missed, slipped, examples = tagger_slips(gold_rows, miners["relaug"], nlp)
+            print(f"  relaug missed {missed} required triples; the tagger slipped on a word of {slipped} of them")
+            for caption, triple, slips in examples:
+                print(f"    {triple} <- {slips}: {caption}")
     print("spacy: each verb's nsubj with its dobj and its prepositions' pobj; textacy: its SVO triples, where installed")
 
 
