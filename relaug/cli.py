@@ -17,11 +17,27 @@ import typer
 from relaug.errors import InputError, StoppedError
 
 app = typer.Typer(
-    help="Mine relation triples from image captions, publish them as typed Parquet shards, "
-    "and fine-tune CLIP on them with the DRIVE loss.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"relaug {version('relaug')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print relaug's version and exit.")
+    ] = False,
+) -> None:
+    """Mine relation triples from image captions, publish them as typed Parquet shards, and fine-tune
+    CLIP on them with the DRIVE loss."""
 
 
 @contextmanager

@@ -85,3 +85,10 @@ def test_an_out_that_cannot_be_written_is_a_one_line_error(tmp_path, command):
     line = _one_line_error(runner.invoke(app, [command, *source, "--out", str(out)]))
     assert f"--out {out}: cannot write there (Not a directory)" in line
     assert blocker.read_text() == "not a folder\n"
+
+
+def test_version_names_the_installed_package():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"relaug {version('relaug')}"
