@@ -29,6 +29,7 @@ from relaug.coco import read_captions
 from relaug.grounding import category_of
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
+from relaug.negatives.statistics import same_thing
 from relaug.verbs import VerbSimilarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -242,7 +243,7 @@ def _print_restated(relations, hidden_relations, result) -> None:
     def says(image_id, subject, relation, obj, key) -> bool:
         subject, obj = _thing(subject), _thing(obj)
         return any(
-            key(r) == key(relation) and _same(s, subject) and _same(o, obj) for s, r, o in stated[image_id]
+            key(r) == key(relation) and same_thing(s, subject) and same_thing(o, obj) for s, r, o in stated[image_id]
         )
 
     print("\n## Stated by the image's hidden caption (the builder never read it): the negative is true of the photo")
@@ -269,10 +270,6 @@ def _verb(relation: str) -> str:
 
 def _thing(noun: str) -> tuple[str, str | None]:
     return noun.rsplit(" ", 1)[-1], category_of(noun)
-
-
-def _same(a, b) -> bool:
-    return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
 
 
 if __name__ == "__main__":

@@ -214,7 +214,7 @@ def run_model(checkpoint: Path) -> str:
     with `--model path/to/config.json`, that config as the run's `config.json` names it."""
     import open_clip
 
-    name = torch.load(checkpoint, map_location="cpu", weights_only=True)["name"]
+    name = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)["name"]  # the weights stay on disk
     if name in open_clip.list_models():
         return name
     config = checkpoint.parent.parent / "config.json"

@@ -106,9 +106,10 @@ class Negative:
     kind: Literal["verb_swap", "prep_swap", "role_swap"]
     relation: str  # the relation the negative states instead
     # Why it is plausible: "noun" when other images' captions say its relation of these head
-    # nouns (a role swap: state the swapped triple), "class" when of their noun classes (rare
-    # nouns; a role swap between two people or two animals) ...
-    evidence: Literal["noun", "class"]
+    # nouns (a role swap: state the swapped triple), "subject class" when of this object and
+    # the subject's class, "class" when of the object's class (rare nouns; a role swap between
+    # two people or two animals) ...
+    evidence: Literal["noun", "subject class", "class"]
     attestation: int  # ... and how many captions of other images do (0: the class rule alone)
 
     def record(self) -> dict[str, str | int]:
@@ -140,7 +141,6 @@ class Relation:
     partners: tuple[str, ...] = ()
     swap_partners: tuple[str, ...] = ()
 
-
     @property
     def modifiers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The words of the subject's and the object's phrase before their core nouns,
@@ -164,13 +164,15 @@ def phrase_modifiers(phrase: str, noun: str) -> tuple[str, ...]:
     return tuple(w for w in words if w not in _ARTICLES)
 
 
-def partner_closeness(anchor_modifiers: tuple, anchor_relation: str, other_modifiers: tuple, other_relation: str) -> tuple[bool, int, bool]:
+def partner_closeness(
+    anchor_modifiers: tuple, anchor_relation: str, other_modifiers: tuple, other_relation: str
+) -> tuple[bool, int, bool]:
     """How little else than the relation tells a partner from its anchor, larger is closer: the
     same (subject, object) modifiers; how many of them it shares; whether its relation is the
     anchor's turned to the opposite ("on" / "under": the same two things, the layout inverted).
     DRIVE partners are ranked by it."""
     same = anchor_modifiers == other_modifiers
-    shared = len(set(anchor_modifiers[0]) & set(other_modifiers[0])) + len(set(anchor_modifiers[1]) & set(other_modifiers[1]))
+    shared = sum(len(set(mine) & set(theirs)) for mine, theirs in zip(anchor_modifiers, other_modifiers))
     return same, shared, is_opposite(anchor_relation, other_relation)
 
 

@@ -16,7 +16,6 @@ SPATIAL_PREPOSITIONS = (
     "between", "against", "outside", "atop", "among", "toward", "towards",
 )
 
-# Prepositions that never make a relation alone; after a verb they may ("play with").
 # Opposites for preposition swaps. Only prepositions whose opposite is a plain
 # falsehood are swapped; "in", "at", "with" have no such opposite.
 OPPOSITE_PREPOSITIONS: dict[str, str] = {
@@ -44,6 +43,7 @@ OPPOSITE_PREPOSITIONS: dict[str, str] = {
     "near": "far from",
 }
 
+# Prepositions that never make a relation alone; after a verb they may ("play with").
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 
 # Prepositions that may follow a verb to reach its object ("bite into", "drink from").

@@ -30,16 +30,20 @@ def _spread(seed: int, anchor: Relation, candidates: list[Relation]) -> list[str
     return [by_relation[r][d].id for d in range(depth) for r in order if len(by_relation[r]) > d]
 
 
-def _choose(seed: int, anchor: Relation, candidates: list[Relation], limit: int, swapped: bool) -> tuple[str, ...]:
+def _choose(
+    seed: int, anchor: Relation, candidates: list[Relation], limit: int, swapped: bool, modifiers: dict[str, tuple]
+) -> tuple[str, ...]:
     """Up to `limit` ids, the closest first (`partner_closeness`: "a black dog chasing a white
     cat" meets "a black dog ... a white cat" first, "a red ring on a pink triangle" meets
     "a red ring under a pink triangle" first), each tier spread over relations in a seeded
-    order. `swapped`: the candidates' subject stands for the anchor's object."""
-    mine, relation = anchor.modifiers, anchor.triple.relation
+    order. `swapped`: the candidates' subject stands for the anchor's object. `modifiers`:
+    every relation's, by id."""
+    mine, relation = modifiers[anchor.id], anchor.triple.relation
     tiers: dict[tuple[bool, int, bool], list[Relation]] = defaultdict(list)
     for c in candidates:
-        subject, obj = c.modifiers
-        tiers[partner_closeness(mine, relation, (obj, subject) if swapped else (subject, obj), c.triple.relation)].append(c)
+        subject, obj = modifiers[c.id]
+        theirs = (obj, subject) if swapped else (subject, obj)
+        tiers[partner_closeness(mine, relation, theirs, c.triple.relation)].append(c)
     chosen: list[str] = []
     for tier in sorted(tiers, reverse=True):
         chosen += _spread(seed, anchor, tiers[tier])
@@ -56,6 +60,7 @@ def find_partners(examples: Iterable[ImageExample], max_partners: int = 8, seed:
         for r in example.relations:
             by_pair[(example.split, r.triple.subject, r.triple.object)].append(r)
             placed.append((example.split, r))
+    modifiers = {r.id: r.modifiers for _, r in placed}  # read from the caption once, not once per anchor
     result = {}
     for split, r in placed:
         t, image = r.triple, r.caption.image_id
@@ -68,6 +73,7 @@ def find_partners(examples: Iterable[ImageExample], max_partners: int = 8, seed:
             if o.caption.image_id != image and o.triple.relation == t.relation and t.subject != t.object
         ]
         result[r.id] = Partners(
-            _choose(seed, r, same, max_partners, swapped=False), _choose(seed, r, swapped, max_partners, swapped=True)
+            _choose(seed, r, same, max_partners, swapped=False, modifiers=modifiers),
+            _choose(seed, r, swapped, max_partners, swapped=True, modifiers=modifiers),
         )
     return result

@@ -81,14 +81,13 @@ class ShardSplit:
 
         self.partners = rows("partners")
         self.swap_partners = rows("swap_partners")
-        # shards written before the modifier columns: every partner is then as close as another
-        names = self.triples.column_names
-        modifiers = [
-            tuple(map(tuple, m)) for m in zip(*(
-                self.triples.data.column(c).to_pylist() if c in names else [[]] * len(self.triples)
-                for c in ("subject_modifiers", "object_modifiers")
-            ))
-        ]
+        def words(column: str) -> list[list[str]]:
+            # shards written before the modifier columns: every partner is then as close as another
+            if column not in self.triples.column_names:
+                return [[]] * len(self.triples)
+            return self.triples.data.column(column).to_pylist()
+
+        modifiers = [(tuple(s), tuple(o)) for s, o in zip(words("subject_modifiers"), words("object_modifiers"))]
         relations = self.triples.data.column("relation").to_pylist()
         self.closest_partners = [
             _closest(modifiers, relations, anchor, rows, swapped=False) for anchor, rows in enumerate(self.partners)
@@ -116,12 +115,16 @@ class ShardSplit:
         return self.images[self._image_row[image_id]]["image"].convert("RGB")
 
 
-def _closest(modifiers: list[tuple], relations: list[str], anchor: int, rows: np.ndarray, swapped: bool) -> np.ndarray:
+def _closest(
+    modifiers: list[tuple], relations: list[str], anchor: int, rows: np.ndarray, swapped: bool
+) -> np.ndarray:
     """The partner rows that differ least from the anchor (`partner_closeness`)."""
     if len(rows) < 2:
         return rows
     matches = [
-        partner_closeness(modifiers[anchor], relations[anchor], modifiers[row][::-1] if swapped else modifiers[row], relations[row])
+        partner_closeness(
+            modifiers[anchor], relations[anchor], modifiers[row][::-1] if swapped else modifiers[row], relations[row]
+        )
         for row in rows.tolist()
     ]
     best = max(matches)

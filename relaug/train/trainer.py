@@ -247,7 +247,8 @@ def _check_resume(options: TrainOptions) -> None:
     if differ:
         raise InputError(f"--resume {options.resume}: options differ from {path}: {'; '.join(differ)}; "
                          "start a new run with --out to change them")
-    epoch = torch.load(options.resume, map_location="cpu", weights_only=True)["epoch"]
+    # memory-mapped: only the epoch is read here, the weights when the run starts
+    epoch = torch.load(options.resume, map_location="cpu", weights_only=True, mmap=True)["epoch"]
     if options.epochs < epoch:
         raise InputError(f"--epochs {options.epochs}: the checkpoint has already trained {epoch} epochs")
 
