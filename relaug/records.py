@@ -108,8 +108,9 @@ class Negative:
     # Why it is plausible: "noun" when other images' captions say its relation of these head
     # nouns (a role swap: state the swapped triple), "subject class" when of this object and
     # the subject's class, "class" when of the object's class (rare nouns; a role swap between
-    # two people or two animals) ...
-    evidence: Literal["noun", "subject class", "class"]
+    # two people or two animals), "neighbour" when of the common nouns nearest in meaning to a
+    # rare noun without a class ...
+    evidence: Literal["noun", "subject class", "class", "neighbour"]
     attestation: int  # ... and how many captions of other images do (0: the class rule alone)
 
     def record(self) -> dict[str, str | int]:

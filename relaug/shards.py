@@ -589,9 +589,11 @@ need the swapped triple stated for another image, or two people or two animals; 
 thing acting on a person or animal, never the ground or a surface on top.
 
 Each negative says why it is plausible: `evidence` is `noun` (other captions say its
-relation of these head nouns; a role swap: state the swapped triple), `subject class` (of
-this object and the subject's class) or `class` (of the object's class); `attestation` is
-how many captions of other images do (0 for a role swap between two people or two animals).
+relation of these head nouns; a role swap: state the swapped triple; every preposition swap),
+`subject class` (of this object and the subject's class), `class` (of the object's class) or
+`neighbour` (of the common nouns nearest in meaning to a rare noun no class covers);
+`attestation` is how many captions of other images do (0 for a role swap between two people
+or two animals).
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
 in r["negatives"]))`."""
 

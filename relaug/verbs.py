@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
 from lemminflect import getInflection, getLemma
 
 # Prepositions that make a relation on their own (spec/triples.md), longest first
@@ -159,6 +160,10 @@ class VerbSimilarity:
         sentences = [f"someone {gerund_phrase(r)} something" for r in missing]
         vectors = self.model.encode(sentences, batch_size=self.batch_size)
         self._vectors.update(zip(missing, vectors))
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        """Unit vectors of any sentences, by the same model (the neighbours of rare nouns use it)."""
+        return self.model.encode(sentences, batch_size=self.batch_size)
 
     def __call__(self, a: str, b: str) -> float:
         """Cosine similarity of two verb relations, in [-1, 1]."""

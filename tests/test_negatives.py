@@ -33,7 +33,7 @@ from relaug.negatives import (
     stage,
 )
 from relaug.negatives.edits import is_symmetric, verb_forms
-from relaug.negatives.statistics import Corpus
+from relaug.negatives.statistics import Corpus, RelationStatistics, frame_of
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample, partner_closeness
@@ -210,6 +210,51 @@ def test_swaps_said_of_these_nouns_on_other_images_are_kept_and_others_rejected(
     assert not objects[("sit under", "track")]
     assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
     assert result.rejected[Reason.NOT_ATTESTED] > 0
+
+
+def test_prep_swaps_are_said_of_both_head_nouns_not_of_a_class(pairs):
+    """Where a thing can be put depends on both things: a preposition swap needs other images'
+    captions to say the new preposition of its subject's head and of its object's head."""
+    swaps = [n for _, n in pairs if n.kind == "prep_swap"]
+    assert swaps
+    assert {n.evidence for n in swaps} == {"noun"}
+
+
+def test_a_rare_noun_without_a_class_borrows_what_two_of_its_nearest_nouns_say(relations, verb_similarity):
+    """A noun other images name rarely and no class covers is stood in for by the common nouns
+    nearest to it in meaning, for relations two of them or more are said to take."""
+    statistics = RelationStatistics(relations)
+    statistics.find_neighbours(verb_similarity.encode)
+    rare_objects = {n: near for (n, role), near in statistics.neighbours.items() if role == "o"}
+    assert len(rare_objects) > 100
+    for noun, near in rare_objects.items():
+        assert statistics.object_counts[noun] < statistics.RARE and noun_class(noun) is None
+        assert all(statistics.object_counts[n] >= statistics.RARE for n in near)
+    borrowed = 0
+    for r in relations:
+        t = r.triple
+        # A subject with a class never backs off to neighbours: what is borrowed is the object's.
+        if t.object.split()[-1] not in rare_objects or noun_class(t.subject) is None:
+            continue
+        near = rare_objects[t.object.split()[-1]]
+        for relation, evidence in statistics.relations_for(r.caption.image_id, t.subject, t.object).items():
+            if evidence.level == "neighbour":
+                borrowed += 1
+                assert sum(relation in statistics.by_object[n] for n in near) >= 2
+    assert borrowed > 100
+
+
+def test_a_verb_captions_write_only_as_ed_after_their_subject_is_no_active_verb_swap(relations):
+    """ "A teddy bear placed on a table" is a participle however the tagger reads it: it never
+    makes "placing on" an active verb a swap may bring in."""
+    corpus = Corpus([], relations)
+    active_forms = defaultdict(set)
+    for r in relations:
+        if frame_of(r.triple, r.caption.caption) == "active":
+            active_forms[r.triple.relation].add(r.triple.verb_tag)
+    assert any(tags <= {"VBD", "VBN"} for tags in active_forms.values())
+    for relation in corpus.active.count:
+        assert active_forms[relation] - {"VBD", "VBN"}, relation
 
 
 def test_role_swaps_are_stated_elsewhere_or_between_two_beings(relations, pairs):

@@ -175,7 +175,12 @@ class CandidateBuilder:
         chosen = [found[k][0] for k in kinds]
         rest = [c for k in kinds for c in found[k][1:]]
         rng.shuffle(rest)
-        chosen = (chosen + rest)[: self.options.per_triple]
+        # A verb swap may bring in a preposition swap's very relation ("standing inside" ->
+        # "standing outside"): the same negative is kept once.
+        unique: dict[str, Candidate] = {}
+        for c in chosen + rest:
+            unique.setdefault(c.caption, c)
+        chosen = list(unique.values())[: self.options.per_triple]
         return tuple(
             Negative(c.caption, c.text, c.kind, c.relation, c.evidence.level, c.evidence.count)  # type: ignore[arg-type]
             for c in chosen
@@ -353,8 +358,11 @@ class CandidateBuilder:
         text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Reason.EQUALS_POSITIVE)
+        # Said of both head nouns, not of their classes: where a thing can be put depends on both
+        # things ("a man under an umbrella", not "a man under a skateboard"), more than what a
+        # person may do with a thing does.
         evidence = self.corpus.statistics.pair(relation.caption.image_id, triple.subject, new_relation, triple.object)
-        if evidence is None:
+        if evidence is None or evidence.level != "noun":
             return self.reject(Reason.NOT_ATTESTED)
         return Candidate("prep_swap", new_relation, new_caption, text, evidence)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD
 from relaug.verbs import preposition_of
@@ -93,6 +95,8 @@ def frame_of(t: Triple, caption: str) -> str | None:
     return None
 
 
+PAST_TAGS = frozenset({"VBD", "VBN"})
+
 # A verb swap is a paraphrase where captions of more than this share of the scenes that say
 # the old relation also say the new one: the swap would be true of about that share of photos.
 # One co-use anywhere is too strict: on a large corpus nearly every pair of common verbs meets
@@ -130,8 +134,12 @@ class Corpus:
             vocabulary = vocabularies.get(frame)
             if vocabulary is None:
                 continue
-            vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
-            stated.add((frame, t.relation))
+            # A caption's "-ed" verb after its subject is nearly always a participle the tagger
+            # read as a past tense ("a teddy bear placed on a table"): it says nothing of how
+            # the verb is used actively ("placing on" a table is not English).
+            if not (frame == "active" and t.verb_tag in PAST_TAGS):
+                vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
+                stated.add((frame, t.relation))
             scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
@@ -196,8 +204,9 @@ def head(noun: str) -> str:
 
 # How close to the anchor's own nouns a negative's relation is attested, best first: said of
 # both head nouns; of the object's head and the subject's class (any person may ride what
-# people ride); of the object's class (its COCO category: a puppy is a dog) too.
-LEVELS = ("noun", "subject class", "class")
+# people ride); of the object's class (its COCO category: a puppy is a dog) too; of the nouns
+# nearest in meaning to a rare noun that has no class ("parka" -> coat, jacket).
+LEVELS = ("noun", "subject class", "class", "neighbour")
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,8 @@ class RelationStatistics:
     """
 
     RARE = 5  # an object named by fewer captions of other images backs off to its class
+    NEIGHBOURS = 5  # nouns nearest in meaning a rare noun without a class backs off to
+    MIN_NEIGHBOUR_COSINE = 0.5  # MiniLM cosine of "a <noun>" a neighbour must reach
 
     def __init__(self, relations: Iterable[Relation]):
         self.by_object: dict[str, Counter] = defaultdict(Counter)  # object head -> relation -> captions
@@ -245,6 +256,27 @@ class RelationStatistics:
             table.default_factory = None
         # object head -> captions naming it, once per relation they say of it
         self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
+        self.subject_counts = {h: sum(relations.values()) for h, relations in self.by_subject.items()}
+        # (head noun, role) -> its nearest common nouns in that role; filled by `find_neighbours`
+        self.neighbours: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def find_neighbours(self, encode: Callable[[list[str]], np.ndarray]) -> None:
+        """For each head noun without a class that other captions name rarely, in each role, the
+        common nouns of that role nearest to it in meaning (`encode`: sentences -> unit vectors,
+        as `relaug.minilm.MiniLM.encode`). A rare noun's own counts are too few to say what can
+        be done with it; its neighbours' say it for it."""
+        for role, counts in (("o", self.object_counts), ("s", self.subject_counts)):
+            common = sorted(h for h, n in counts.items() if n >= self.RARE)
+            rare = sorted(h for h, n in counts.items() if n < self.RARE and noun_class(h) is None)
+            if not common or not rare:
+                continue
+            vectors = encode([f"a {h}" for h in common + rare])
+            cosines = vectors[len(common) :] @ vectors[: len(common)].T
+            nearest = np.argsort(-cosines, axis=1, kind="stable")[:, : self.NEIGHBOURS]
+            for i, h in enumerate(rare):
+                near = tuple(common[j] for j in nearest[i] if cosines[i, j] >= self.MIN_NEIGHBOUR_COSINE)
+                if near:
+                    self.neighbours[(h, role)] = near
 
     def _add(self, key: tuple) -> None:
         kind, *rest = key
@@ -268,11 +300,18 @@ class RelationStatistics:
     ) -> dict[str, tuple[int, str]]:
         """Each relation's captions on other images with `noun` in `role` (`relations`, or all
         said of the noun or of its class), where there are any: counted for the head noun
-        where there are any, else for its class (`_backs_off`)."""
+        where there are any, else for its class (`_backs_off`), or for a rare noun without a
+        class, for its neighbours in meaning (`find_neighbours`)."""
         h = head(noun)
-        counts = (self.by_object if role == "o" else self.by_subject).get(h, {})
-        cls = noun_class(noun) if self._backs_off(image_id, h, role) else None
-        class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {}) if cls else {}
+        by_noun = self.by_object if role == "o" else self.by_subject
+        counts = by_noun.get(h, {})
+        cls, class_counts, level = None, {}, "class"
+        if self._backs_off(image_id, h, role):
+            cls = noun_class(noun)
+            if cls is not None:
+                class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {})
+            elif (h, role) in self.neighbours:
+                class_counts, level = self._neighbour_counts(h, role), "neighbour"
         if relations is None:
             relations = counts.keys() | class_counts.keys()
         own = self.stated.get(image_id, ())
@@ -285,11 +324,21 @@ class RelationStatistics:
                 found[relation] = (n, "noun")
                 continue
             n = class_counts.get(relation, 0)
-            if n and own:
+            if n and own and cls is not None:
                 n -= self._own(image_id, ("rO", relation, cls) if role == "o" else ("Sr", cls, relation))
             if n > 0:
-                found[relation] = (n, "class")
+                found[relation] = (n, level)
         return found
+
+    def _neighbour_counts(self, noun_head: str, role: str) -> Counter:
+        """Each relation's captions for the neighbours of a rare noun, summed, where two
+        neighbours or more say it: what is said of one is as often that noun's quirk as
+        something said of the kind. The image's own captions name the rare noun, not these,
+        so none needs leaving out."""
+        by_noun = self.by_object if role == "o" else self.by_subject
+        near = [by_noun[n] for n in self.neighbours[(noun_head, role)]]
+        said_of = Counter(r for counts in near for r in counts)
+        return Counter({r: sum(counts.get(r, 0) for counts in near) for r, k in said_of.items() if k >= 2})
 
     def relations_for(self, image_id: int, subject: str, obj: str) -> dict[str, Evidence]:
         """Every relation said, on other images, both of this object and of this subject
@@ -325,7 +374,9 @@ class RelationStatistics:
 
 
 def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
-    if object_side[1] == "class":
+    if "neighbour" in (object_side[1], subject_side[1]):
+        level = "neighbour"
+    elif object_side[1] == "class":
         level = "class"
     else:
         level = "noun" if subject_side[1] == "noun" else "subject class"
