@@ -187,7 +187,8 @@ def finetune(
     log_every: Annotated[int, typer.Option(min=1, help="Optimiser steps between lines of RUN/metrics.jsonl.")] = 10,
 ) -> None:
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
-    from relaug.train.trainer import TrainOptions, finetune as run_finetune, resume_options
+    from relaug.train.trainer import TrainOptions, resume_options
+    from relaug.train.trainer import finetune as run_finetune
 
     with reported_errors(
         kept_when_interrupted="the checkpoints of finished epochs are kept: --resume RUN/checkpoints/latest.pt continues the run"

@@ -56,7 +56,7 @@ def test_mine_writes_one_line_per_caption_in_input_order(tmp_path):
     result = runner.invoke(app, ["mine", str(captions), "--out", str(out)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(l["caption_id"], l["image_id"], l["caption"]) for l in lines] == [
+    assert [(line["caption_id"], line["image_id"], line["caption"]) for line in lines] == [
         (r["caption_id"], r["image_id"], r["caption"]) for r in rows
     ]
     assert lines[0]["triples"][0] == {

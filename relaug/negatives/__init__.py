@@ -24,11 +24,11 @@ corpus and options give the same negatives in any order and in any process.
 """
 
 from relaug.negatives.candidates import NegativeOptions, NegativeResult
-from relaug.verbs import OPPOSITE_PREPOSITIONS
 from relaug.negatives.partners import Partners, find_partners
 from relaug.negatives.reasons import Reason
 from relaug.negatives.stage import add_negatives, build_negatives, default_similarity, relations_of
 from relaug.records import Negative
+from relaug.verbs import OPPOSITE_PREPOSITIONS
 
 __all__ = [
     "OPPOSITE_PREPOSITIONS",

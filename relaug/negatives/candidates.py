@@ -35,7 +35,14 @@ from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, fr
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_lemma
 from relaug.records import CharSpan, Negative, Relation
-from relaug.verbs import GENERIC_VERBS, LOCATIVE_AGENT_VERBS, OPPOSITE_PREPOSITIONS, inflect, preposition_of, relation_kind
+from relaug.verbs import (
+    GENERIC_VERBS,
+    LOCATIVE_AGENT_VERBS,
+    OPPOSITE_PREPOSITIONS,
+    inflect,
+    preposition_of,
+    relation_kind,
+)
 
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
@@ -212,7 +219,7 @@ class CandidateBuilder:
             # the adverb between stays ("sitting outside on a truck").
             spans = (triple.verb_span, prep)
             between = {w.lower() for w in WORD.findall(caption[triple.verb_span.end : prep.start])}
-            fits = lambda r: len(r.split()) > 1 and not between & set(r.split()[1:])  # noqa: E731
+            fits = lambda r: len(r.split()) > 1 and not between & set(r.split()[1:])
         elif whole is None:
             # "riding a skateboard down a sidewalk": the verb alone is replaced, by a verb
             # that takes the same preposition there ("pushing a skateboard down"). What
@@ -222,10 +229,10 @@ class CandidateBuilder:
             spans = (triple.verb_span, None)
             verb, *tail = triple.relation.split()
             if self._object_between(relation, verb):
-                takes = lambda v: self.corpus.can_take_object(v, self.options.min_relation_count)  # noqa: E731
+                takes = lambda v: self.corpus.can_take_object(v, self.options.min_relation_count)
             else:
-                takes = lambda v: not self.corpus.takes_object(v)  # noqa: E731
-            fits = lambda r: r.split()[1:] == tail and takes(r.split()[0])  # noqa: E731
+                takes = lambda v: not self.corpus.takes_object(v)
+            fits = lambda r: r.split()[1:] == tail and takes(r.split()[0])
         # A seeded draw (Efraimidis-Spirakis, key log(u) / weight), relations said of these very
         # nouns before those said of their classes, weighted by how many captions of other
         # images say them and by how close they are to the original: close but not a synonym

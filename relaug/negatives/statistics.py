@@ -11,8 +11,8 @@ import numpy as np
 
 from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD
-from relaug.verbs import preposition_of
 from relaug.records import Caption, Relation, Triple
+from relaug.verbs import preposition_of
 
 
 @lru_cache(maxsize=65536)
