@@ -74,6 +74,7 @@ from relaug.shards import (
     write_shard,
 )
 from relaug.staging import OUTPUTS, STAGING, Staging, input_hashes
+from relaug.workers import available_cores
 
 # Progress and summaries go to stderr: stdout stays free for a command's data.
 console = Console(stderr=True)
@@ -84,10 +85,6 @@ SAMPLE_ROOT = Path(relaug.__file__).resolve().parent.parent / "examples" / "coco
 # Captions per task sent to a mining process: large enough that shipping records
 # back costs little, small enough that every process gets work on a modest input.
 CHUNK_CAPTIONS = 2048
-
-
-def all_cores() -> int:
-    return os.cpu_count() or 1
 
 
 def _pipeline(name: str | None) -> spacy.Language:
@@ -154,7 +151,7 @@ def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, b
     No more processes than chunks of captions: each spawned process loads its own
     pipeline, seconds that a small input never wins back.
     """
-    processes = min(workers or all_cores(), -(-captions // CHUNK_CAPTIONS))
+    processes = min(workers or available_cores(), -(-captions // CHUNK_CAPTIONS))
     if processes <= 1:
         yield None
         return
@@ -643,7 +640,7 @@ def build_coco(options: BuildOptions) -> BuildReport:
         out, {"options": recorded, "versions": report.versions, "inputs": inputs}, overwrite=options.overwrite
     )
     readable = _readable(source.images, root, report)
-    threads = options.workers or all_cores()
+    threads = options.workers or available_cores()
     with _progress(options.quiet) as progress, _thread_pool(threads) as pool:
         files = _file_stamps(readable)  # before any is read: a file changed while mining is seen as changed
         corpus = staging.kept(CORPUS)

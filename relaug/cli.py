@@ -14,12 +14,11 @@ from typing import Annotated
 
 import typer
 
+from relaug.choices import Loss, Precision, Split, TextField
 from relaug.errors import InputError, StoppedError
 
-app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+# click's plain help: it fits an 80-column terminal, where rich's panels cut the help text into slivers.
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 def _print_version(wanted: bool) -> None:
@@ -58,23 +57,23 @@ def reported_errors(kept_when_interrupted: str) -> Iterator[None]:
 
 SpacyModel = Annotated[
     str | None,
-    typer.Option(help="spaCy pipeline to parse with; default en_core_web_sm or another installed English one."),
+    typer.Option(metavar="NAME", help="spaCy pipeline; default en_core_web_sm or another installed English one."),
 ]
-BatchSize = Annotated[int, typer.Option(min=1, help="Captions per spaCy batch.")]
-NegativesPerTriple = Annotated[int, typer.Option(min=0, help="Hard negatives kept per triple, at most.")]
-Seed = Annotated[int, typer.Option(help="Seeds the choice of negatives and partners: same seed, same output.")]
+BatchSize = Annotated[int, typer.Option(min=1, metavar="N", help="Captions per spaCy batch.")]
+NegativesPerTriple = Annotated[int, typer.Option(min=0, metavar="N", help="Hard negatives kept per triple, at most.")]
+Seed = Annotated[int, typer.Option(metavar="N", help="Seeds the choice of negatives and partners: same seed, same output.")]
 Workers = Annotated[
     int | None,
-    typer.Option(min=1, help="Processes that parse, mine and build negatives (and threads that read images); default: all cores."),
+    typer.Option(min=1, metavar="N", help="Processes that mine and build negatives, threads that read images; default: all cores."),
 ]
 
 
 @app.command()
 def mine(
     captions: Annotated[
-        Path, typer.Argument(help="COCO captions JSON, or JSONL with caption_id, image_id, caption.")
+        Path, typer.Argument(metavar="CAPTIONS", help="COCO captions JSON, or JSONL with caption_id, image_id, caption.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL to write: one line per caption, in input order.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="JSONL to write: one line per caption, in input order.")],
     spacy_model: SpacyModel = None,
     batch_size: BatchSize = 256,
     negatives: Annotated[
@@ -104,23 +103,24 @@ def mine(
 
 @app.command("build-coco")
 def build_coco_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the shards, card and manifest.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for the shards, card and manifest.")],
     coco_root: Annotated[
         Path | None,
         typer.Option(
+            metavar="DIR",
             help="COCO 2017 root holding annotations/, train2017/ and val2017/; "
-            "default: the bundled sample examples/coco-sample."
+            "default: the bundled sample examples/coco-sample.",
         ),
     ] = None,
     embed_images: Annotated[
         bool, typer.Option(help="Embed image bytes in the shards, or store absolute paths with --no-embed-images.")
     ] = True,
-    max_shard_size: Annotated[str, typer.Option(help="Largest Parquet file, e.g. 500MB or 1GB.")] = "500MB",
+    max_shard_size: Annotated[str, typer.Option(metavar="SIZE", help="Largest Parquet file, e.g. 500MB or 1GB.")] = "500MB",
     spacy_model: SpacyModel = None,
     batch_size: BatchSize = 256,
     negatives_per_triple: NegativesPerTriple = 3,
     max_partners: Annotated[
-        int, typer.Option(min=0, help="DRIVE partners and swap partners kept per relation, at most.")
+        int, typer.Option(min=0, metavar="N", help="DRIVE partners and swap partners kept per relation, at most.")
     ] = 8,
     seed: Seed = 0,
     workers: Workers = None,
@@ -159,32 +159,44 @@ def build_coco_command(
 @app.command()
 def finetune(
     ctx: typer.Context,
-    shards: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Shard directory written by build-coco.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default a new folder under runs/.")] = None,
-    model: Annotated[str, typer.Option(help="open_clip model name, or a path to an open_clip model-config JSON.")] = "ViT-B-32",
-    pretrained: Annotated[str, typer.Option(help="open_clip tag (openai), a local weights file, or none.")] = "openai",
-    loss: Annotated[str, typer.Option(help="drive, negclip or clip.")] = "drive",
-    partners: Annotated[int, typer.Option(min=0, help="Partner pairs K per anchor.")] = 1,
-    epochs: Annotated[int, typer.Option(min=1)] = 7,
-    batch_size: Annotated[int, typer.Option(min=1, help="Groups per device.")] = 64,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1.8748e-5,
-    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay, not on gains, biases or the logit scale.")] = 4.5269e-5,
-    warmup: Annotated[int, typer.Option(min=0, help="Warm-up optimiser steps before the cosine decay.")] = 1430,
-    precision: Annotated[str, typer.Option(help="amp (fp16 + GradScaler), bf16 or fp32; CPU runs fp32.")] = "amp",
-    grad_clip: Annotated[float, typer.Option(help="Gradient norm clip; 0 disables it.")] = 1.0,
-    accum_steps: Annotated[int, typer.Option(min=1, help="Micro-batches per optimiser step.")] = 1,
-    workers: Annotated[int, typer.Option(min=0, help="DataLoader workers per process.")] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
+    shards: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, metavar="SHARDS", help="Shard directory written by build-coco.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="DIR", help="Run directory; default a new folder under runs/.")
+    ] = None,
+    model: Annotated[str, typer.Option(metavar="NAME", help="open_clip model name, or an open_clip model-config JSON.")] = "ViT-B-32",
+    pretrained: Annotated[str, typer.Option(metavar="TAG", help="open_clip tag (openai), a local weights file, or none.")] = "openai",
+    loss: Annotated[Loss, typer.Option(help="drive, negclip (text negatives) or clip.")] = Loss.DRIVE,
+    partners: Annotated[int, typer.Option(min=0, metavar="K", help="Partner pairs per anchor.")] = 1,
+    epochs: Annotated[int, typer.Option(min=1, metavar="N", help="Passes over the train split.")] = 7,
+    batch_size: Annotated[int, typer.Option(min=1, metavar="N", help="Groups per device.")] = 64,
+    lr: Annotated[float, typer.Option(metavar="LR", help="Peak learning rate.")] = 1.8748e-5,
+    weight_decay: Annotated[
+        float, typer.Option(metavar="WD", help="AdamW weight decay, not on gains, biases or the logit scale.")
+    ] = 4.5269e-5,
+    warmup: Annotated[int, typer.Option(min=0, metavar="STEPS", help="Warm-up optimiser steps before the cosine decay.")] = 1430,
+    precision: Annotated[Precision, typer.Option(help="amp is fp16 with a GradScaler; CPU runs fp32.")] = Precision.AMP,
+    grad_clip: Annotated[float, typer.Option(metavar="NORM", help="Gradient norm clip; 0 disables it.")] = 1.0,
+    accum_steps: Annotated[int, typer.Option(min=1, metavar="N", help="Micro-batches per optimiser step.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=0, metavar="N", help="DataLoader workers per process; default: the free cores, at most 4."),
+    ] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seeds the initialisation, the batches and the crops.")] = 0,
     resume: Annotated[
         Path | None,
         typer.Option(
-            help="Checkpoint of a run to continue from; the options not given are the run's (its config.json), "
-            "those given must be the same, but --epochs may grow."
+            metavar="CHECKPOINT",
+            help="Continue a run: options not given are the run's (RUN/config.json), those given must match, "
+            "--epochs may grow.",
         ),
     ] = None,
-    text_field: Annotated[str, typer.Option(help="Train on the original caption or the short rendered text.")] = "caption",
-    max_negatives: Annotated[int, typer.Option(min=0, help="Text negatives per anchor for negclip and drive.")] = 3,
-    log_every: Annotated[int, typer.Option(min=1, help="Optimiser steps between lines of RUN/metrics.jsonl.")] = 10,
+    text_field: Annotated[
+        TextField, typer.Option(help="Train on the original caption or the short rendered text.")
+    ] = TextField.CAPTION,
+    max_negatives: Annotated[int, typer.Option(min=0, metavar="N", help="Text negatives per anchor for negclip and drive.")] = 3,
+    log_every: Annotated[int, typer.Option(min=1, metavar="STEPS", help="Steps between lines of RUN/metrics.jsonl.")] = 10,
 ) -> None:
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
     from relaug.train.trainer import TrainOptions, resume_options
@@ -211,13 +223,25 @@ def finetune(
 
 @app.command("eval")
 def eval_command(
-    shards: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Shard directory written by build-coco.")],
-    checkpoint: Annotated[Path | None, typer.Option(help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")] = None,
-    model: Annotated[str | None, typer.Option(help="open_clip model name or config JSON (overrides the checkpoint's).")] = None,
-    pretrained: Annotated[str | None, typer.Option(help="open_clip tag or weights file, instead of --checkpoint.")] = None,
-    split: Annotated[str, typer.Option(help="train, validation or test.")] = "test",
-    text_field: Annotated[str, typer.Option(help="Score the original caption or the short rendered text.")] = "caption",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON report; default RUN/eval_{split}.json.")] = None,
+    shards: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, metavar="SHARDS", help="Shard directory written by build-coco.")
+    ],
+    checkpoint: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
+    ] = None,
+    pretrained: Annotated[
+        str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")
+    ] = None,
+    split: Annotated[Split, typer.Option(help="The split to score.")] = Split.TEST,
+    text_field: Annotated[
+        TextField, typer.Option(help="Score the original caption or the short rendered text.")
+    ] = TextField.CAPTION,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="JSON report; default RUN/eval_{split}.json.")
+    ] = None,
 ) -> None:
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
     from relaug.evaluate import EvalOptions, run_eval
@@ -233,11 +257,11 @@ def eval_command(
 
 @app.command("synthetic-world")
 def synthetic_world(
-    out: Annotated[Path, typer.Argument(help="Folder to write the COCO root into.")],
-    train_images: Annotated[int, typer.Option(min=1, help="Images in train2017/.")] = 2000,
-    val_images: Annotated[int, typer.Option(min=1, help="Images in val2017/ (cut into validation and test).")] = 400,
-    image_size: Annotated[int, typer.Option(min=16, help="Side of the square images, in pixels.")] = 64,
-    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the COCO root into.")],
+    train_images: Annotated[int, typer.Option(min=1, metavar="N", help="Images in train2017/.")] = 2000,
+    val_images: Annotated[int, typer.Option(min=1, metavar="N", help="Images in val2017/ (cut into validation and test).")] = 400,
+    image_size: Annotated[int, typer.Option(min=16, metavar="PIXELS", help="Side of the square images.")] = 64,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seeds the scenes drawn.")] = 0,
     hard: Annotated[
         bool,
         typer.Option(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from relaug.choices import Split
 from relaug.verbs import is_opposite
 
 T = TypeVar("T")
@@ -36,8 +37,7 @@ def corpus_record(cls: type[T]) -> type[T]:
     return cls
 
 
-Split = Literal["train", "validation", "test"]
-SPLITS: tuple[Split, ...] = ("train", "validation", "test")
+SPLITS: tuple[str, ...] = tuple(s.value for s in Split)  # plain strings, as YAML and JSON write them
 
 
 @corpus_record

@@ -20,6 +20,12 @@ from concurrent.futures import ProcessPoolExecutor
 from threadpoolctl import threadpool_limits
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and schedulers set),
+    not all the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def worker_pool(
     workers: int, initializer: Callable[..., None], initargs: tuple, *, spacy_only: bool
 ) -> ProcessPoolExecutor:

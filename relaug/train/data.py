@@ -29,19 +29,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from relaug.choices import TextField, checked
 from relaug.errors import InputError
 from relaug.records import partner_closeness
 from relaug.shards import load_split
 
 BATCH_KINDS = ("relation", "random", "swap")
-TEXT_FIELDS = ("caption", "text")
 
 
 def check_text_field(text_field: str) -> str:
     """The relation field texts are read from: the original `caption`, or the short rendered `text`."""
-    if text_field not in TEXT_FIELDS:
-        raise InputError(f"--text-field {text_field}: choose one of {', '.join(TEXT_FIELDS)}")
-    return text_field
+    return checked(TextField, text_field, "--text-field")
 
 
 @dataclass(frozen=True)

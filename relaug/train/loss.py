@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from relaug.choices import Loss
+
 try:
     import torch.distributed.nn
     from torch import distributed as dist
@@ -303,7 +305,7 @@ class DriveLoss(nn.Module):
         return image_loss + text_loss
 
 
-LOSSES = {"clip": ClipLoss, "negclip": NegClipLoss, "drive": DriveLoss}
+LOSSES = {Loss.CLIP: ClipLoss, Loss.NEGCLIP: NegClipLoss, Loss.DRIVE: DriveLoss}
 
 
 def create_loss(name: str, *, world_size: int = 1) -> nn.Module:

@@ -27,13 +27,14 @@ from rich.progress import Progress, TimeElapsedColumn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+from relaug.choices import Loss, Precision, checked
 from relaug.errors import InputError
 from relaug.train.data import GroupBatch, GroupBatchSampler, GroupDataset, ShardSplit, collate_groups
-from relaug.train.loss import LOG_LOGIT_SCALE_MAX, LOSSES, create_loss
+from relaug.train.loss import LOG_LOGIT_SCALE_MAX, create_loss
 from relaug.train.models import create_clip
+from relaug.workers import available_cores
 
 console = Console(stderr=True)
-PRECISIONS = ("amp", "bf16", "fp32")
 
 
 @dataclass
@@ -52,7 +53,7 @@ class TrainOptions:
     precision: str = "amp"
     grad_clip: float | None = 1.0
     accum_steps: int = 1
-    workers: int = 4
+    workers: int | None = None  # DataLoader workers per process; None: the cores beside this one, at most 4
     seed: int = 0
     resume: Path | None = None  # a checkpoint of this run to continue from
     text_field: str = "caption"  # train on the original captions, or on the short rendered `text`
@@ -77,8 +78,7 @@ class Runtime:
 
 def setup_runtime(precision: str) -> Runtime:
     """Join the torchrun process group where there is one, pick the device and the usable precision."""
-    if precision not in PRECISIONS:
-        raise InputError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
+    checked(Precision, precision, "--precision")
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -206,6 +206,12 @@ def _global_terms(running: dict[str, float], runtime: Runtime) -> dict[str, floa
     return dict(zip(running, (values / runtime.world_size).tolist()))
 
 
+def loader_workers(workers: int | None) -> int:
+    """DataLoader workers: as asked, else one per core this process leaves free, at most 4 (more
+    decode images faster than a step uses them only on large machines)."""
+    return workers if workers is not None else min(4, available_cores() - 1)
+
+
 # The options that make a run what it is: a resumed run must have the same.
 RUN_OPTIONS = (
     "shards", "model", "pretrained", "loss", "partners", "batch_size", "lr", "weight_decay", "warmup",
@@ -258,8 +264,7 @@ def _default_out() -> Path:
 
 
 def _validate_options(options: TrainOptions) -> None:
-    if options.loss not in LOSSES:
-        raise InputError(f"--loss {options.loss}: choose one of {', '.join(LOSSES)}")
+    checked(Loss, options.loss, "--loss")
     if options.loss == "drive" and options.partners < 1:
         raise InputError("--loss drive needs --partners 1 or more: DRIVE contrasts each anchor with its partners")
     for flag, value in (("--epochs", options.epochs), ("--batch-size", options.batch_size), ("--accum-steps", options.accum_steps)):
@@ -335,7 +340,7 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
                 first_step=epoch * batches, rank=runtime.rank, world_size=runtime.world_size,
             )
             loader = DataLoader(
-                dataset, batch_sampler=sampler, collate_fn=collate_groups, num_workers=options.workers,
+                dataset, batch_sampler=sampler, collate_fn=collate_groups, num_workers=loader_workers(options.workers),
                 pin_memory=runtime.device.type == "cuda", persistent_workers=False,
             )
             trained.train()

@@ -1,0 +1,44 @@
+"""The named choices of relaug's options, declared once: the CLI offers them, the library checks them.
+
+Each is a StrEnum, so a choice is also its plain string: it compares equal to it and is
+written to `config.json` as it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from relaug.errors import InputError
+
+
+class Loss(StrEnum):
+    DRIVE = "drive"
+    NEGCLIP = "negclip"
+    CLIP = "clip"
+
+
+class Precision(StrEnum):
+    AMP = "amp"  # fp16 autocast with a GradScaler
+    BF16 = "bf16"
+    FP32 = "fp32"
+
+
+class TextField(StrEnum):
+    """The relation field texts are read from: the original caption, or the short rendered text."""
+
+    CAPTION = "caption"
+    TEXT = "text"
+
+
+class Split(StrEnum):
+    TRAIN = "train"
+    VALIDATION = "validation"
+    TEST = "test"
+
+
+def checked(choice: type[StrEnum], value: str, option: str) -> StrEnum:
+    """`value` as a member of `choice`, or an InputError naming the option and the choices."""
+    try:
+        return choice(value)
+    except ValueError:
+        raise InputError(f"{option} {value}: choose one of {', '.join(choice)}") from None
