@@ -5,10 +5,16 @@
 
 Writes the hard world (48 things, every pair drawn in both relations, so that only
 the layout tells an image from its role swap), builds its shards with the real
-miner, trains tiny-clip from scratch with each loss on the same images for the
-same steps, and scores every checkpoint with stock open_clip, not relaug's eval:
-for each test relation and each of its negatives, is the image closer to the
+miner, trains tiny-clip from scratch with each loss on the same number of images
+for the same steps, and scores every checkpoint with stock open_clip, not relaug's
+eval: for each test relation and each of its negatives, is the image closer to the
 caption than to the negative? Chance is 0.5.
+
+The runs: `clip` is CLIP fine-tuning as usually done, batches of images drawn at
+random; `clip-groups` is the CLIP loss on DRIVE's batches (each image with the
+image of the same two things in another layout), which shows how much of DRIVE's
+gain the batches alone give; `negclip` (text hard negatives, on DRIVE's batches,
+as NegCLIP adds hard negative images) and `drive`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from PIL import Image
 
 from relaug.build import BuildOptions, build_coco
 from relaug.synthetic import write_world
-from relaug.train.loss import LOSSES
 from relaug.train.models import MODEL_CONFIGS
 from relaug.train.trainer import TrainOptions, finetune
 
@@ -58,6 +63,10 @@ def score(checkpoint: Path, shards: Path) -> dict[str, float]:
     }
 
 
+# run -> (loss, partner pairs per image)
+RUNS = {"clip": ("clip", 0), "clip-groups": ("clip", 1), "negclip": ("negclip", 1), "drive": ("drive", 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
@@ -65,10 +74,10 @@ def main() -> None:
     parser.add_argument("--train-images", type=int, default=3000)
     parser.add_argument("--val-images", type=int, default=600)
     parser.add_argument("--epochs", type=int, default=8, help="8 x 187 steps of 32 groups of 2 images: about 1,500 steps")
-    parser.add_argument("--batch-size", type=int, default=32, help="groups per step; each group is an image and 1 partner")
+    parser.add_argument("--batch-size", type=int, default=32, help="groups of an image and 1 partner per step (64 images)")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=list(LOSSES))
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     args = parser.parse_args()
     datasets.disable_progress_bars()
 
@@ -76,22 +85,26 @@ def main() -> None:
     write_world(coco, train_images=args.train_images, val_images=args.val_images, image_size=32, seed=args.world_seed, hard=True)
     shards = build_coco(BuildOptions(out=args.out / "shards", coco_root=coco, quiet=True, workers=1, overwrite=True)).out
     results = {}
-    for loss in args.losses:
+    for name in args.runs:
+        loss, partners = RUNS[name]
         started = time.perf_counter()
         run = finetune(
             TrainOptions(
-                shards=shards, out=args.out / loss, model="tiny-clip", pretrained="none", loss=loss, epochs=args.epochs,
-                batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, workers=1, validate=False,
+                shards=shards, out=args.out / name, model="tiny-clip", pretrained="none", loss=loss,
+                # The same images per step and the same steps for every run: an epoch has one
+                # group of 1 + partners images per relation.
+                partners=partners, batch_size=args.batch_size * 2 // (1 + partners),
+                epochs=args.epochs * 2 // (1 + partners), lr=args.lr, warmup=args.warmup, workers=1, validate=False,
             )
         )
         steps = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"]
-        results[loss] = {"steps": steps, **score(run / "checkpoints" / "latest.pt", shards),
+        results[name] = {"steps": steps, **score(run / "checkpoints" / "latest.pt", shards),
                          "train_s": round(time.perf_counter() - started)}
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"hard world (seed {args.world_seed}), tiny-clip from scratch, lr {args.lr}, scored by stock open_clip on the test split")
-    print(f"{'loss':8s} {'steps':>6s} {'prep_swap':>10s} {'role_swap':>10s} {'negatives':>10s} {'train s':>8s}")
-    for loss, r in results.items():
-        print(f"{loss:8s} {r['steps']:6d} {r.get('prep_swap', float('nan')):10.3f} {r.get('role_swap', float('nan')):10.3f}"
+    print(f"{'run':11s} {'steps':>6s} {'prep_swap':>10s} {'role_swap':>10s} {'negatives':>10s} {'train s':>8s}")
+    for name, r in results.items():
+        print(f"{name:11s} {r['steps']:6d} {r.get('prep_swap', float('nan')):10.3f} {r.get('role_swap', float('nan')):10.3f}"
               f" {r['negatives']:10d} {r['train_s']:8d}")
 
 
