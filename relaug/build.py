@@ -185,6 +185,8 @@ def mine_file(options: MineOptions) -> MineReport:
     The output appears under its final name only when complete.
     """
     start = time.perf_counter()
+    if options.out.is_dir():
+        raise InputError(f"--out {options.out}: a directory; give the JSONL file to write, e.g. {options.out / 'triples.jsonl'}")
     captions = read_captions(options.captions)
     nlp = _pipeline(options.spacy_model)
     temporary = options.out.with_name(f".{options.out.name}.tmp")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import io
@@ -93,6 +94,34 @@ def _jsonl_captions(path: Path, text: str) -> list[Caption]:
     return captions
 
 
+# Byte-order marks and the codecs they announce; UTF-32's before UTF-16's, which begin them.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_text(path: Path, what: str) -> str:
+    """The text of an input file, for every reader of captions and annotations: UTF-8, or any
+    Unicode encoding its byte-order mark names (editors on Windows write UTF-8 with one, and
+    UTF-16). Raises InputError naming the file and the problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+    encoding = next((codec for mark, codec in _BYTE_ORDER_MARKS if raw.startswith(mark)), "utf-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{path}: the {what} is not {encoding.upper()} text (byte {e.start} cannot be read); "
+            "save it as UTF-8, or as UTF-16 with a byte-order mark"
+        ) from e
+
+
 def read_captions(path: str | os.PathLike) -> list[Caption]:
     """The captions of a COCO captions JSON file or of a JSONL file, in file order.
 
@@ -101,10 +130,7 @@ def read_captions(path: str | os.PathLike) -> list[Caption]:
     InputError naming the file and what is wrong when it is neither.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read caption file: {e}") from e
+    text = read_text(path, "caption file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -146,9 +172,8 @@ def image_path(root: str | os.PathLike, image: CocoImage) -> Path:
 
 def _load_json(path: Path) -> dict:
     try:
-        with path.open(encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = json.loads(read_text(path, "annotation file"))
+    except json.JSONDecodeError as e:
         raise InputError(f"{path}: cannot read it as JSON: {e}") from e
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a COCO annotation file: the top level is not an object")

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import codecs
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
 
 from relaug.build import SAMPLE_ROOT
 from relaug.cli import app
+from relaug.coco import read_captions, read_coco
 
 runner = CliRunner()
 
@@ -92,3 +95,58 @@ def test_version_names_the_installed_package():
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"relaug {version('relaug')}"
+
+
+# Encodings editors write: UTF-8 with a byte-order mark (Notepad), UTF-16 with one (PowerShell's >).
+ENCODINGS = ["utf-8-sig", "utf-16", "utf-16-be-bom"]
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    if encoding == "utf-16-be-bom":
+        return codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    return text.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_mine_reads_captions_in_any_unicode_encoding_with_a_byte_order_mark(tmp_path, encoding):
+    text = '{"caption_id": 1, "image_id": 2, "caption": "A café owner riding a horse."}\n'
+    captions = tmp_path / "captions.jsonl"
+    captions.write_bytes(_encoded(text, encoding))
+    assert read_captions(captions) == read_captions_text(tmp_path, text)
+    out = tmp_path / "triples.jsonl"
+    assert runner.invoke(app, ["mine", str(captions), "--out", str(out), "--workers", "1"]).exit_code == 0
+    (line,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert line["caption"] == "A café owner riding a horse." and line["triples"][0]["relation"] == "ride"
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_build_coco_reads_annotation_files_in_any_unicode_encoding_with_a_byte_order_mark(tmp_path, encoding):
+    root = tmp_path / "coco"
+    shutil.copytree(SAMPLE_ROOT, root)
+    for name in ("captions_val2017.json", "instances_val2017.json"):
+        path = root / "annotations" / name
+        path.write_bytes(_encoded(path.read_text(encoding="utf-8"), encoding))
+    as_shipped, re_encoded = read_coco(SAMPLE_ROOT), read_coco(root)
+    assert [(i.image_id, i.captions, i.instances) for i in re_encoded.images] == [
+        (i.image_id, i.captions, i.instances) for i in as_shipped.images
+    ]
+
+
+def test_text_in_another_encoding_is_one_line_saying_how_to_save_it(tmp_path):
+    captions = tmp_path / "latin1.jsonl"
+    captions.write_bytes('{"caption_id": 1, "image_id": 2, "caption": "A café."}\n'.encode("latin-1"))
+    line = _one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
+    assert str(captions) in line and "not UTF-8 text" in line and "save it as UTF-8" in line
+
+
+def test_mine_with_a_folder_as_out_stops_before_any_work(tmp_path):
+    line = _one_line_error(
+        runner.invoke(app, ["mine", str(SAMPLE_ROOT / "annotations" / "captions_val2017.json"), "--out", str(tmp_path)])
+    )
+    assert f"--out {tmp_path}: a directory" in line
+
+
+def read_captions_text(folder, text: str):
+    plain = folder / "plain.jsonl"
+    plain.write_text(text, encoding="utf-8")
+    return read_captions(plain)
