@@ -32,8 +32,8 @@ import torch
 from PIL import Image
 
 from relaug.build import BuildOptions, build_coco
+from relaug.models import MODEL_CONFIGS
 from relaug.synthetic import write_world
-from relaug.train.models import MODEL_CONFIGS
 from relaug.train.trainer import TrainOptions, finetune
 
 

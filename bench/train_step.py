@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
+from relaug.models import create_clip
 from relaug.train.data import GroupBatch
 from relaug.train.loss import create_loss
-from relaug.train.models import create_clip
 from relaug.train.trainer import Runtime, TrainOptions, create_optimizer, forward_backward, optimizer_step
 
 

@@ -582,7 +582,7 @@ def _max_shard_bytes(max_shard_size: str | int) -> int:
 
 
 def build_coco(options: BuildOptions) -> BuildReport:
-    """Mine a COCO 2017 root into the typed Parquet shards of `spec/design.md` under `options.out`.
+    """Mine a COCO 2017 root into the typed Parquet shards of `docs/training.md` under `options.out`.
 
     Writes `data/` (one row per image), `triples/` (one row per relation), the
     dataset card `README.md` and `manifest.json`, and prints progress and a

@@ -1,4 +1,4 @@
-"""Relation-inference metrics of a CLIP model on one split of the shards (spec/design.md, "Metrics").
+"""Relation-inference metrics of a CLIP model on one split of the shards (docs/training.md, "Evaluation").
 
 - Text hard-negative accuracy (SugarCrepe's protocol): share of (image,
   positive, negative) with sim(image, positive) > sim(image, negative), by
@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from relaug.errors import InputError
-from relaug.train.data import ShardSplit, check_text_field
+from relaug.splits import ShardSplit, check_text_field
 
 console = Console(stderr=True)
 
@@ -230,7 +230,7 @@ def run_model(checkpoint: Path) -> str:
 
 def run_eval(options: EvalOptions) -> EvalReport:
     """`relaug eval`: load the model, evaluate, print the table, write the JSON."""
-    from relaug.train.models import create_clip
+    from relaug.models import create_clip
 
     if (options.checkpoint is None) == (options.pretrained is None):
         raise InputError("give either --checkpoint PATH, or --model M with --pretrained P")

@@ -1,4 +1,4 @@
-"""spaCy parse -> relation triples. The contract is spec/triples.md."""
+"""spaCy parse -> relation triples. The contract is tests/data/gold/README.md."""
 
 from __future__ import annotations
 
@@ -307,7 +307,7 @@ _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "cco
 
 
 def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, ...]:
-    """Every triple the parsed caption states, primary first (spec/triples.md).
+    """Every triple the parsed caption states, primary first (tests/data/gold/README.md).
 
     `offsets` maps each character of the parsed text to the original caption, when
     they differ (see `_prepare`).
@@ -508,7 +508,7 @@ def _resolve_preposition(prep: Token) -> _Preposition | None:
         if text in SPATIAL_PREPOSITIONS:
             return _Preposition(text, tuple(_conjoined(inner)), tuple(prep.doc[prep.i : of.i + 1]))
     if inner is not None and _noun_lemma(obj) in PART_WORDS and not _compounds(obj):
-        # A part of a thing stands for the thing (spec/triples.md, part words): "sitting on
+        # A part of a thing stands for the thing (tests/data/gold/README.md, part words): "sitting on
         # the side of a street" -> (phone, sit on, street).
         return _Preposition(prep.lower_, tuple(_conjoined(inner)), (prep,))
     return _Preposition(prep.lower_, tuple(_conjoined(obj)), (prep,))

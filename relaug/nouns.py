@@ -7,7 +7,7 @@ from functools import lru_cache
 from lemminflect import getLemma
 
 # Measure and collective words that only quantify what follows "of":
-# "a group of people" is about people (spec/triples.md).
+# "a group of people" is about people (tests/data/gold/README.md).
 QUANTIFIERS = frozenset({
     "group", "couple", "bunch", "pair", "piece", "slice", "lot", "lots", "row", "herd",
     "flock", "pack", "set", "number", "variety", "assortment", "pile", "stack", "bundle",
@@ -34,7 +34,7 @@ PART_WORDS = frozenset({
 })
 
 # Words that never name an object, compound or not: views, events, games, times,
-# abstractions, light and weather (spec/triples.md: "view", "picture", "scene", "way").
+# abstractions, light and weather (tests/data/gold/README.md: "view", "picture", "scene", "way").
 NON_OBJECTS = frozenset({
     "view", "picture", "image", "photo", "photograph", "scene", "way", "background",
     "foreground", "distance", "day", "night", "time", "game", "match", "tennis", "baseball",

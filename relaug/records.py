@@ -99,7 +99,7 @@ class MinedCaption:
 
 @corpus_record
 class Negative:
-    """A text hard negative of one relation (`spec/design.md`, "Hard negatives")."""
+    """A text hard negative of one relation (docs/negatives.md)."""
 
     caption: str  # the original caption, edited
     text: str  # the short rendered caption, edited

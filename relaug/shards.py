@@ -1,6 +1,6 @@
 """The published shard schema as `datasets.Features`, the Parquet writer, the dataset card, the manifest.
 
-The schema below is the public contract of `spec/design.md`. It is declared
+The schema below is the public contract of `docs/training.md`. It is declared
 once; the writer's Arrow schema, the card's `dataset_info` and the tests all
 derive from it.
 """

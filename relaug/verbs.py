@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 from lemminflect import getInflection, getLemma
 
-# Prepositions that make a relation on their own (spec/triples.md), longest first
+# Prepositions that make a relation on their own (tests/data/gold/README.md), longest first
 # so that "in front of" wins over "in".
 SPATIAL_PREPOSITIONS = (
     "in front of", "on top of", "next to", "to the left of", "to the right of",
@@ -54,7 +54,7 @@ VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
     "out of", "away from", "across from",
 }
 
-# Verbs that state nothing visible between two things (spec/triples.md), and light
+# Verbs that state nothing visible between two things (tests/data/gold/README.md), and light
 # verbs whose object is an event rather than a thing ("take a picture", "make a jump").
 NON_RELATION_VERBS = frozenset({
     "be", "have", "contain", "show", "feature", "depict", "display", "include",

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from relaug.evaluate import _recall, evaluate
-from relaug.train.models import create_clip
+from relaug.models import create_clip
 
 
 class ConstantClip(torch.nn.Module):

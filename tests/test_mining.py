@@ -1,4 +1,4 @@
-"""The miner on real COCO captions: every shape spec/triples.md names, lemmas, spans, order."""
+"""The miner on real COCO captions: every shape tests/data/gold/README.md names, lemmas, spans, order."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_captions_without_triples(nlp, caption):
     ("A cat sitting on top of a car.", ("cat", "sit on top of", "car")),  # a preposition of its own
 ])
 def test_a_part_of_a_thing_stands_for_the_thing(nlp, caption, expected):
-    """spec/triples.md, part words: "a boat at the edge of the water" -> (boat, at, water)."""
+    """tests/data/gold/README.md, part words: "a boat at the edge of the water" -> (boat, at, water)."""
     assert triples(nlp, caption)[0] == expected
 
 

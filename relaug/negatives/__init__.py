@@ -1,4 +1,4 @@
-"""Text hard negatives that are really negative, and DRIVE partners (`spec/design.md`).
+"""Text hard negatives that are really negative, and DRIVE partners (`docs/training.md`).
 
 Three kinds of negative, each an edit of the original caption placed by the
 character spans the miner recorded (never by searching the caption for a

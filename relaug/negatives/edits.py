@@ -63,7 +63,7 @@ def verb_forms(lemma: str) -> frozenset[str]:
 
 
 def nouns_match(mined: str, wanted: str) -> bool:
-    """Nouns equal, or a compound equal to the other on its last word (spec/triples.md scoring)."""
+    """Nouns equal, or a compound equal to the other on its last word (tests/data/gold/README.md scoring)."""
     return mined == wanted or mined.split()[-1] == wanted or wanted.split()[-1] == mined
 
 

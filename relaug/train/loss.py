@@ -31,7 +31,7 @@ try:
 except ImportError:
     has_distributed = False
 
-LOG_LOGIT_SCALE_MAX = math.log(10)  # spec/design.md: the log scale is clamped to [0, ln 10] after every step
+LOG_LOGIT_SCALE_MAX = math.log(10)  # docs/training.md: the log scale is clamped to [0, ln 10] after every step
 _COSINE_EPS = 1e-8  # F.cosine_similarity's default
 DELTA_I = 1.2233
 DELTA_T = 0.615
@@ -171,7 +171,7 @@ def drive_terms(
     negative_features: torch.Tensor | None = None,
     negative_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-group R_img and R_txt of spec/design.md, each shaped (B,), for all groups at once."""
+    """Per-group R_img and R_txt of docs/training.md, each shaped (B,), for all groups at once."""
     if group_size < 2:
         raise ValueError(f"the drive loss needs an anchor and at least one partner per group, got group_size={group_size}")
     if image_features.shape[0] % group_size:
@@ -222,7 +222,7 @@ def drive_loss(
     negative_features: torch.Tensor | None = None,
     negative_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The DRIVE loss (spec/design.md): (sum_i R_img_i + sum_i R_txt_i) / 2.
+    """The DRIVE loss (docs/training.md): (sum_i R_img_i + sum_i R_txt_i) / 2.
 
     Features are (B * group_size, D), group-major with the anchor first, as the
     reference lays them out; the result equals `drive_loss_reference`.

@@ -1,6 +1,6 @@
 """The fine-tuning loop behind `relaug finetune`: one process, or one per GPU under torchrun (DDP).
 
-Defaults are the DRIVE reference setup of spec/design.md. A run directory holds
+Defaults are the DRIVE reference setup of docs/training.md. A run directory holds
 `config.json` (every option), `metrics.jsonl` (one line per logging step and
 one per epoch with the validation metrics) and `checkpoints/epoch_N.pt` plus
 `latest.pt` (a second name for the last), in open_clip's format so that stock
@@ -29,9 +29,11 @@ from torch.utils.data import DataLoader
 
 from relaug.choices import Loss, Precision, checked
 from relaug.errors import InputError
-from relaug.train.data import GroupBatch, GroupBatchSampler, GroupDataset, ShardSplit, collate_groups
+from relaug.evaluate import evaluate, write_report
+from relaug.models import create_clip
+from relaug.splits import ShardSplit
+from relaug.train.data import GroupBatch, GroupBatchSampler, GroupDataset, collate_groups
 from relaug.train.loss import LOG_LOGIT_SCALE_MAX, create_loss
-from relaug.train.models import create_clip
 from relaug.workers import available_cores
 
 console = Console(stderr=True)
@@ -147,7 +149,7 @@ def forward_backward(model, loss_fn, batch: GroupBatch, runtime: Runtime, scaler
 
 
 def optimizer_step(model, optimizer, scaler, *, lr: float, grad_clip: float | None) -> None:
-    """One AdamW step at `lr` with gradient clipping, then the logit-scale clamp of spec/design.md."""
+    """One AdamW step at `lr` with gradient clipping, then the logit-scale clamp of docs/training.md."""
     for group in optimizer.param_groups:
         group["lr"] = lr
     if scaler:
@@ -288,8 +290,6 @@ def finetune(options: TrainOptions) -> Path:
 
 
 def _train(options: TrainOptions, runtime: Runtime) -> Path:
-    from relaug.evaluate import evaluate, write_report  # evaluate imports the data layer, not the trainer
-
     out = Path(options.out) if options.out else (Path(options.resume).parent.parent if options.resume else _default_out())
     torch.manual_seed(options.seed)
     bundle = create_clip(options.model, options.pretrained, device=runtime.device)

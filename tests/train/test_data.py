@@ -6,8 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from relaug.build import BuildOptions, build_coco
+from relaug.splits import ShardSplit
 from relaug.synthetic import write_world
-from relaug.train.data import BATCH_KINDS, GroupBatchSampler, ShardSplit, choose_partners
+from relaug.train.data import BATCH_KINDS, GroupBatchSampler, choose_partners
 from relaug.verbs import OPPOSITE_PREPOSITIONS
 
 

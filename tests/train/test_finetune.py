@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from relaug.cli import app
-from relaug.train.models import MODEL_CONFIGS
+from relaug.models import MODEL_CONFIGS
 from relaug.train.trainer import TrainOptions, finetune
 
 TINY = dict(model="tiny-clip", pretrained="none", batch_size=16, lr=1e-4, warmup=2, workers=0, log_every=2)

@@ -12,8 +12,8 @@ import pytest
 
 from relaug.build import BuildOptions, build_coco
 from relaug.evaluate import evaluate
+from relaug.models import create_clip
 from relaug.synthetic import write_world
-from relaug.train.models import create_clip
 from relaug.train.trainer import TrainOptions, finetune
 
 pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
