@@ -83,7 +83,7 @@ def main() -> None:
 
     coco = args.out / "coco"
     write_world(coco, train_images=args.train_images, val_images=args.val_images, image_size=32, seed=args.world_seed, hard=True)
-    shards = build_coco(BuildOptions(out=args.out / "shards", coco_root=coco, quiet=True, workers=1, overwrite=True)).out
+    shards = build_coco(BuildOptions(out=args.out / "shards", coco_root=coco, workers=1, overwrite=True)).out
     results = {}
     for name in args.runs:
         loss, partners = RUNS[name]

@@ -45,7 +45,7 @@ BUILD = """
 import json, sys
 from pathlib import Path
 from relaug.build import BuildOptions, build_coco
-report = build_coco(BuildOptions(out=Path(sys.argv[2]), coco_root=Path(sys.argv[1]), workers=int(sys.argv[3]), quiet=True))
+report = build_coco(BuildOptions(out=Path(sys.argv[2]), coco_root=Path(sys.argv[1]), workers=int(sys.argv[3])))
 print(json.dumps({"seconds": report.seconds, "write_seconds": report.write_seconds, "images": report.images_written,
                   "captions": report.captions_read, "shard_bytes": sum(f.bytes for f in report.files)}))
 """

@@ -17,9 +17,6 @@ from pathlib import Path
 import pyarrow as pa
 import spacy
 from datasets.utils.py_utils import convert_file_size_to_int
-from rich.console import Console
-from rich.progress import Progress, TimeElapsedColumn
-from rich.table import Table
 
 import relaug
 from relaug.coco import (
@@ -49,6 +46,7 @@ from relaug.negatives import (
     default_similarity,
     relations_of,
 )
+from relaug.progress import SILENT, Progress
 from relaug.records import (
     SPLITS,
     Caption,
@@ -77,7 +75,6 @@ from relaug.staging import OUTPUTS, STAGING, Staging, input_hashes
 from relaug.workers import available_cores
 
 # Progress and summaries go to stderr: stdout stays free for a command's data.
-console = Console(stderr=True)
 
 # The slice of COCO that ships with the source (see its NOTICE.md).
 SAMPLE_ROOT = Path(relaug.__file__).resolve().parent.parent / "examples" / "coco-sample"
@@ -94,17 +91,12 @@ def _pipeline(name: str | None) -> spacy.Language:
         raise InputError(str(e)) from e
 
 
-def _progress(quiet: bool) -> Progress:
-    return Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=console, disable=quiet)
-
-
 @dataclass(frozen=True)
 class MineOptions:
     captions: Path  # COCO captions JSON or caption JSONL
     out: Path  # JSONL, one line per caption
     spacy_model: str | None = None  # None: en_core_web_sm or another installed English pipeline
     batch_size: int = 256
-    quiet: bool = False
     negatives: bool = False  # also write each triple's id and hard negatives
     workers: int | None = None  # processes that mine and build negatives; None: all cores
     negatives_per_triple: int = 3
@@ -137,10 +129,10 @@ def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] 
 
 
 def _track(progress: Progress, items: Iterable, total: int, description: str) -> Iterator:
-    task = progress.add_task(description, total=total)
+    advance = progress.start(description, total)
     for item in items:
         yield item
-        progress.advance(task)
+        advance(1)
 
 
 @contextlib.contextmanager
@@ -179,8 +171,9 @@ def _mined(captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | No
     return mine_captions_parallel(captions, pool, CHUNK_CAPTIONS)
 
 
-def mine_file(options: MineOptions) -> MineReport:
-    """Mine every caption of a file into JSONL, one line per caption in input order.
+def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
+    """Mine every caption of a file into JSONL, one line per caption in input order, telling
+    `progress` how far it has got.
 
     The output appears under its final name only when complete.
     """
@@ -201,7 +194,6 @@ def mine_file(options: MineOptions) -> MineReport:
         with _output_errors(options.out, "nothing was written under that name: make room or fix the cause, then run again"):
             with (
                 output as f,
-                _progress(options.quiet) as progress,
                 _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
             ):
                 mined_stream = _mined(captions, nlp, pool, options.batch_size)
@@ -211,10 +203,9 @@ def mine_file(options: MineOptions) -> MineReport:
                     mined_stream = list(mined_stream)
                     relations = relations_of(mined_stream)
                     negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
-                    task = progress.add_task("Building negatives", total=len(relations))
                     result = build_negatives(
                         captions, relations, negative_options, default_similarity(), nlp,
-                        pool=pool, progress=lambda n: progress.advance(task, n),
+                        pool=pool, progress=progress.start("Building negatives", len(relations)),
                     )
                     negatives, rejected = result.negatives, result.rejected
                 for mined in mined_stream:
@@ -224,16 +215,7 @@ def mine_file(options: MineOptions) -> MineReport:
             os.replace(temporary, options.out)
     finally:
         temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
-    report = MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
-    if not options.quiet:
-        console.print(
-            f"Mined {report.triples:,} triples from {report.captions:,} captions "
-            f"({report.captions_without_triples:,} with none) in {report.seconds:.1f} s -> {report.out}",
-            soft_wrap=True,
-        )
-        for reason, candidates in report.rejected_negatives.most_common():
-            console.print(f"  negatives rejected: {reason}: {candidates:,}", soft_wrap=True)
-    return report
+    return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
 
 
 @dataclass(frozen=True)
@@ -244,7 +226,6 @@ class BuildOptions:
     max_shard_size: str | int = "500MB"
     spacy_model: str | None = None
     batch_size: int = 256
-    quiet: bool = False
     negatives_per_triple: int = 3
     max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
     seed: int = 0  # seeds the choice of negatives and partners
@@ -272,30 +253,6 @@ class BuildReport:
     stats: ShardStats = field(default_factory=ShardStats)
     seconds: float = 0.0
     write_seconds: float = 0.0  # of `seconds`, writing the shards (reading and converting images included)
-
-    def __rich__(self) -> Table:
-        table = Table(title=f"relaug build-coco -> {self.out}", show_header=False)
-        table.add_row("captions read", f"{self.captions_read:,}")
-        table.add_row("triples mined", f"{self.triples_mined:,}")
-        table.add_row("captions with no triple", f"{self.captions_without_triples:,}")
-        table.add_row("images written", f"{self.images_written:,}")
-        for split in SPLITS:
-            if (counts := self.stats.splits.get(split)) is not None:
-                table.add_row(f"  {split}", f"{counts.images:,} images, {counts.relations:,} relations")
-        for kind, skipped in self.skipped.items():
-            for reason, n in skipped.most_common():
-                table.add_row(f"{kind} skipped: {reason}", f"{n:,}")
-        for mode, images in sorted(self.converted_images.items()):
-            table.add_row(f"images converted to RGB from {mode}", f"{images:,}")
-        for reason, candidates in self.rejected_negatives.most_common():
-            table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")
-        table.add_row("shard files", f"{len(self.files)} ({sum(f.bytes for f in self.files) / 1e6:.1f} MB)")
-        if self.shards_reused:
-            table.add_row("  finished by an earlier, interrupted run", f"{self.shards_reused}")
-        if self.corpus_reused:
-            table.add_row("mining, image checks, negatives", "done by an earlier, interrupted run")
-        table.add_row("time", f"{self.seconds:.1f} s, of which {self.write_seconds:.1f} s writing shards")
-        return table
 
     @property
     def skipped(self) -> dict[str, Counter]:
@@ -485,13 +442,13 @@ def _mine_and_check(
             raise InputError(f"--coco-root {report.source}: no image could be written ({reasons})")
         # Negatives and partners are added here, between mining and writing:
         # partners are found across a whole split, so they need every example.
-        task = progress.add_task("Building negatives and partners", total=sum(len(e.relations) for e in examples))
+        advance = progress.start("Building negatives and partners", sum(len(e.relations) for e in examples))
         negative_options = NegativeOptions(
             per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
         )
         examples, rejected = add_negatives(
             examples, negative_options, default_similarity(), nlp,
-            pool=parsing, progress=lambda n: progress.advance(task, n),
+            pool=parsing, progress=advance,
         )
     report.rejected_negatives.update(rejected)
     return examples, checks
@@ -537,13 +494,13 @@ def _write(
             ) from e
 
     files: dict[str, ShardFile] = {}
-    task = progress.add_task("Writing shards", total=len(plan))
+    advance = progress.start("Writing shards", len(plan))
 
     def seal(shard: PlannedShard) -> None:
         file = seal_shard(staging.dir, shard)
         staging.commit(shard, file)
         files[shard.path] = file
-        progress.advance(task)
+        advance(1)
 
     # fsync and sha256 wait on the disk and release the GIL: one shard is sealed on
     # a thread while the next is written. On an error the shards sealed so far stay.
@@ -554,7 +511,7 @@ def _write(
             if file is not None:
                 report.shards_reused += 1
                 files[shard.path] = file
-                progress.advance(task)
+                advance(1)
                 continue
             split_examples = by_split[shard.split]
             images, image_data = (), None
@@ -581,12 +538,12 @@ def _max_shard_bytes(max_shard_size: str | int) -> int:
     return max_shard_bytes
 
 
-def build_coco(options: BuildOptions) -> BuildReport:
-    """Mine a COCO 2017 root into the typed Parquet shards of `docs/training.md` under `options.out`.
+def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildReport:
+    """Mine a COCO 2017 root into the typed Parquet shards of `docs/schema.md` under `options.out`.
 
     Writes `data/` (one row per image), `triples/` (one row per relation), the
-    dataset card `README.md` and `manifest.json`, and prints progress and a
-    closing summary unless `quiet`. Resumes an interrupted build with the same
+    dataset card `README.md` and `manifest.json`, telling `progress` how far it
+    has got. Resumes an interrupted build with the same
     options; the same inputs and options give the same bytes, whatever `workers`.
     """
     start = time.perf_counter()
@@ -606,17 +563,16 @@ def build_coco(options: BuildOptions) -> BuildReport:
         raise InputError(f"--workers {options.workers}: give 1 or more")
     out = Path(options.out)
     _check_out(out)
-    if options.coco_root is None and not options.quiet:
-        console.print(
-            f"No --coco-root given: building the bundled COCO sample {root} "
-            "(40 images); pass --coco-root DIR to build full COCO.",
-            soft_wrap=True,
+    if options.coco_root is None:
+        progress.note(
+            f"No --coco-root given: building the bundled COCO sample {root} (40 images); "
+            "pass --coco-root DIR to build full COCO."
         )
     report = BuildReport(out=out, source=root)
-    reading = console.status("Reading COCO annotations") if not options.quiet else contextlib.nullcontext()
-    with reading:
-        source: CocoSource = read_coco(root)
-        inputs = input_hashes(root)
+    read = progress.start("Reading COCO annotations", 1)
+    source: CocoSource = read_coco(root)
+    inputs = input_hashes(root)
+    read(1)
     report.captions_read = sum(len(i.captions) for i in source.images)
     report.skipped_captions.update(source.skipped_captions)
     report.skipped_images.update(source.skipped_images)
@@ -627,7 +583,7 @@ def build_coco(options: BuildOptions) -> BuildReport:
         "spacy": spacy.__version__,
         "spacy_pipeline": pipeline_version(nlp),
     }
-    # What determines every output byte; `workers` and `quiet` do not, so they are not recorded.
+    # What determines every output byte; `workers` does not, so it is not recorded.
     recorded = {
         "coco_root": str(root),
         "embed_images": options.embed_images,
@@ -643,7 +599,7 @@ def build_coco(options: BuildOptions) -> BuildReport:
     )
     readable = _readable(source.images, root, report)
     threads = options.workers or available_cores()
-    with _progress(options.quiet) as progress, _thread_pool(threads) as pool:
+    with _thread_pool(threads) as pool:
         files = _file_stamps(readable)  # before any is read: a file changed while mining is seen as changed
         corpus = staging.kept(CORPUS)
         if isinstance(corpus, MinedCorpus) and corpus.files == files:
@@ -688,6 +644,4 @@ def build_coco(options: BuildOptions) -> BuildReport:
         )
         staging.discard()
     report.seconds = time.perf_counter() - start
-    if not options.quiet:
-        console.print(report)
     return report

@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, TimeElapsedColumn
+from rich.table import Table
 
 from relaug.choices import Loss, Precision, Split, TextField
 from relaug.errors import InputError, StoppedError
+
+if TYPE_CHECKING:
+    from relaug.build import BuildReport, MineReport
+    from relaug.evaluate import Accuracy, EvalReport
+
+STDERR = Console(stderr=True)  # progress, notes and summaries: stdout stays free for a command's data
 
 # click's plain help: it fits an 80-column terminal, where rich's panels cut the help text into slivers.
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -37,6 +46,30 @@ def main(
 ) -> None:
     """Mine relation triples from image captions, publish them as typed Parquet shards, and fine-tune
     CLIP on them with the DRIVE loss."""
+
+
+class TerminalProgress:
+    """`relaug.progress.Progress` drawn on stderr: a bar per stage, notes as lines."""
+
+    def __init__(self) -> None:
+        # Bars only on a terminal: in a log, a bar's last frame is noise beside the summary or error.
+        self._bars = Progress(
+            *Progress.get_default_columns(), TimeElapsedColumn(), console=STDERR, disable=not STDERR.is_terminal
+        )
+
+    def __enter__(self) -> TerminalProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bars.stop()
+
+    def start(self, description: str, total: int, done: int = 0):
+        task = self._bars.add_task(description, total=total, completed=done)
+        return lambda units: self._bars.advance(task, units)
+
+    def note(self, message: str) -> None:
+        self._bars.console.print(message, soft_wrap=True, highlight=False)
 
 
 @contextmanager
@@ -86,8 +119,8 @@ def mine(
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     from relaug.build import MineOptions, mine_file
 
-    with reported_errors(kept_when_interrupted="nothing was written under --out"):
-        mine_file(
+    with reported_errors(kept_when_interrupted="nothing was written under --out"), TerminalProgress() as progress:
+        report = mine_file(
             MineOptions(
                 captions=captions,
                 out=out,
@@ -97,8 +130,10 @@ def mine(
                 negatives_per_triple=negatives_per_triple,
                 seed=seed,
                 workers=workers,
-            )
+            ),
+            progress,
         )
+    _print_mine_summary(report)
 
 
 @app.command("build-coco")
@@ -136,10 +171,11 @@ def build_coco_command(
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     from relaug.build import BuildOptions, build_coco
 
-    with reported_errors(
-        kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"
+    with (
+        reported_errors(kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"),
+        TerminalProgress() as progress,
     ):
-        build_coco(
+        report = build_coco(
             BuildOptions(
                 out=out,
                 coco_root=coco_root,
@@ -152,8 +188,10 @@ def build_coco_command(
                 seed=seed,
                 workers=workers,
                 overwrite=overwrite,
-            )
+            ),
+            progress,
         )
+    STDERR.print(_build_table(report))
 
 
 @app.command()
@@ -202,8 +240,11 @@ def finetune(
     from relaug.train.trainer import TrainOptions, resume_options
     from relaug.train.trainer import finetune as run_finetune
 
-    with reported_errors(
-        kept_when_interrupted="the checkpoints of finished epochs are kept: --resume RUN/checkpoints/latest.pt continues the run"
+    with (
+        reported_errors(
+            kept_when_interrupted="the checkpoints of finished epochs are kept: --resume RUN/checkpoints/latest.pt continues the run"
+        ),
+        TerminalProgress() as progress,
     ):
         values = dict(
             shards=shards, out=out, model=model, pretrained=pretrained, loss=loss, partners=partners,
@@ -217,7 +258,7 @@ def finetune(
             # typer ships its own click: its ParameterSource is not click's
             given = {k: v for k, v in values.items() if ctx.get_parameter_source(k).name == "COMMANDLINE"}
             options = resume_options(resume, **given)
-        run = run_finetune(options)
+        run = run_finetune(options, progress)
     typer.echo(f"run written to {run}: checkpoints/latest.pt, metrics.jsonl, config.json", err=True)
 
 
@@ -246,13 +287,19 @@ def eval_command(
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
     from relaug.evaluate import EvalOptions, run_eval
 
-    with reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"):
-        run_eval(
+    with (
+        reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
+        TerminalProgress() as progress,
+    ):
+        report, written = run_eval(
             EvalOptions(
                 shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,
                 text_field=text_field, out=out,
-            )
+            ),
+            progress,
         )
+    Console().print(_eval_table(report))
+    STDERR.print(f"report written to {written}", highlight=False)
 
 
 @app.command("synthetic-world")
@@ -277,3 +324,64 @@ def synthetic_world(
     scenes = write_world(out, train_images=train_images, val_images=val_images, image_size=image_size, seed=seed, hard=hard)
     images = sum(len(s) for s in scenes.values())
     typer.echo(f"wrote a COCO root of {images:,} images to {out}: relaug build-coco --coco-root {out} --out SHARDS", err=True)
+
+
+def _print_mine_summary(report: MineReport) -> None:
+    STDERR.print(
+        f"Mined {report.triples:,} triples from {report.captions:,} captions "
+        f"({report.captions_without_triples:,} with none) in {report.seconds:.1f} s -> {report.out}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for reason, candidates in report.rejected_negatives.most_common():
+        STDERR.print(f"  negatives rejected: {reason}: {candidates:,}", soft_wrap=True, highlight=False)
+
+
+def _build_table(report: BuildReport) -> Table:
+    """The closing summary of build-coco."""
+    table = Table(title=f"relaug build-coco -> {report.out}", show_header=False)
+    table.add_row("captions read", f"{report.captions_read:,}")
+    table.add_row("triples mined", f"{report.triples_mined:,}")
+    table.add_row("captions with no triple", f"{report.captions_without_triples:,}")
+    table.add_row("images written", f"{report.images_written:,}")
+    for split in Split:
+        if (counts := report.stats.splits.get(split)) is not None:
+            table.add_row(f"  {split}", f"{counts.images:,} images, {counts.relations:,} relations")
+    for kind, skipped in report.skipped.items():
+        for reason, n in skipped.most_common():
+            table.add_row(f"{kind} skipped: {reason}", f"{n:,}")
+    for mode, images in sorted(report.converted_images.items()):
+        table.add_row(f"images converted to RGB from {mode}", f"{images:,}")
+    for reason, candidates in report.rejected_negatives.most_common():
+        table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")
+    table.add_row("shard files", f"{len(report.files)} ({sum(f.bytes for f in report.files) / 1e6:.1f} MB)")
+    if report.shards_reused:
+        table.add_row("  finished by an earlier, interrupted run", f"{report.shards_reused}")
+    if report.corpus_reused:
+        table.add_row("mining, image checks, negatives", "done by an earlier, interrupted run")
+    table.add_row("time", f"{report.seconds:.1f} s, of which {report.write_seconds:.1f} s writing shards")
+    return table
+
+
+def _eval_table(report: EvalReport) -> Table:
+    """The metrics of relaug eval."""
+    table = Table(title=f"relaug eval: {report.split}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("n", justify="right")
+
+    def show(a: Accuracy) -> str:
+        return "-" if a.accuracy is None else f"{100 * a.accuracy:.1f}%"
+
+    for name, accuracy in report.hard_negatives.items():
+        table.add_row(f"hard negatives {name}", show(accuracy), str(accuracy.total))
+    if not report.hard_negatives:
+        table.add_row("hard negatives", "- (the shards carry no negatives)", "0")
+    for source, group in report.groups.items():
+        table.add_row(f"group {source} image->text", show(group.image_to_text), str(group.image_to_text.total))
+        table.add_row(f"group {source} text->image", show(group.text_to_image), str(group.text_to_image.total))
+    r = report.retrieval
+    for direction, values, n in (("image->text", r.image_to_text, r.images), ("text->image", r.text_to_image, r.captions)):
+        for k, value in values.items():
+            table.add_row(f"retrieval {direction} {k}", f"{100 * value:.1f}%", str(n))
+    return table

@@ -18,13 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from rich.console import Console
-from rich.table import Table
 
 from relaug.errors import InputError
+from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit, check_text_field
-
-console = Console(stderr=True)
 
 
 @dataclass
@@ -174,29 +171,6 @@ def write_report(report: EvalReport, path: Path) -> None:
     path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
 
 
-def report_table(report: EvalReport) -> Table:
-    table = Table(title=f"relaug eval: {report.split}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("n", justify="right")
-
-    def show(a: Accuracy) -> str:
-        return "-" if a.accuracy is None else f"{100 * a.accuracy:.1f}%"
-
-    for name, accuracy in report.hard_negatives.items():
-        table.add_row(f"hard negatives {name}", show(accuracy), str(accuracy.total))
-    if not report.hard_negatives:
-        table.add_row("hard negatives", "- (the shards carry no negatives)", "0")
-    for source, group in report.groups.items():
-        table.add_row(f"group {source} image->text", show(group.image_to_text), str(group.image_to_text.total))
-        table.add_row(f"group {source} text->image", show(group.text_to_image), str(group.text_to_image.total))
-    r = report.retrieval
-    for direction, values, n in (("image->text", r.image_to_text, r.images), ("text->image", r.text_to_image, r.captions)):
-        for k, value in values.items():
-            table.add_row(f"retrieval {direction} {k}", f"{100 * value:.1f}%", str(n))
-    return table
-
-
 @dataclass(frozen=True)
 class EvalOptions:
     shards: Path
@@ -209,9 +183,10 @@ class EvalOptions:
     batch_size: int = 256
 
 
-def run_model(checkpoint: Path) -> str:
+def run_model(checkpoint: Path, progress: Progress = SILENT) -> str:
     """The model a checkpoint was trained as: the open_clip name it records, or, for a run made
-    with `--model path/to/config.json`, that config as the run's `config.json` names it."""
+    with `--model path/to/config.json`, that config as the run's `config.json` names it (and
+    `progress` is told so)."""
     import open_clip
 
     name = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)["name"]  # the weights stay on disk
@@ -220,7 +195,7 @@ def run_model(checkpoint: Path) -> str:
     config = checkpoint.parent.parent / "config.json"
     model = json.loads(config.read_text()).get("model", "") if config.is_file() else ""
     if model.endswith(".json") and Path(model).is_file():
-        console.print(f"model: {model} (from {config})")
+        progress.note(f"model: {model} (from {config})")
         return model
     raise InputError(
         f"--checkpoint {checkpoint}: its model {name!r} is no open_clip model and {config} names no config JSON "
@@ -228,8 +203,8 @@ def run_model(checkpoint: Path) -> str:
     )
 
 
-def run_eval(options: EvalOptions) -> EvalReport:
-    """`relaug eval`: load the model, evaluate, print the table, write the JSON."""
+def run_eval(options: EvalOptions, progress: Progress = SILENT) -> tuple[EvalReport, Path]:
+    """`relaug eval`: load the model, evaluate, write the JSON; the report and where it was written."""
     from relaug.models import create_clip
 
     if (options.checkpoint is None) == (options.pretrained is None):
@@ -238,7 +213,7 @@ def run_eval(options: EvalOptions) -> EvalReport:
     if options.checkpoint is not None:
         if not options.checkpoint.is_file():
             raise InputError(f"--checkpoint {options.checkpoint}: no such file")
-        model = options.model or run_model(options.checkpoint)
+        model = options.model or run_model(options.checkpoint, progress)
         bundle = create_clip(model, str(options.checkpoint), device=device)
         out = options.out or options.checkpoint.parent.parent / f"eval_{options.split}.json"
     else:
@@ -249,6 +224,4 @@ def run_eval(options: EvalOptions) -> EvalReport:
         tokenizer=bundle.tokenizer, text_field=options.text_field, device=device, batch_size=options.batch_size,
     )
     write_report(report, out)
-    Console().print(report_table(report))
-    console.print(f"report written to {out}")
-    return report
+    return report, out

@@ -14,7 +14,7 @@ from relaug.build import BuildOptions, BuildReport, build_coco
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
     """The bundled COCO sample built with a 1MB shard limit, so every split spans several files."""
     out = tmp_path_factory.mktemp("sample") / "shards"
-    return build_coco(BuildOptions(out=out, max_shard_size="1MB", quiet=True))
+    return build_coco(BuildOptions(out=out, max_shard_size="1MB"))
 
 
 @pytest.fixture(scope="session")

@@ -110,7 +110,7 @@ def _tiny_root(tmp_path: Path) -> Path:
 def test_images_skipped_by_reason_and_paths_stored_without_embedding(tmp_path):
     root = _tiny_root(tmp_path)
     out = tmp_path / "shards"
-    report = build_coco(BuildOptions(out=out, coco_root=root, embed_images=False, quiet=True))
+    report = build_coco(BuildOptions(out=out, coco_root=root, embed_images=False))
     assert report.skipped_images == {
         "image file missing": 1,
         "file_name outside the COCO root": 1,
@@ -127,10 +127,10 @@ def test_images_skipped_by_reason_and_paths_stored_without_embedding(tmp_path):
 def test_rebuild_replaces_the_previous_build(tmp_path):
     root = _tiny_root(tmp_path)
     out = tmp_path / "shards"
-    build_coco(BuildOptions(out=out, coco_root=root, quiet=True))
+    build_coco(BuildOptions(out=out, coco_root=root))
     stale = out / "data" / "train-00000-of-00001.parquet"
     stale.write_bytes(b"left over")
-    report = build_coco(BuildOptions(out=out, coco_root=root, quiet=True))
+    report = build_coco(BuildOptions(out=out, coco_root=root))
     assert not stale.exists()
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
         f.path for f in report.files
@@ -140,7 +140,7 @@ def test_rebuild_replaces_the_previous_build(tmp_path):
 def test_refuses_to_write_into_a_directory_that_is_not_a_build(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="not empty"):
-        build_coco(BuildOptions(out=tmp_path, quiet=True))
+        build_coco(BuildOptions(out=tmp_path))
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -148,7 +148,7 @@ def test_a_root_with_no_usable_image_is_an_input_error(tmp_path):
     root = _tiny_root(tmp_path)
     (root / "val2017").rename(root / "elsewhere")
     with pytest.raises(InputError, match="no image could be written .*image file missing"):
-        build_coco(BuildOptions(out=tmp_path / "shards", coco_root=root, quiet=True))
+        build_coco(BuildOptions(out=tmp_path / "shards", coco_root=root))
     assert not (tmp_path / "shards" / "manifest.json").exists()
 
 
@@ -156,7 +156,7 @@ def test_every_row_stores_its_own_image_file_whatever_its_row_group(tmp_path, mo
     """Image bytes are read a row group at a time, on threads, apart from the rows they join."""
     monkeypatch.setattr(shards, "ROW_GROUP_ROWS", {**shards.ROW_GROUP_ROWS, "default": 3})
     out = tmp_path / "shards"
-    report = build_coco(BuildOptions(out=out, max_shard_size="2MB", workers=2, quiet=True))
+    report = build_coco(BuildOptions(out=out, max_shard_size="2MB", workers=2))
     assert not report.converted_images  # so every stored image is its file, byte for byte
     files = sorted((out / "data").glob("*.parquet"))
     assert len(files) > 3 and max(pq.ParquetFile(f).metadata.num_row_groups for f in files) > 2

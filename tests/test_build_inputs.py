@@ -124,7 +124,7 @@ def broken_build(tmp_path_factory):
     sys.addaudithook(audit)  # hooks cannot be removed; `recording` confines this one to the build
     recording = True
     try:
-        report = build_coco(BuildOptions(out=base / "shards", coco_root=root, workers=1, quiet=True))
+        report = build_coco(BuildOptions(out=base / "shards", coco_root=root, workers=1))
     finally:
         recording = False
     return report, expected, root, opened

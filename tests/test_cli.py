@@ -7,7 +7,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from relaug.build import SAMPLE_ROOT
+from relaug.build import SAMPLE_ROOT, BuildOptions, MineOptions, build_coco, mine_file
 from relaug.cli import app
 from relaug.coco import read_captions, read_coco
 
@@ -150,3 +150,29 @@ def read_captions_text(folder, text: str):
     plain = folder / "plain.jsonl"
     plain.write_text(text, encoding="utf-8")
     return read_captions(plain)
+
+
+def test_the_library_prints_nothing_and_tells_its_progress_to_whoever_asks(tmp_path, capfd):
+    """mine_file and build_coco report through `progress`; only the CLI draws."""
+    started, noted = [], []
+
+    class Recorder:
+        def start(self, description, total, done=0):
+            started.append((description, total))
+            return lambda units: None
+
+        def note(self, message):
+            noted.append(message)
+
+    captions = tmp_path / "captions.jsonl"
+    captions.write_text('{"caption_id": 1, "image_id": 2, "caption": "A man riding a horse."}\n')
+    report = mine_file(MineOptions(captions=captions, out=tmp_path / "t.jsonl", workers=1), Recorder())
+    assert report.triples == 1
+    assert started == [("Mining captions", 1)]
+    build_coco(BuildOptions(out=tmp_path / "shards", workers=1), Recorder())
+    assert [d for d, _ in started[1:]] == [
+        "Reading COCO annotations", "Mining captions, checking images", "Building negatives and partners", "Writing shards"
+    ]
+    assert len(noted) == 1 and "bundled COCO sample" in noted[0]
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

@@ -16,9 +16,9 @@ PACKAGE = Path(relaug.__file__).parent
 # Lowest first. A module imports from its own layer or from those below, never above.
 LAYERS = (
     # what every stage stands on: the records passing between stages, errors, option
-    # choices, the lexicon of nouns and verbs, worker processes
+    # choices, the lexicon of nouns and verbs, worker processes, progress reporting
     ("relaug", "relaug.errors", "relaug.choices", "relaug.records", "relaug.nouns", "relaug.verbs",
-     "relaug.minilm", "relaug.workers"),
+     "relaug.minilm", "relaug.workers", "relaug.progress"),
     ("relaug.coco", "relaug.synthetic"),  # sources
     ("relaug.mining",),
     ("relaug.grounding", "relaug.images"),

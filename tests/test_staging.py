@@ -39,7 +39,7 @@ def _shards(out: Path) -> dict[str, bytes]:
 def reference(tmp_path_factory) -> BuildReport:
     """An uninterrupted build with one process."""
     out = tmp_path_factory.mktemp("reference") / "shards"
-    return build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    return build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1))
 
 
 def test_reference_build_spans_several_shards_per_split(reference):
@@ -57,7 +57,7 @@ def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, m
     monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
     monkeypatch.setattr(relaug.build, "mine_captions_parallel", spy)
     out = tmp_path / "shards"
-    build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=2, quiet=True))
+    build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=2))
     assert used == [2]
     assert _shards(out) == _shards(reference.out)
 
@@ -73,7 +73,7 @@ def test_a_worker_killed_by_the_system_stops_the_build_with_a_message(tmp_path, 
     monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
     monkeypatch.setattr(relaug.build, "mine_captions_parallel", one_worker_killed)
     with pytest.raises(StoppedError, match=r"a worker process died .* fewer --workers"):
-        build_coco(BuildOptions(out=tmp_path / "shards", workers=2, quiet=True))
+        build_coco(BuildOptions(out=tmp_path / "shards", workers=2))
     assert not (tmp_path / "shards" / "manifest.json").exists()
 
 
@@ -126,7 +126,7 @@ def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(
     assert "max_shard_size: '100KB' -> '1MB'" in result.output and "--overwrite" in result.output
     assert _finished_before_kill(out) == finished
 
-    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1))
     assert report.shards_reused == len(finished)
     for path, identity in finished.items():
         stat = (out / path).stat()
@@ -138,7 +138,7 @@ def test_killed_build_resumes_to_the_same_bytes_without_redoing_finished_shards(
 def test_other_options_replace_a_complete_build_only_with_overwrite(reference, tmp_path):
     out = tmp_path / "shards"
     shutil.copytree(reference.out, out)
-    options = BuildOptions(out=out, max_shard_size="1MB", workers=1, quiet=True)
+    options = BuildOptions(out=out, max_shard_size="1MB", workers=1)
     with pytest.raises(InputError, match="max_shard_size: '100KB' -> '1MB'.*--overwrite"):
         build_coco(options)
     assert _shards(out) == _shards(reference.out)
@@ -163,7 +163,7 @@ def test_an_image_that_breaks_while_its_shard_is_written_stops_the_build_and_it_
         read(path, check, into)
 
     monkeypatch.setattr(relaug.images, "_read_stored", vanishing)
-    options = BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True)
+    options = BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1)
     with pytest.raises(InputError, match=r"\.jpg: changed while the build ran .*run the build again to resume"):
         build_coco(options)
     assert not (out / "manifest.json").exists()
@@ -202,7 +202,7 @@ def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(refer
 
     monkeypatch.setattr(relaug.build, "write_shard", write)
     monkeypatch.setattr(relaug.build, "_mine_and_check", _not_again)
-    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1))
     assert report.shards_reused == 4 and report.corpus_reused
     assert report.triples_mined == reference.triples_mined and report.skipped == reference.skipped
     assert _shards(out) == _shards(reference.out)
@@ -216,7 +216,7 @@ def test_a_resumed_build_mines_again_when_an_image_file_changed(reference, tmp_p
     """The kept corpus holds image checks: a file touched since makes the rerun redo them."""
     root = tmp_path / "coco"
     shutil.copytree(SAMPLE_ROOT, root)
-    options = BuildOptions(out=tmp_path / "shards", coco_root=root, max_shard_size=SHARD_SIZE, workers=1, quiet=True)
+    options = BuildOptions(out=tmp_path / "shards", coco_root=root, max_shard_size=SHARD_SIZE, workers=1)
     write = relaug.build.write_shard
 
     def stopping(root, shard, rows, image_bytes):
@@ -250,6 +250,6 @@ def test_ctrl_c_stops_the_build_with_one_line_and_it_resumes(reference, tmp_path
     finished = _finished_before_kill(out)
     assert finished
 
-    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1, quiet=True))
+    report = build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=1))
     assert report.shards_reused == len(finished)
     assert _shards(out) == _shards(reference.out)

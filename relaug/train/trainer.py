@@ -22,8 +22,6 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from rich.console import Console
-from rich.progress import Progress, TimeElapsedColumn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
@@ -31,12 +29,11 @@ from relaug.choices import Loss, Precision, checked
 from relaug.errors import InputError
 from relaug.evaluate import evaluate, write_report
 from relaug.models import create_clip
+from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit
 from relaug.train.data import GroupBatch, GroupBatchSampler, GroupDataset, collate_groups
 from relaug.train.loss import LOG_LOGIT_SCALE_MAX, create_loss
 from relaug.workers import available_cores
-
-console = Console(stderr=True)
 
 
 @dataclass
@@ -278,23 +275,24 @@ def _validate_options(options: TrainOptions) -> None:
         _check_resume(options)
 
 
-def finetune(options: TrainOptions) -> Path:
-    """Train as `options` say; returns the run directory."""
+def finetune(options: TrainOptions, progress: Progress = SILENT) -> Path:
+    """Train as `options` say, telling `progress` (on the main rank) how far it has got; returns
+    the run directory."""
     _validate_options(options)
     runtime = setup_runtime(options.precision)
     try:
-        return _train(options, runtime)
+        return _train(options, runtime, progress if runtime.is_main else SILENT)
     finally:
         if runtime.world_size > 1 and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def _train(options: TrainOptions, runtime: Runtime) -> Path:
+def _train(options: TrainOptions, runtime: Runtime, progress: Progress) -> Path:
     out = Path(options.out) if options.out else (Path(options.resume).parent.parent if options.resume else _default_out())
     torch.manual_seed(options.seed)
     bundle = create_clip(options.model, options.pretrained, device=runtime.device)
-    if runtime.precision != options.precision and runtime.is_main:
-        console.print(f"[yellow]--precision {options.precision} needs CUDA; training in {runtime.precision} on the CPU[/]")
+    if runtime.precision != options.precision:
+        progress.note(f"--precision {options.precision} needs CUDA; training in {runtime.precision} on the CPU")
     split = ShardSplit(options.shards, "train")
     max_negatives = options.max_negatives if options.loss != "clip" else 0
     dataset = GroupDataset(
@@ -332,57 +330,56 @@ def _train(options: TrainOptions, runtime: Runtime) -> Path:
     metrics = (out / "metrics.jsonl").open("a") if runtime.is_main else None
 
     step = start_epoch * steps_per_epoch
-    with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=console, disable=not runtime.is_main) as progress:
-        task = progress.add_task("Fine-tuning", total=total_steps, completed=step)
-        for epoch in range(start_epoch, options.epochs):
-            sampler = GroupBatchSampler(
-                split, batch_size=options.batch_size, partners=options.partners, seed=options.seed, epoch=epoch,
-                first_step=epoch * batches, rank=runtime.rank, world_size=runtime.world_size,
-            )
-            loader = DataLoader(
-                dataset, batch_sampler=sampler, collate_fn=collate_groups, num_workers=loader_workers(options.workers),
-                pin_memory=runtime.device.type == "cuda", persistent_workers=False,
-            )
-            trained.train()
-            started, samples, running = time.perf_counter(), 0, {}
-            for index, batch in enumerate(loader):
-                if index == steps_per_epoch * options.accum_steps:
-                    break  # micro-batches that cannot fill a whole optimiser step are left out
-                terms = forward_backward(trained, loss_fn, batch, runtime, scaler, options.accum_steps)
-                samples += batch.images.shape[0] * runtime.world_size
-                for name, value in terms.items():
-                    running[name] = running.get(name, 0.0) + value / options.accum_steps
-                if (index + 1) % options.accum_steps:
-                    continue
-                lr = cosine_lr(step, base_lr=options.lr, warmup=options.warmup, total=total_steps)
-                optimizer_step(model, optimizer, scaler, lr=lr, grad_clip=options.grad_clip)
-                step += 1
-                progress.advance(task)
-                if step % options.log_every == 0 or step == (epoch + 1) * steps_per_epoch:
-                    terms = _global_terms(running, runtime)
-                    if metrics:
-                        line = {
-                            "step": step, "epoch": epoch + 1, "loss": sum(terms.values()), **terms, "lr": lr,
-                            "logit_scale": model.logit_scale.exp().item(),
-                            "samples_per_s": samples / (time.perf_counter() - started),
-                        }
-                        metrics.write(json.dumps(line) + "\n")
-                        metrics.flush()
-                    started, samples = time.perf_counter(), 0
-                running = {}
-            if runtime.is_main:
-                state = checkpoint_state(epoch + 1, bundle.name, model, optimizer, scaler)
-                _save_checkpoint(state, out / "checkpoints")
-                if options.validate:
-                    report = evaluate(
-                        options.shards, "validation", model=model, preprocess=bundle.preprocess_val,
-                        tokenizer=bundle.tokenizer, text_field=options.text_field, device=runtime.device,
-                    )
-                    write_report(report, out / f"eval_validation_epoch_{epoch + 1}.json")
-                    metrics.write(json.dumps({"epoch": epoch + 1, "validation": report.to_dict()}) + "\n")
+    advance = progress.start("Fine-tuning", total_steps, done=step)
+    for epoch in range(start_epoch, options.epochs):
+        sampler = GroupBatchSampler(
+            split, batch_size=options.batch_size, partners=options.partners, seed=options.seed, epoch=epoch,
+            first_step=epoch * batches, rank=runtime.rank, world_size=runtime.world_size,
+        )
+        loader = DataLoader(
+            dataset, batch_sampler=sampler, collate_fn=collate_groups, num_workers=loader_workers(options.workers),
+            pin_memory=runtime.device.type == "cuda", persistent_workers=False,
+        )
+        trained.train()
+        started, samples, running = time.perf_counter(), 0, {}
+        for index, batch in enumerate(loader):
+            if index == steps_per_epoch * options.accum_steps:
+                break  # micro-batches that cannot fill a whole optimiser step are left out
+            terms = forward_backward(trained, loss_fn, batch, runtime, scaler, options.accum_steps)
+            samples += batch.images.shape[0] * runtime.world_size
+            for name, value in terms.items():
+                running[name] = running.get(name, 0.0) + value / options.accum_steps
+            if (index + 1) % options.accum_steps:
+                continue
+            lr = cosine_lr(step, base_lr=options.lr, warmup=options.warmup, total=total_steps)
+            optimizer_step(model, optimizer, scaler, lr=lr, grad_clip=options.grad_clip)
+            step += 1
+            advance(1)
+            if step % options.log_every == 0 or step == (epoch + 1) * steps_per_epoch:
+                terms = _global_terms(running, runtime)
+                if metrics:
+                    line = {
+                        "step": step, "epoch": epoch + 1, "loss": sum(terms.values()), **terms, "lr": lr,
+                        "logit_scale": model.logit_scale.exp().item(),
+                        "samples_per_s": samples / (time.perf_counter() - started),
+                    }
+                    metrics.write(json.dumps(line) + "\n")
                     metrics.flush()
-            if runtime.world_size > 1:
-                dist.barrier()  # no rank starts the next epoch while rank 0 still writes this one
+                started, samples = time.perf_counter(), 0
+            running = {}
+        if runtime.is_main:
+            state = checkpoint_state(epoch + 1, bundle.name, model, optimizer, scaler)
+            _save_checkpoint(state, out / "checkpoints")
+            if options.validate:
+                report = evaluate(
+                    options.shards, "validation", model=model, preprocess=bundle.preprocess_val,
+                    tokenizer=bundle.tokenizer, text_field=options.text_field, device=runtime.device,
+                )
+                write_report(report, out / f"eval_validation_epoch_{epoch + 1}.json")
+                metrics.write(json.dumps({"epoch": epoch + 1, "validation": report.to_dict()}) + "\n")
+                metrics.flush()
+        if runtime.world_size > 1:
+            dist.barrier()  # no rank starts the next epoch while rank 0 still writes this one
     if metrics:
         metrics.close()
     return out

@@ -70,7 +70,7 @@ def hard_world(tmp_path_factory):
     """A small hard world, built: each pair of things drawn in both relations."""
     root = tmp_path_factory.mktemp("hard")
     write_world(root / "coco", train_images=120, val_images=40, image_size=32, hard=True)
-    return build_coco(BuildOptions(out=root / "shards", coco_root=root / "coco", quiet=True, workers=1)).out
+    return build_coco(BuildOptions(out=root / "shards", coco_root=root / "coco", workers=1)).out
 
 
 def test_relation_groups_meet_the_same_things_in_the_opposite_layout_first(hard_world):
@@ -99,7 +99,7 @@ def test_two_builds_in_folders_of_one_name_each_read_their_own_rows(tmp_path):
     for seed in (1, 2):
         root = tmp_path / f"world{seed}"
         write_world(root / "coco", train_images=12, val_images=6, image_size=32, seed=seed, hard=True)
-        out = build_coco(BuildOptions(out=root / "x", coco_root=root / "coco", quiet=True, workers=1)).out
+        out = build_coco(BuildOptions(out=root / "x", coco_root=root / "coco", workers=1)).out
         rows[seed] = (out, sorted(pq.read_table(sorted((out / "triples").glob("train-*.parquet"))[0])["caption"].to_pylist()))
     first, second = rows[1][0] / "README.md", rows[2][0] / "README.md"
     # the same sizes, as two builds may well have: only the fingerprint tells the cards apart

@@ -26,7 +26,7 @@ SCHEDULE = dict(model="tiny-clip", pretrained="none", epochs=2, batch_size=32, l
 def world_shards(tmp_path_factory):
     root = tmp_path_factory.mktemp("world")
     write_world(root / "coco", train_images=1000, val_images=300, image_size=32, seed=0)  # tiny-clip's own size
-    return build_coco(BuildOptions(out=root / "shards", coco_root=root / "coco", quiet=True, workers=1)).out
+    return build_coco(BuildOptions(out=root / "shards", coco_root=root / "coco", workers=1)).out
 
 
 @pytest.mark.parametrize("loss", ["drive", "negclip"])
