@@ -40,12 +40,12 @@ from relaug.mining import (
     stated_form,
 )
 from relaug.negatives import (
-    NegativeOptions,
     add_negatives,
     build_negatives,
     default_similarity,
     relations_of,
 )
+from relaug.options import BuildOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
 from relaug.records import (
     SPLITS,
@@ -89,18 +89,6 @@ def _pipeline(name: str | None) -> spacy.Language:
         return load_pipeline(name)
     except ValueError as e:  # the pipeline is not installed: the user's environment, not a bug
         raise InputError(str(e)) from e
-
-
-@dataclass(frozen=True)
-class MineOptions:
-    captions: Path  # COCO captions JSON or caption JSONL
-    out: Path  # JSONL, one line per caption
-    spacy_model: str | None = None  # None: en_core_web_sm or another installed English pipeline
-    batch_size: int = 256
-    negatives: bool = False  # also write each triple's id and hard negatives
-    workers: int | None = None  # processes that mine and build negatives; None: all cores
-    negatives_per_triple: int = 3
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,21 +204,6 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
     finally:
         temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
     return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    out: Path
-    coco_root: Path | None = None  # None: the bundled sample, examples/coco-sample
-    embed_images: bool = True  # False: store absolute image paths instead of bytes
-    max_shard_size: str | int = "500MB"
-    spacy_model: str | None = None
-    batch_size: int = 256
-    negatives_per_triple: int = 3
-    max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
-    seed: int = 0  # seeds the choice of negatives and partners
-    workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
-    overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
 
 
 @dataclass

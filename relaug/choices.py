@@ -36,6 +36,15 @@ class Split(StrEnum):
     TEST = "test"
 
 
+class Benchmark(StrEnum):
+    """A benchmark of the field `relaug eval --benchmark` reads in its published format."""
+
+    SUGARCREPE = "sugarcrepe"
+    ARO_RELATION = "aro-relation"  # ARO's VG-Relation
+    ARO_ATTRIBUTION = "aro-attribution"  # ARO's VG-Attribution
+    WINOGROUND = "winoground"
+
+
 def checked(choice: type[StrEnum], value: str, option: str) -> StrEnum:
     """`value` as a member of `choice`, or an InputError naming the option and the choices."""
     try:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from relaug.choices import Loss, Precision, Split, TextField
 from relaug.errors import InputError, StoppedError
+from relaug.options import BuildOptions, MineOptions, TrainOptions
 
 if TYPE_CHECKING:
     from relaug.build import BuildReport, MineReport
@@ -108,16 +109,16 @@ def mine(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="JSONL to write: one line per caption, in input order.")],
     spacy_model: SpacyModel = None,
-    batch_size: BatchSize = 256,
+    batch_size: BatchSize = MineOptions.batch_size,
     negatives: Annotated[
         bool, typer.Option("--negatives", help="Also write each triple's id and its hard negatives.")
-    ] = False,
-    negatives_per_triple: NegativesPerTriple = 3,
-    seed: Seed = 0,
+    ] = MineOptions.negatives,
+    negatives_per_triple: NegativesPerTriple = MineOptions.negatives_per_triple,
+    seed: Seed = MineOptions.seed,
     workers: Workers = None,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
-    from relaug.build import MineOptions, mine_file
+    from relaug.build import mine_file
 
     with reported_errors(kept_when_interrupted="nothing was written under --out"), TerminalProgress() as progress:
         report = mine_file(
@@ -149,15 +150,15 @@ def build_coco_command(
     ] = None,
     embed_images: Annotated[
         bool, typer.Option(help="Embed image bytes in the shards, or store absolute paths with --no-embed-images.")
-    ] = True,
-    max_shard_size: Annotated[str, typer.Option(metavar="SIZE", help="Largest Parquet file, e.g. 500MB or 1GB.")] = "500MB",
+    ] = BuildOptions.embed_images,
+    max_shard_size: Annotated[str, typer.Option(metavar="SIZE", help="Largest Parquet file, e.g. 500MB or 1GB.")] = BuildOptions.max_shard_size,
     spacy_model: SpacyModel = None,
-    batch_size: BatchSize = 256,
-    negatives_per_triple: NegativesPerTriple = 3,
+    batch_size: BatchSize = BuildOptions.batch_size,
+    negatives_per_triple: NegativesPerTriple = BuildOptions.negatives_per_triple,
     max_partners: Annotated[
         int, typer.Option(min=0, metavar="N", help="DRIVE partners and swap partners kept per relation, at most.")
-    ] = 8,
-    seed: Seed = 0,
+    ] = BuildOptions.max_partners,
+    seed: Seed = BuildOptions.seed,
     workers: Workers = None,
     overwrite: Annotated[
         bool,
@@ -166,10 +167,10 @@ def build_coco_command(
             help="Replace a build in --out made with other options; without it, such a build is refused. "
             "With the same options an interrupted build resumes.",
         ),
-    ] = False,
+    ] = BuildOptions.overwrite,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
-    from relaug.build import BuildOptions, build_coco
+    from relaug.build import build_coco
 
     with (
         reported_errors(kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"),
@@ -203,25 +204,25 @@ def finetune(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", metavar="DIR", help="Run directory; default a new folder under runs/.")
     ] = None,
-    model: Annotated[str, typer.Option(metavar="NAME", help="open_clip model name, or an open_clip model-config JSON.")] = "ViT-B-32",
-    pretrained: Annotated[str, typer.Option(metavar="TAG", help="open_clip tag (openai), a local weights file, or none.")] = "openai",
-    loss: Annotated[Loss, typer.Option(help="drive, negclip (text negatives) or clip.")] = Loss.DRIVE,
-    partners: Annotated[int, typer.Option(min=0, metavar="K", help="Partner pairs per anchor.")] = 1,
-    epochs: Annotated[int, typer.Option(min=1, metavar="N", help="Passes over the train split.")] = 7,
-    batch_size: Annotated[int, typer.Option(min=1, metavar="N", help="Groups per device.")] = 64,
-    lr: Annotated[float, typer.Option(metavar="LR", help="Peak learning rate.")] = 1.8748e-5,
+    model: Annotated[str, typer.Option(metavar="NAME", help="open_clip model name, or an open_clip model-config JSON.")] = TrainOptions.model,
+    pretrained: Annotated[str, typer.Option(metavar="TAG", help="open_clip tag (openai), a local weights file, or none.")] = TrainOptions.pretrained,
+    loss: Annotated[Loss, typer.Option(help="drive, negclip (text negatives) or clip.")] = TrainOptions.loss,
+    partners: Annotated[int, typer.Option(min=0, metavar="K", help="Partner pairs per anchor.")] = TrainOptions.partners,
+    epochs: Annotated[int, typer.Option(min=1, metavar="N", help="Passes over the train split.")] = TrainOptions.epochs,
+    batch_size: Annotated[int, typer.Option(min=1, metavar="N", help="Groups per device.")] = TrainOptions.batch_size,
+    lr: Annotated[float, typer.Option(metavar="LR", help="Peak learning rate.")] = TrainOptions.lr,
     weight_decay: Annotated[
         float, typer.Option(metavar="WD", help="AdamW weight decay, not on gains, biases or the logit scale.")
-    ] = 4.5269e-5,
-    warmup: Annotated[int, typer.Option(min=0, metavar="STEPS", help="Warm-up optimiser steps before the cosine decay.")] = 1430,
-    precision: Annotated[Precision, typer.Option(help="amp is fp16 with a GradScaler; CPU runs fp32.")] = Precision.AMP,
-    grad_clip: Annotated[float, typer.Option(metavar="NORM", help="Gradient norm clip; 0 disables it.")] = 1.0,
-    accum_steps: Annotated[int, typer.Option(min=1, metavar="N", help="Micro-batches per optimiser step.")] = 1,
+    ] = TrainOptions.weight_decay,
+    warmup: Annotated[int, typer.Option(min=0, metavar="STEPS", help="Warm-up optimiser steps before the cosine decay.")] = TrainOptions.warmup,
+    precision: Annotated[Precision, typer.Option(help="amp is fp16 with a GradScaler; CPU runs fp32.")] = TrainOptions.precision,
+    grad_clip: Annotated[float, typer.Option(metavar="NORM", help="Gradient norm clip; 0 disables it.")] = TrainOptions.grad_clip,
+    accum_steps: Annotated[int, typer.Option(min=1, metavar="N", help="Micro-batches per optimiser step.")] = TrainOptions.accum_steps,
     workers: Annotated[
         int | None,
         typer.Option(min=0, metavar="N", help="DataLoader workers per process; default: the free cores, at most 4."),
-    ] = None,
-    seed: Annotated[int, typer.Option(metavar="N", help="Seeds the initialisation, the batches and the crops.")] = 0,
+    ] = TrainOptions.workers,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seeds the initialisation, the batches and the crops.")] = TrainOptions.seed,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -229,16 +230,16 @@ def finetune(
             help="Continue a run: options not given are the run's (RUN/config.json), those given must match, "
             "--epochs may grow.",
         ),
-    ] = None,
+    ] = TrainOptions.resume,
     text_field: Annotated[
         TextField, typer.Option(help="Train on the original caption or the short rendered text.")
-    ] = TextField.CAPTION,
-    max_negatives: Annotated[int, typer.Option(min=0, metavar="N", help="Text negatives per anchor for negclip and drive.")] = 3,
-    log_every: Annotated[int, typer.Option(min=1, metavar="STEPS", help="Steps between lines of RUN/metrics.jsonl.")] = 10,
+    ] = TrainOptions.text_field,
+    max_negatives: Annotated[int, typer.Option(min=0, metavar="N", help="Text negatives per anchor for negclip and drive.")] = TrainOptions.max_negatives,
+    log_every: Annotated[int, typer.Option(min=1, metavar="STEPS", help="Steps between lines of RUN/metrics.jsonl.")] = TrainOptions.log_every,
 ) -> None:
     """Fine-tune CLIP on the shards (DRIVE's reference setup by default); run under torchrun for DDP."""
-    from relaug.train.trainer import TrainOptions, resume_options
     from relaug.train.trainer import finetune as run_finetune
+    from relaug.train.trainer import resume_options
 
     with (
         reported_errors(

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from relaug.errors import InputError
+from relaug.options import EvalOptions
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit, check_text_field
 
@@ -169,18 +170,6 @@ def evaluate(
 def write_report(report: EvalReport, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    shards: Path
-    checkpoint: Path | None = None
-    model: str | None = None  # with a checkpoint: overrides the model name it records
-    pretrained: str | None = None
-    split: str = "test"
-    text_field: str = "caption"
-    out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{split}.json
-    batch_size: int = 256
 
 
 def run_model(checkpoint: Path, progress: Progress = SILENT) -> str:

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
 import shutil
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from relaug.build import SAMPLE_ROOT, BuildOptions, MineOptions, build_coco, mine_file
 from relaug.cli import app
 from relaug.coco import read_captions, read_coco
+from relaug.options import TrainOptions
 
 runner = CliRunner()
 
@@ -176,3 +179,18 @@ def test_the_library_prints_nothing_and_tells_its_progress_to_whoever_asks(tmp_p
     assert len(noted) == 1 and "bundled COCO sample" in noted[0]
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+@pytest.mark.parametrize(
+    "command, options", [("mine", MineOptions), ("build-coco", BuildOptions), ("finetune", TrainOptions)]
+)
+def test_every_option_defaults_to_what_the_library_does(command, options):
+    """An option's default is its options record's: the CLI and Python give the same run."""
+    click_command = typer.main.get_command(app).commands[command]
+    fields = {f.name: f.default for f in dataclasses.fields(options) if f.default is not dataclasses.MISSING}
+    compared = 0
+    for param in click_command.params:
+        if param.name in fields and param.default is not None:
+            assert param.default == fields[param.name], param.name
+            compared += 1
+    assert compared >= 3

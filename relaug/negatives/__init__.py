@@ -23,10 +23,11 @@ The choice among the valid candidates is seeded per relation id, so the same
 corpus and options give the same negatives in any order and in any process.
 """
 
-from relaug.negatives.candidates import NegativeOptions, NegativeResult
+from relaug.negatives.candidates import NegativeResult
 from relaug.negatives.partners import Partners, find_partners
 from relaug.negatives.reasons import Reason
 from relaug.negatives.stage import add_negatives, build_negatives, default_similarity, relations_of
+from relaug.options import NegativeOptions
 from relaug.records import Negative
 from relaug.verbs import OPPOSITE_PREPOSITIONS
 

@@ -34,6 +34,7 @@ from relaug.negatives.reasons import Reason
 from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_lemma
+from relaug.options import NegativeOptions
 from relaug.records import CharSpan, Negative, Relation
 from relaug.verbs import (
     GENERIC_VERBS,
@@ -47,16 +48,6 @@ from relaug.verbs import (
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
 ChunkResult = tuple[dict[str, tuple[Negative, ...]], Counter]  # a chunk's negatives by relation id, and its rejections
-
-
-@dataclass(frozen=True)
-class NegativeOptions:
-    per_triple: int = 3  # negatives kept per relation, at most
-    seed: int = 0
-    max_partners: int = 8
-    min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
-    similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
-    max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
 
 
 @dataclass

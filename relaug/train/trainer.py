@@ -29,36 +29,12 @@ from relaug.choices import Loss, Precision, checked
 from relaug.errors import InputError
 from relaug.evaluate import evaluate, write_report
 from relaug.models import create_clip
+from relaug.options import TrainOptions
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit
 from relaug.train.data import GroupBatch, GroupBatchSampler, GroupDataset, collate_groups
 from relaug.train.loss import LOG_LOGIT_SCALE_MAX, create_loss
 from relaug.workers import available_cores
-
-
-@dataclass
-class TrainOptions:
-    shards: Path
-    out: Path | None = None  # None: a new folder under runs/
-    model: str = "ViT-B-32"
-    pretrained: str = "openai"
-    loss: str = "drive"
-    partners: int = 1  # K partner pairs per anchor
-    epochs: int = 7
-    batch_size: int = 64  # groups per device
-    lr: float = 1.8748e-5
-    weight_decay: float = 4.5269e-5
-    warmup: int = 1430  # optimiser steps
-    precision: str = "amp"
-    grad_clip: float | None = 1.0
-    accum_steps: int = 1
-    workers: int | None = None  # DataLoader workers per process; None: the cores beside this one, at most 4
-    seed: int = 0
-    resume: Path | None = None  # a checkpoint of this run to continue from
-    text_field: str = "caption"  # train on the original captions, or on the short rendered `text`
-    max_negatives: int = 3  # text negatives per anchor, for negclip and drive
-    log_every: int = 10  # optimiser steps between metrics.jsonl lines
-    validate: bool = True  # evaluate on the validation split after every epoch
 
 
 @dataclass

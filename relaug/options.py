@@ -1,0 +1,89 @@
+"""Every job's options and their defaults, declared once.
+
+The jobs take these records, the CLI reads its defaults from them, and a run's
+`config.json` records them. This module imports nothing heavy, so that
+`relaug --help` can read the defaults without loading spaCy or torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from relaug.choices import Loss, Precision, Split, TextField
+
+
+@dataclass(frozen=True)
+class NegativeOptions:
+    per_triple: int = 3  # negatives kept per relation, at most
+    seed: int = 0  # seeds the choice of negatives and partners: same seed, same output
+    max_partners: int = 8  # DRIVE partners and swap partners per relation, at most
+    min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
+    similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
+    max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
+
+
+@dataclass(frozen=True)
+class MineOptions:
+    captions: Path  # COCO captions JSON or caption JSONL
+    out: Path  # JSONL, one line per caption
+    spacy_model: str | None = None  # None: en_core_web_sm or another installed English pipeline
+    batch_size: int = 256  # captions per spaCy batch
+    negatives: bool = False  # also write each triple's id and hard negatives
+    workers: int | None = None  # processes that mine and build negatives; None: all cores
+    negatives_per_triple: int = NegativeOptions.per_triple
+    seed: int = NegativeOptions.seed
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out: Path
+    coco_root: Path | None = None  # None: the bundled sample, examples/coco-sample
+    embed_images: bool = True  # False: store absolute image paths instead of bytes
+    max_shard_size: str | int = "500MB"
+    spacy_model: str | None = MineOptions.spacy_model
+    batch_size: int = MineOptions.batch_size
+    negatives_per_triple: int = NegativeOptions.per_triple
+    max_partners: int = NegativeOptions.max_partners
+    seed: int = NegativeOptions.seed
+    workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
+    overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
+
+
+@dataclass
+class TrainOptions:
+    """The DRIVE reference setup by default."""
+
+    shards: Path
+    out: Path | None = None  # None: a new folder under runs/
+    model: str = "ViT-B-32"  # an open_clip name, or an open_clip model-config JSON
+    pretrained: str = "openai"  # an open_clip tag, a local weights file, or "none"
+    loss: Loss = Loss.DRIVE
+    partners: int = 1  # K partner pairs per anchor
+    epochs: int = 7
+    batch_size: int = 64  # groups per device
+    lr: float = 1.8748e-5
+    weight_decay: float = 4.5269e-5
+    warmup: int = 1430  # optimiser steps
+    precision: Precision = Precision.AMP
+    grad_clip: float | None = 1.0
+    accum_steps: int = 1
+    workers: int | None = None  # DataLoader workers per process; None: the cores beside this one, at most 4
+    seed: int = 0
+    resume: Path | None = None  # a checkpoint of this run to continue from
+    text_field: TextField = TextField.CAPTION  # train on the original captions, or on the short rendered `text`
+    max_negatives: int = 3  # text negatives per anchor, for negclip and drive
+    log_every: int = 10  # optimiser steps between metrics.jsonl lines
+    validate: bool = True  # evaluate on the validation split after every epoch
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    shards: Path
+    checkpoint: Path | None = None
+    model: str | None = None  # with a checkpoint: overrides the model name it records
+    pretrained: str | None = None
+    split: Split = Split.TEST
+    text_field: TextField = TextField.CAPTION
+    out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{split}.json
+    batch_size: int = 256
