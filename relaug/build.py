@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +27,7 @@ from relaug.coco import (
     read_coco,
 )
 from relaug.errors import InputError, StoppedError, unwritable_out
+from relaug.files import written_whole
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_images
 from relaug.mining import (
@@ -170,39 +170,32 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
         raise InputError(f"--out {options.out}: a directory; give the JSONL file to write, e.g. {options.out / 'triples.jsonl'}")
     captions = read_captions(options.captions)
     nlp = _pipeline(options.spacy_model)
-    temporary = options.out.with_name(f".{options.out.name}.tmp")
-    try:  # before parsing: an --out that cannot be written is told in seconds, not minutes
-        if not options.out.parent.exists():  # one that is a file is told by open: "Not a directory"
-            options.out.parent.mkdir(parents=True)
-        output = temporary.open("w", encoding="utf-8")
-    except OSError as e:
-        raise unwritable_out(options.out, e) from e
     triples = without = 0
-    try:
-        with _output_errors(options.out, "nothing was written under that name: make room or fix the cause, then run again"):
-            with (
-                output as f,
-                _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool,
-            ):
-                mined_stream = _mined(captions, nlp, pool, options.batch_size)
-                mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
-                negatives, rejected = None, Counter()
-                if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
-                    mined_stream = list(mined_stream)
-                    relations = relations_of(mined_stream)
-                    negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
-                    result = build_negatives(
-                        captions, relations, negative_options, default_similarity(), nlp,
-                        pool=pool, progress=progress.start("Building negatives", len(relations)),
-                    )
-                    negatives, rejected = result.negatives, result.rejected
-                for mined in mined_stream:
-                    f.write(_mined_line(mined, negatives) + "\n")
-                    triples += len(mined.triples)
-                    without += not mined.triples
-            os.replace(temporary, options.out)
-    finally:
-        temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
+    kept = "nothing was written under that name: make room or fix the cause, then run again"
+    with _output_errors(options.out, kept), contextlib.ExitStack() as output:
+        try:  # before parsing: an --out that cannot be written is told in seconds, not minutes
+            if not options.out.parent.exists():  # one that is a file is told by open: "Not a directory"
+                options.out.parent.mkdir(parents=True)
+            f = output.enter_context(written_whole(options.out))
+        except OSError as e:
+            raise unwritable_out(options.out, e) from e
+        with _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool:
+            mined_stream = _mined(captions, nlp, pool, options.batch_size)
+            mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
+            negatives, rejected = None, Counter()
+            if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
+                mined_stream = list(mined_stream)
+                relations = relations_of(mined_stream)
+                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+                result = build_negatives(
+                    captions, relations, negative_options, default_similarity(), nlp,
+                    pool=pool, progress=progress.start("Building negatives", len(relations)),
+                )
+                negatives, rejected = result.negatives, result.rejected
+            for mined in mined_stream:
+                f.write(_mined_line(mined, negatives) + "\n")
+                triples += len(mined.triples)
+                without += not mined.triples
     return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
 
 

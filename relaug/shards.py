@@ -29,6 +29,7 @@ from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
+from relaug.files import temporary_sibling, written_whole
 from relaug.records import (
     SPLITS,
     ImageExample,
@@ -272,8 +273,7 @@ def shard_rows(
 
 
 def temporary_path(root: Path, shard: PlannedShard) -> Path:
-    final = root / shard.path
-    return final.with_name(f".{final.name}.tmp")
+    return temporary_sibling(root / shard.path)
 
 
 def image_groups(shard: PlannedShard, examples: Sequence[ImageExample]) -> Iterator[list[ImageExample]]:
@@ -633,7 +633,6 @@ def write_manifest(
         ],
     }
     path = root / "manifest.json"
-    temporary = root / ".manifest.json.tmp"
-    temporary.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    with written_whole(path) as f:
+        f.write(json.dumps(manifest, indent=2) + "\n")
     return path

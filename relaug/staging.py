@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 from relaug.errors import InputError, unwritable_out
+from relaug.files import written_whole
 from relaug.shards import PlannedShard, ShardFile, sha256_of, temporary_path
 
 STAGING = ".relaug-staging"
@@ -79,7 +80,8 @@ class Staging:
             if self.dir.exists() and previous != self.identity:
                 shutil.rmtree(self.dir)
             self.dir.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.dir / "build.json", json.dumps(self.identity, indent=2, sort_keys=True))
+            with written_whole(self.dir / "build.json") as f:
+                f.write(json.dumps(self.identity, indent=2, sort_keys=True) + "\n")
         except OSError as e:
             raise unwritable_out(out, e) from e
         self.progress = self._progress()
@@ -139,13 +141,8 @@ class Staging:
 
     def keep(self, name: str, value: object) -> None:
         """Store `value` for a resumed build of the same identity: pickled, synced, then renamed into place."""
-        path = self.dir / name
-        temporary = path.with_name(f".{name}.tmp")
-        with temporary.open("wb") as f:
+        with written_whole(self.dir / name, "wb", sync=True) as f:
             pickle.dump(value, f, pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
 
     def kept(self, name: str) -> object | None:
         """What `keep` stored under `name`, or None when there is none that loads."""
@@ -179,9 +176,3 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.dir)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    os.replace(temporary, path)

@@ -18,7 +18,7 @@ LAYERS = (
     # what every stage stands on: the records passing between stages, errors, option
     # choices, the lexicon of nouns and verbs, worker processes, progress reporting
     ("relaug", "relaug.errors", "relaug.choices", "relaug.records", "relaug.nouns", "relaug.verbs",
-     "relaug.minilm", "relaug.workers", "relaug.progress", "relaug.options"),
+     "relaug.minilm", "relaug.workers", "relaug.progress", "relaug.options", "relaug.files"),
     ("relaug.coco", "relaug.synthetic"),  # sources
     ("relaug.mining",),
     ("relaug.grounding", "relaug.images"),
@@ -26,7 +26,7 @@ LAYERS = (
     ("relaug.shards", "relaug.staging"),
     ("relaug.build",),  # the pipeline: source -> mining -> negatives -> shards
     ("relaug.splits", "relaug.models"),  # a build read back; CLIP models
-    ("relaug.evaluate",),
+    ("relaug.evaluate", "relaug.benchmarks"),  # scores: relaug's own splits, the field's benchmarks
     ("relaug.train",),
     ("relaug.cli", "relaug.__main__"),
 )  # fmt: skip

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from relaug.choices import Loss, Precision, checked
 from relaug.errors import InputError
 from relaug.evaluate import evaluate, write_report
+from relaug.files import temporary_sibling, written_whole
 from relaug.models import create_clip
 from relaug.options import TrainOptions
 from relaug.progress import SILENT, Progress
@@ -148,10 +149,10 @@ def _save_checkpoint(state: dict, folder: Path) -> None:
     state is serialized and stored once, not twice, each epoch.
     """
     path = folder / f"epoch_{state['epoch']}.pt"
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-    latest, temporary = folder / "latest.pt", folder / ".latest.pt.tmp"
+    with written_whole(path, "wb") as f:
+        torch.save(state, f)
+    latest = folder / "latest.pt"
+    temporary = temporary_sibling(latest)
     temporary.unlink(missing_ok=True)
     try:
         os.link(path, temporary)
