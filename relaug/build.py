@@ -47,6 +47,7 @@ from relaug.negatives import (
 )
 from relaug.options import BuildOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
+from relaug.reasons import Skip
 from relaug.records import (
     SPLITS,
     Caption,
@@ -310,10 +311,10 @@ def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[
         try:
             path = image_path(root, image)
         except UnsafeImagePath:
-            report.skipped_images["file_name outside the COCO root"] += 1
+            report.skipped_images[Skip.OUTSIDE_ROOT] += 1
             continue
         if not path.is_file():
-            report.skipped_images["image file missing"] += 1
+            report.skipped_images[Skip.MISSING] += 1
             continue
         readable.append((image, path))
     return readable
@@ -370,7 +371,7 @@ def _examples(
         report.captions_without_triples += sum(not m.triples for m in image_mined)
         relations = [r for c, m in zip(image.captions, image_mined, strict=True) for r in _relations(c, m.triples, image)]
         if not relations:
-            report.skipped_images["no relation mined from its captions"] += 1
+            report.skipped_images[Skip.NO_RELATION] += 1
             continue
         if check.converted_from is not None:
             report.converted_images[check.converted_from] += 1

@@ -15,15 +15,11 @@ from pathlib import Path, PurePosixPath
 from pycocotools.coco import COCO
 
 from relaug.errors import InputError
+from relaug.reasons import MAX_CAPTION_CHARS, Skip
 from relaug.records import Caption, Instance, Split, corpus_record
 
 # COCO 2017 folders and the published splits they feed.
 COCO_FOLDERS = ("train2017", "val2017")
-
-# COCO's longest caption has 247 characters; one of thousands is no caption but a
-# paste of text, and parsing it costs more than a whole batch of real ones.
-MAX_CAPTION_CHARS = 1000
-
 
 @corpus_record
 class CocoImage:
@@ -188,21 +184,6 @@ def _index(data: dict) -> COCO:
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
     return coco
-
-
-class Skip:
-    """Why one record of an annotation file was left out; the strings are rows of the build report."""
-
-    CAPTION_IDS = "caption: id or image_id missing or not an integer"
-    CAPTION_NOT_TEXT = "caption: not a string"
-    CAPTION_EMPTY = "caption: empty or only whitespace"
-    CAPTION_TOO_LONG = f"caption: longer than {MAX_CAPTION_CHARS:,} characters"
-    CAPTION_UNLISTED = "caption: its image_id is not in 'images'"
-    CAPTION_DUPLICATE = "caption: duplicate id (the first is kept)"
-    IMAGE_MALFORMED = "image entry: id not an integer or file_name not a string"
-    IMAGE_DUPLICATE = "image entry: duplicate id (the first is kept)"
-    INSTANCE_MALFORMED = "instance: image_id, category_id or bbox missing or of the wrong type"
-    INSTANCE_CATEGORY = "instance: category_id not in 'categories'"
 
 
 @dataclass

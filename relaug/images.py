@@ -25,64 +25,51 @@ import numpy as np
 import PIL.Image
 import pyarrow as pa
 
+from relaug.reasons import MAX_IMAGE_PIXELS, Skip
 from relaug.records import corpus_record
 
 # What PIL raises on a damaged file, beside OSError, depending on the format plugin.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
-# PIL's own limit (about 89 million pixels, 0.25 GB as RGB): a larger image is
-# refused rather than decoded, since a few bytes of PNG can claim gigapixels.
-MAX_IMAGE_PIXELS = PIL.Image.MAX_IMAGE_PIXELS
 
 KEPT_FORMATS = frozenset({"JPEG", "PNG"})
 KEPT_MODES = frozenset({"RGB", "L"})
 
 
-class Reason:
-    """Why an image was skipped; the strings are rows of the build report, card and manifest."""
-
-    UNREADABLE = "image file unreadable"
-    EMPTY = "image file empty"
-    NOT_AN_IMAGE = "not an image: no image format recognises the file"
-    TRUNCATED = "image file truncated or corrupt"
-    BOMB = f"decompression bomb: more than {MAX_IMAGE_PIXELS:,} pixels"
-    TOO_LARGE = "image file over 2 GiB: more than an Arrow binary value holds"
-
-
 class _Unusable(Exception):
-    """Raised with a Reason when a file cannot be published."""
+    """Raised with a Skip reason when a file cannot be published."""
 
 
 @corpus_record
 class ImageCheck:
     """What a file holds, decided once before writing: the shard plan needs `stored_bytes`."""
 
-    skip: str | None  # a Reason, or None when the image is published
+    skip: str | None  # a Skip reason, or None when the image is published
     stored_bytes: int = 0  # length of the bytes the shard stores
     converted_from: str | None = None  # "CMYK", "I;16", ...: the mode converted to RGB, if any
     modified_ns: int = 0  # the file's mtime when checked: a file modified since is not stored
 
 
 def _decoded(data: bytes) -> PIL.Image.Image:
-    """The fully decoded image; raises _Unusable with a Reason when it cannot be used."""
+    """The fully decoded image; raises _Unusable with a Skip reason when it cannot be used."""
     if not data:
-        raise _Unusable(Reason.EMPTY)
+        raise _Unusable(Skip.EMPTY)
     try:
         image = PIL.Image.open(io.BytesIO(data))
     except PIL.Image.DecompressionBombError as e:
-        raise _Unusable(Reason.BOMB) from e
+        raise _Unusable(Skip.BOMB) from e
     except PIL.UnidentifiedImageError as e:
-        raise _Unusable(Reason.NOT_AN_IMAGE) from e
+        raise _Unusable(Skip.NOT_AN_IMAGE) from e
     except _DECODE_ERRORS as e:  # a known format's header, damaged
-        raise _Unusable(Reason.TRUNCATED) from e
+        raise _Unusable(Skip.TRUNCATED) from e
     if image.width * image.height > MAX_IMAGE_PIXELS:
         # Between the limit and twice it PIL only warns (warnings.catch_warnings is not
         # thread-safe, so the warning is left alone): relaug refuses there too.
-        raise _Unusable(Reason.BOMB)
+        raise _Unusable(Skip.BOMB)
     try:
         image.load()  # decodes every byte: truncation shows only here
     except _DECODE_ERRORS as e:
-        raise _Unusable(Reason.TRUNCATED) from e
+        raise _Unusable(Skip.TRUNCATED) from e
     return image
 
 
@@ -118,7 +105,7 @@ def check_image(path: Path) -> ImageCheck:
             modified_ns = os.fstat(f.fileno()).st_mtime_ns
             data = f.read()
     except OSError:  # a folder, no permission, an I/O error
-        return ImageCheck(skip=Reason.UNREADABLE)
+        return ImageCheck(skip=Skip.UNREADABLE)
     try:
         image = _decoded(data)
     except _Unusable as e:
@@ -129,7 +116,7 @@ def check_image(path: Path) -> ImageCheck:
         stored = _converted(image)
         check = ImageCheck(skip=None, stored_bytes=len(stored), converted_from=image.mode, modified_ns=modified_ns)
     if check.stored_bytes > MAX_ARRAY_BYTES:  # a JPEG can carry any amount of data after its image
-        return ImageCheck(skip=Reason.TOO_LARGE)
+        return ImageCheck(skip=Skip.TOO_LARGE)
     return check
 
 

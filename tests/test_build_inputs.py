@@ -17,8 +17,7 @@ from typer.testing import CliRunner
 
 from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
 from relaug.cli import app
-from relaug.coco import Skip
-from relaug.images import Reason
+from relaug.reasons import Skip
 
 GOOD = "A man riding a horse on a beach."
 NON_ASCII = ["Un homme à cheval sur la plage près de l'eau.", "A dog 🐶 catching a frisbee 🥏 in the park."]
@@ -88,10 +87,10 @@ def _broken_root(base: Path) -> tuple[Path, dict]:
     (root / "annotations/instances_val2017.json").write_text(json.dumps(instances))
     expected = {
         "images": {
-            Reason.EMPTY: 1,
-            Reason.TRUNCATED: 1,
-            Reason.NOT_AN_IMAGE: 1,
-            Reason.BOMB: 2,
+            Skip.EMPTY: 1,
+            Skip.TRUNCATED: 1,
+            Skip.NOT_AN_IMAGE: 1,
+            Skip.BOMB: 2,
             "image file missing": 1,
             "file_name outside the COCO root": 2,
             Skip.IMAGE_MALFORMED: 2,

@@ -18,7 +18,8 @@ import pytest
 
 from relaug import images
 from relaug.build import SAMPLE_ROOT
-from relaug.images import ImageCheck, Reason, check_image, stored_images
+from relaug.images import ImageCheck, check_image, stored_images
+from relaug.reasons import Skip
 
 REAL_JPEG = sorted((SAMPLE_ROOT / "val2017").glob("*.jpg"))[0]
 
@@ -50,11 +51,11 @@ def sixteen_bit_png() -> bytes:
 # name -> (file bytes, skip reason or None, mode converted from or None)
 CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
     "rgb.jpg": (REAL_JPEG.read_bytes, None, None),
-    "empty.jpg": (lambda: b"", Reason.EMPTY, None),
-    "truncated.jpg": (lambda: REAL_JPEG.read_bytes()[:20_000], Reason.TRUNCATED, None),
-    "text.jpg": (lambda: b"<html>not found</html>", Reason.NOT_AN_IMAGE, None),
-    "bomb.png": (lambda: png_bomb(100_000), Reason.BOMB, None),  # PIL itself refuses it
-    "bomb-100mpx.png": (lambda: png_bomb(10_000), Reason.BOMB, None),  # PIL only warns: relaug refuses
+    "empty.jpg": (lambda: b"", Skip.EMPTY, None),
+    "truncated.jpg": (lambda: REAL_JPEG.read_bytes()[:20_000], Skip.TRUNCATED, None),
+    "text.jpg": (lambda: b"<html>not found</html>", Skip.NOT_AN_IMAGE, None),
+    "bomb.png": (lambda: png_bomb(100_000), Skip.BOMB, None),  # PIL itself refuses it
+    "bomb-100mpx.png": (lambda: png_bomb(10_000), Skip.BOMB, None),  # PIL only warns: relaug refuses
     "cmyk.jpg": (lambda: _save(_real().convert("CMYK"), "JPEG"), None, "CMYK"),
     "grey.jpg": (lambda: _save(_real().convert("L"), "JPEG"), None, None),
     "16bit.png": (sixteen_bit_png, None, "I;16"),
@@ -135,7 +136,7 @@ def test_images_are_stored_in_order_whatever_arrays_they_are_read_into(tmp_path,
 def test_an_image_over_what_arrow_binary_holds_is_skipped(tmp_path, monkeypatch):
     path = write_case(tmp_path, "rgb.jpg")
     monkeypatch.setattr(images, "MAX_ARRAY_BYTES", path.stat().st_size - 1)
-    assert check_image(path).skip == Reason.TOO_LARGE
+    assert check_image(path).skip == Skip.TOO_LARGE
 
 
 @pytest.mark.parametrize("change", ["longer", "shorter", "same size", "gone", "no longer decodes", "I/O error"])

@@ -26,7 +26,7 @@ from relaug.mining import mine_captions, mine_captions_parallel, parsing_pool, s
 from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
     NegativeOptions,
-    Reason,
+    Rejection,
     build_negatives,
     find_partners,
     relations_of,
@@ -209,7 +209,7 @@ def test_swaps_said_of_these_nouns_on_other_images_are_kept_and_others_rejected(
     (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
     assert not objects[("sit under", "track")]
     assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
-    assert result.rejected[Reason.NOT_ATTESTED] > 0
+    assert result.rejected[Rejection.NOT_ATTESTED] > 0
 
 
 def test_prep_swaps_are_said_of_both_head_nouns_not_of_a_class(pairs):
@@ -282,7 +282,7 @@ def test_no_support_inverted_and_no_thing_acting_on_a_being(relations, result, p
     assert "role_swap" not in {n.kind for n in result.negatives[sky.id]}
     on_tables = [r for r in relations if r.triple.subject == "cat" and r.triple.object == "table"]
     assert on_tables and not [n for r in on_tables for n in result.negatives[r.id] if n.kind == "role_swap"]
-    assert result.rejected[Reason.SUPPORT_INVERTED] > 0 and result.rejected[Reason.THING_ACTS_ON_BEING] > 0
+    assert result.rejected[Rejection.SUPPORT_INVERTED] > 0 and result.rejected[Rejection.THING_ACTS_ON_BEING] > 0
 
 
 def test_paraphrases_from_captions_of_one_image_are_never_swapped(captions, relations, pairs):
@@ -306,7 +306,7 @@ def test_every_verb_swap_reads_back_as_exactly_its_triple(relations, result, pai
     assert len(swaps) > 500
     for (r, n), doc in zip(swaps, nlp.pipe([reparse_text(n.caption) for _, n in swaps])):
         assert verb_round_trip(r, n, doc, siblings.get(r.id, ())) is None, n.caption
-    assert result.rejected[Reason.NOT_ROUND_TRIP] > 0
+    assert result.rejected[Rejection.NOT_ROUND_TRIP] > 0
 
 
 def test_a_new_verb_must_be_said_with_what_the_old_one_also_governed(relations, result, pairs):
@@ -314,7 +314,7 @@ def test_a_new_verb_must_be_said_with_what_the_old_one_also_governed(relations, 
     the parser reads that as the old one, so the round trip alone keeps it."""
     (put,) = [r for r in by_caption(relations, "A person putting doughnuts into a bag") if r.triple.relation == "put"]
     assert "verb_swap" not in {n.kind for n in result.negatives[put.id]}
-    assert result.rejected[Reason.LEFTOVER_COMPLEMENT] > 0
+    assert result.rejected[Rejection.LEFTOVER_COMPLEMENT] > 0
     objects, _ = heads_said(relations)
     classes = defaultdict(set)  # a rare object backs off to its class
     for r in relations:
@@ -362,7 +362,7 @@ def test_symmetric_relations_get_no_role_swap(relations, result):
     assert any(r.triple.relation in ("next to", "stand next to", "sit next to") for r in symmetric)
     for r in symmetric:
         assert all(n.kind != "role_swap" for n in result.negatives[r.id])
-    assert result.rejected[Reason.SYMMETRIC] >= len(symmetric)
+    assert result.rejected[Rejection.SYMMETRIC] >= len(symmetric)
 
 
 def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, pairs, result):
@@ -378,7 +378,7 @@ def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, 
             assert not words[r.caption.image_id] & verb_forms(verb), (r.caption.caption, n.caption)
             checked += 1
     assert checked > 500
-    assert result.rejected[Reason.TRUE_OF_IMAGE] > 0
+    assert result.rejected[Rejection.TRUE_OF_IMAGE] > 0
 
 
 def test_a_relation_one_caption_states_is_never_a_verb_swap(small_captions, nlp, verb_similarity):
@@ -444,7 +444,7 @@ def test_articles_stay_right(pairs):
 def test_at_most_per_triple_and_every_rejection_has_a_reason(relations, result):
     assert max(len(v) for v in result.negatives.values()) == 3
     assert all(isinstance(reason, str) and count > 0 for reason, count in result.rejected.items())
-    reasons = {v for k, v in vars(Reason).items() if k.isupper()}
+    reasons = {v for k, v in vars(Rejection).items() if k.isupper()}
     assert set(result.rejected) <= reasons
 
 

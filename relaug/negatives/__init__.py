@@ -15,7 +15,6 @@ The stage, one module a job, data flowing down the list:
 - `edits`: where a negative's words go in the caption and how they are written;
 - `candidates`: each kind's candidates for one relation, their checks, the choice;
 - `verification`: the re-parse that every negative passes before it is kept;
-- `reasons`: why a candidate was rejected, the build report's rows;
 - `partners`: DRIVE's partners from other images;
 - `stage`: all of it over a corpus, spread over worker processes.
 
@@ -25,9 +24,9 @@ corpus and options give the same negatives in any order and in any process.
 
 from relaug.negatives.candidates import NegativeResult
 from relaug.negatives.partners import Partners, find_partners
-from relaug.negatives.reasons import Reason
 from relaug.negatives.stage import add_negatives, build_negatives, default_similarity, relations_of
 from relaug.options import NegativeOptions
+from relaug.reasons import Rejection
 from relaug.records import Negative
 from relaug.verbs import OPPOSITE_PREPOSITIONS
 
@@ -37,7 +36,7 @@ __all__ = [
     "NegativeOptions",
     "NegativeResult",
     "Partners",
-    "Reason",
+    "Rejection",
     "add_negatives",
     "build_negatives",
     "default_similarity",

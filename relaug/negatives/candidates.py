@@ -30,11 +30,11 @@ from relaug.negatives.edits import (
     splice,
     verb_forms,
 )
-from relaug.negatives.reasons import Reason
 from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_lemma
 from relaug.options import NegativeOptions
+from relaug.reasons import Rejection
 from relaug.records import CharSpan, Negative, Relation
 from relaug.verbs import (
     GENERIC_VERBS,
@@ -197,7 +197,7 @@ class CandidateBuilder:
         said = self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object)
         attested = {r: e for r, e in said.items() if r in candidates and r != triple.relation}
         if not attested:
-            self.reject(Reason.NO_ATTESTED_VERB)
+            self.reject(Rejection.NO_ATTESTED_VERB)
             return []
         whole = relation_span(triple, caption)
         spans: tuple[CharSpan, ...] = (whole,) if whole is not None else ()
@@ -287,34 +287,34 @@ class CandidateBuilder:
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
-            return self.reject(Reason.INTRANSITIVE)
+            return self.reject(Rejection.INTRANSITIVE)
         if frame == "by_passive" and len(candidate.split()) > 1:
-            return self.reject(Reason.PASSIVE_FRAME)
+            return self.reject(Rejection.PASSIVE_FRAME)
         image = corpus.images[relation.caption.image_id]
         subject, obj = noun_key(triple.subject), noun_key(triple.object)
         verb = candidate.split()[0]
         own_verb = triple.relation.split()[0]
         if (verb != own_verb and not image.words.isdisjoint(verb_forms(verb))) or image.states(subject, candidate, obj):
-            return self.reject(Reason.TRUE_OF_IMAGE)
+            return self.reject(Rejection.TRUE_OF_IMAGE)
         if (prep := preposition_of(candidate)) and image.states_preposition(subject, prep, obj):
-            return self.reject(Reason.TRUE_OF_IMAGE)
+            return self.reject(Rejection.TRUE_OF_IMAGE)
         if corpus.synonyms(triple.relation, candidate, triple.object):
-            return self.reject(Reason.SYNONYM_CORPUS)
+            return self.reject(Rejection.SYNONYM_CORPUS)
         # What the old verb also governed, the new one governs too: it must be said that way
         # elsewhere ("licking doughnuts into a bag" is not).
         siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))
         image_id = relation.caption.image_id
         if any(r != candidate and corpus.statistics.pair(image_id, s, r, o) is None for s, r, o in siblings):
-            return self.reject(Reason.LEFTOVER_COMPLEMENT)
+            return self.reject(Rejection.LEFTOVER_COMPLEMENT)
         if cosine is not None:
             low, high = options.similarity_band
             if cosine > high:
-                return self.reject(Reason.SYNONYM_EMBEDDING)
+                return self.reject(Rejection.SYNONYM_EMBEDDING)
             if cosine < low:
-                return self.reject(Reason.UNRELATED_EMBEDDING)
+                return self.reject(Rejection.UNRELATED_EMBEDDING)
         written = inflected(candidate, triple.verb_tag)
         if written is None:
-            return self.reject(Reason.INFLECTION)
+            return self.reject(Rejection.INFLECTION)
         verb_form, *tail = written.split()
         first = spans[0]
         if len(spans) == 1:
@@ -326,7 +326,7 @@ class CandidateBuilder:
         new_caption = splice(caption, edits)
         text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate), stated_form(triple))  # type: ignore[arg-type]
         if new_caption == caption or text == relation.text:
-            return self.reject(Reason.EQUALS_POSITIVE)
+            return self.reject(Rejection.EQUALS_POSITIVE)
         return Candidate("verb_swap", candidate, new_caption, text, evidence)
 
     # ---- preposition swaps
@@ -343,25 +343,25 @@ class CandidateBuilder:
         words = list(WORD.finditer(caption, span.start, span.end))
         n = len(prep.split())
         if len(words) < n or [w.group().lower() for w in words[-n:]] != prep.split():
-            return self.reject(Reason.LAYOUT)
+            return self.reject(Rejection.LAYOUT)
         prep_span = CharSpan(words[-n].start(), span.end)
         image = self.corpus.images[relation.caption.image_id]
         subject, obj = noun_key(triple.subject), noun_key(triple.object)
         if image.states_preposition(subject, opposite, obj) or image.states_preposition(obj, prep, subject):
-            return self.reject(Reason.TRUE_OF_IMAGE)
+            return self.reject(Rejection.TRUE_OF_IMAGE)
         new_relation = (
             opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
         )
         new_caption = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
         text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
-            return self.reject(Reason.EQUALS_POSITIVE)
+            return self.reject(Rejection.EQUALS_POSITIVE)
         # Said of both head nouns, not of their classes: where a thing can be put depends on both
         # things ("a man under an umbrella", not "a man under a skateboard"), more than what a
         # person may do with a thing does.
         evidence = self.corpus.statistics.pair(relation.caption.image_id, triple.subject, new_relation, triple.object)
         if evidence is None or evidence.level != "noun":
-            return self.reject(Reason.NOT_ATTESTED)
+            return self.reject(Rejection.NOT_ATTESTED)
         return Candidate("prep_swap", new_relation, new_caption, text, evidence)
 
     # ---- role swaps
@@ -375,9 +375,9 @@ class CandidateBuilder:
         """
         triple, caption = relation.triple, relation.caption.caption
         if is_symmetric(triple.relation):
-            return self.reject(Reason.SYMMETRIC)
+            return self.reject(Rejection.SYMMETRIC)
         if triple.subject == triple.object:
-            return self.reject(Reason.SAME_NOUN)
+            return self.reject(Rejection.SAME_NOUN)
         if triple.passive:
             frame = frame_of(triple, caption)
             following = next(WORD.finditer(caption, triple.verb_span.end), None) if triple.verb_span else None
@@ -385,7 +385,7 @@ class CandidateBuilder:
                 triple.verb_tag == "VBN" and triple.relation in LOCATIVE_AGENT_VERBS and following is not None
                 and following.group().lower() in ("with", "in")
             ):
-                return self.reject(Reason.PASSIVE)
+                return self.reject(Rejection.PASSIVE)
             # The surface subject is the triple's object; the agent follows by/with/in.
             subject_span, object_span = triple.object_span, triple.subject_span
             subject_plural, object_plural = triple.object_plural, triple.subject_plural
@@ -400,21 +400,21 @@ class CandidateBuilder:
             or not words_span.end <= object_span.start
             or caption[words_span.end : object_span.start].strip()
         ):
-            return self.reject(Reason.LAYOUT)
+            return self.reject(Rejection.LAYOUT)
         if re.match(r"\s*(of|'s|and|or)\b", caption[object_span.end :]):
-            return self.reject(Reason.LAYOUT)  # "hundreds of feet", "skis and a snowboard": the phrase goes on
+            return self.reject(Rejection.LAYOUT)  # "hundreds of feet", "skis and a snowboard": the phrase goes on
         gap = list(WORD.finditer(caption, subject_span.end, words_span.start))
         gap_text = WORD.sub("", caption[subject_span.end : words_span.start])
         if gap_text.strip() or any(w.group().lower() not in GAP_WORDS for w in gap):
-            return self.reject(Reason.LAYOUT)
+            return self.reject(Rejection.LAYOUT)
         subject_text = caption[subject_span.start : subject_span.end]
         object_text = caption[object_span.start : object_span.end]
         phrase_words = {w.lower() for w in WORD.findall(subject_text + " " + object_text)}
         if phrase_words & POSSESSIVES:
-            return self.reject(Reason.POSSESSIVE)
+            return self.reject(Rejection.POSSESSIVE)
         image = self.corpus.images[relation.caption.image_id]
         if image.states(noun_key(triple.object), triple.relation, noun_key(triple.subject)):
-            return self.reject(Reason.TRUE_OF_IMAGE)
+            return self.reject(Rejection.TRUE_OF_IMAGE)
 
         evidence = self._roles_evidence(relation)
         if evidence is None:
@@ -425,7 +425,7 @@ class CandidateBuilder:
         if prefix and not THERE_IS.fullmatch(prefix):
             # The subject is the caption's own ("Two dogs are chasing a cat", "There are two
             # dogs ..."), not a phrase inside another ("a couple of men", "kites in a park").
-            return self.reject(Reason.LAYOUT)
+            return self.reject(Rejection.LAYOUT)
         # The caption's own capital moves with the sentence start; a caption written in lower
         # case ("a green diamond above a yellow square") stays so.
         capitalized = not prefix and subject_text[:1].isupper()
@@ -451,13 +451,13 @@ class CandidateBuilder:
                 verb = triple.relation.split()[0]
                 form = inflect(verb, tag)
                 if form is None:
-                    return self.reject(Reason.INFLECTION)
+                    return self.reject(Rejection.INFLECTION)
                 old = caption[triple.verb_span.start : triple.verb_span.end]
                 edits.append((triple.verb_span, match_case(form, old)))
         new_caption = splice(caption, edits)
         text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
-            return self.reject(Reason.EQUALS_POSITIVE)
+            return self.reject(Rejection.EQUALS_POSITIVE)
         number_changed = subject_plural != object_plural
         edited_end = max(subject_span.end, object_span.end) + len(new_caption) - len(caption)
         return Candidate(
@@ -471,12 +471,12 @@ class CandidateBuilder:
         triple = relation.triple
         new_subject, new_object = noun_kind(triple.object), noun_kind(triple.subject)
         if new_subject == "ground":
-            return self.reject(Reason.SUPPORT_INVERTED)
+            return self.reject(Rejection.SUPPORT_INVERTED)
         if new_object in BEINGS and new_subject not in BEINGS:
-            return self.reject(Reason.THING_ACTS_ON_BEING)
+            return self.reject(Rejection.THING_ACTS_ON_BEING)
         count = self.corpus.statistics.triple(relation.caption.image_id, triple.object, triple.relation, triple.subject)
         if count:
             return Evidence(count, "noun")
         if new_subject == new_object and new_subject in BEINGS:
             return Evidence(0, "class")
-        return self.reject(Reason.ROLES_NOT_ATTESTED)
+        return self.reject(Rejection.ROLES_NOT_ATTESTED)

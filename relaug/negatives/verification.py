@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 
 from relaug.mining import mine_doc
 from relaug.negatives.edits import nouns_match
-from relaug.negatives.reasons import Reason
+from relaug.reasons import Rejection
 from relaug.records import Relation
 
 
@@ -22,12 +22,12 @@ def verb_round_trip(relation: Relation, candidate, doc: Doc, siblings: Sequence[
     t = relation.triple
     at = t.verb_span.start
     if next((w.tag_ for w in doc if w.idx == at), None) != t.verb_tag:
-        return Reason.TAG_CHANGED
+        return Rejection.TAG_CHANGED
     expected = [(t.subject, candidate.relation, t.object), *swapped_siblings(t.relation, candidate.relation, siblings)]
     read = [m for m in mine_doc(doc) if m.verb_span is not None and m.verb_span.start == at]
     if same_triples(read, expected):
         return None
-    return Reason.NOT_ROUND_TRIP
+    return Rejection.NOT_ROUND_TRIP
 
 
 def swapped_siblings(
@@ -46,12 +46,12 @@ def edit_round_trip(relation: Relation, candidate, doc: Doc) -> str | None:
     if candidate.agreement_from is not None and any(
         w.idx >= candidate.agreement_from and w.tag_ in ("VBZ", "VBP") for w in doc
     ):
-        return Reason.AGREEMENT  # "A field on two kids play soccer"
+        return Rejection.AGREEMENT  # "A field on two kids play soccer"
     if not any(
         m.relation == candidate.relation and nouns_match(m.subject, subject) and nouns_match(m.object, obj)
         for m in mine_doc(doc)
     ):
-        return Reason.NOT_REPARSED
+        return Rejection.NOT_REPARSED
     return None
 
 

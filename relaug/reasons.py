@@ -1,0 +1,66 @@
+"""Why something was left out, in one catalogue: the strings are the rows of the build
+summary, the dataset card and the manifest, so a reader sees the same words everywhere."""
+
+from __future__ import annotations
+
+import PIL.Image
+
+# COCO's longest caption has 247 characters; one of thousands is no caption but a
+# paste of text, and parsing it costs more than a whole batch of real ones.
+MAX_CAPTION_CHARS = 1000
+
+# PIL's own limit (about 89 million pixels, 0.25 GB as RGB): a larger image is
+# refused rather than decoded, since a few bytes of PNG can claim gigapixels.
+MAX_IMAGE_PIXELS = PIL.Image.MAX_IMAGE_PIXELS
+
+
+class Skip:
+    """Why a record of an annotation file, or an image, was left out of a build."""
+
+    CAPTION_IDS = "caption: id or image_id missing or not an integer"
+    CAPTION_NOT_TEXT = "caption: not a string"
+    CAPTION_EMPTY = "caption: empty or only whitespace"
+    CAPTION_TOO_LONG = f"caption: longer than {MAX_CAPTION_CHARS:,} characters"
+    CAPTION_UNLISTED = "caption: its image_id is not in 'images'"
+    CAPTION_DUPLICATE = "caption: duplicate id (the first is kept)"
+    IMAGE_MALFORMED = "image entry: id not an integer or file_name not a string"
+    IMAGE_DUPLICATE = "image entry: duplicate id (the first is kept)"
+    INSTANCE_MALFORMED = "instance: image_id, category_id or bbox missing or of the wrong type"
+    INSTANCE_CATEGORY = "instance: category_id not in 'categories'"
+    OUTSIDE_ROOT = "file_name outside the COCO root"
+    MISSING = "image file missing"
+    UNREADABLE = "image file unreadable"
+    EMPTY = "image file empty"
+    NOT_AN_IMAGE = "not an image: no image format recognises the file"
+    TRUNCATED = "image file truncated or corrupt"
+    BOMB = f"decompression bomb: more than {MAX_IMAGE_PIXELS:,} pixels"
+    TOO_LARGE = "image file over 2 GiB: more than an Arrow binary value holds"
+    NO_RELATION = "no relation mined from its captions"
+
+
+class Rejection:
+    """Why a candidate negative was rejected."""
+
+    NO_ATTESTED_VERB = "verb swap: no other relation is said of this object and this subject on other images"
+    NOT_ATTESTED = "not attested: other images never say the new relation of this object and this subject"
+    ROLES_NOT_ATTESTED = "role swap: other images never state the swapped triple, nor are both people or both animals"
+    THING_ACTS_ON_BEING = "role swap: a thing would act on a person or an animal"
+    SUPPORT_INVERTED = "role swap: the ground or a surface would stand on or act on something"
+    SYNONYM_CORPUS = "near-synonym: where other images' captions say the old relation, they often say the new one"
+    SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
+    UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
+    TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
+    INFLECTION = "inflection failed"
+    PASSIVE_FRAME = "passive: the candidate takes no direct object"
+    INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
+    TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    LEFTOVER_COMPLEMENT = "verb swap: what the old verb also governed is never said with the new one on other images"
+    NOT_ROUND_TRIP = "re-parsed, the verb swap is not read as exactly the swapped triple (a complement left behind)"
+    NOT_REPARSED = "re-parsed, the negative does not state the swapped triple"
+    AGREEMENT = "role swap changes the subject's number and a later verb still agrees with the old one"
+    SYMMETRIC = "symmetric relation"
+    PASSIVE = "passive-stated triple"
+    SAME_NOUN = "subject and object are the same noun"
+    POSSESSIVE = "possessive in a noun phrase"
+    LAYOUT = "caption layout: not a plain subject, relation, object sequence"
+    EQUALS_POSITIVE = "equals the positive"
