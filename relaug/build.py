@@ -58,18 +58,15 @@ from relaug.records import (
     Triple,
     relation_id,
 )
-from relaug.shards import (
+from relaug.shards.card import render_card, shard_stats, write_manifest
+from relaug.shards.schema import ShardFile, ShardStats
+from relaug.shards.write import (
     PlannedShard,
-    ShardFile,
-    ShardStats,
     image_groups,
     plan_shards,
-    render_card,
     seal_shard,
     shard_examples,
     shard_rows,
-    shard_stats,
-    write_manifest,
     write_shard,
 )
 from relaug.staging import OUTPUTS, STAGING, Staging, input_hashes

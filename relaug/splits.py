@@ -3,7 +3,7 @@
 What both the trainer and `relaug eval` read a build through. The `triples` config
 is the index (small, one row per relation); images come from the `default` config
 by image id, decoded only when asked for. Both are opened with `datasets` from
-their Parquet files (`relaug.shards.load_split`), memory-mapped.
+their Parquet files (`relaug.shards.read.load_split`), memory-mapped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from relaug.choices import TextField, checked
 from relaug.errors import InputError
 from relaug.records import partner_closeness
-from relaug.shards import load_split
+from relaug.shards.read import load_split
 
 
 def check_text_field(text_field: str) -> str:

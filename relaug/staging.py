@@ -22,8 +22,9 @@ import shutil
 from pathlib import Path
 
 from relaug.errors import InputError, unwritable_out
-from relaug.files import written_whole
-from relaug.shards import PlannedShard, ShardFile, sha256_of, temporary_path
+from relaug.files import sha256_of, written_whole
+from relaug.shards.schema import ShardFile
+from relaug.shards.write import PlannedShard, temporary_path
 
 STAGING = ".relaug-staging"
 OUTPUTS = ("data", "triples", "README.md")

@@ -10,9 +10,9 @@ import PIL.Image
 import pyarrow.parquet as pq
 import pytest
 
-from relaug import shards
 from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
 from relaug.errors import InputError
+from relaug.shards import write as shard_writer
 
 
 def test_sample_loads_with_three_splits_and_real_images(sample_dataset):
@@ -154,7 +154,7 @@ def test_a_root_with_no_usable_image_is_an_input_error(tmp_path):
 
 def test_every_row_stores_its_own_image_file_whatever_its_row_group(tmp_path, monkeypatch):
     """Image bytes are read a row group at a time, on threads, apart from the rows they join."""
-    monkeypatch.setattr(shards, "ROW_GROUP_ROWS", {**shards.ROW_GROUP_ROWS, "default": 3})
+    monkeypatch.setattr(shard_writer, "ROW_GROUP_ROWS", {**shard_writer.ROW_GROUP_ROWS, "default": 3})
     out = tmp_path / "shards"
     report = build_coco(BuildOptions(out=out, max_shard_size="2MB", workers=2))
     assert not report.converted_images  # so every stored image is its file, byte for byte

@@ -11,8 +11,10 @@ from huggingface_hub import DatasetCard
 
 from relaug.build import SAMPLE_ROOT
 from relaug.coco import read_coco
+from relaug.files import sha256_of
 from relaug.records import CharSpan, ImageExample, Relation, Triple, relation_id
-from relaug.shards import FEATURES, plan_shards, sha256_of
+from relaug.shards.schema import FEATURES
+from relaug.shards.write import plan_shards
 
 
 def test_schema_is_the_published_contract():
