@@ -17,11 +17,12 @@ from rich.console import Console
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
-from relaug.choices import Loss, Precision, Split, TextField
+from relaug.choices import Benchmark, Loss, Precision, Split, TextField
 from relaug.errors import InputError, StoppedError
-from relaug.options import BuildOptions, MineOptions, TrainOptions
+from relaug.options import BenchmarkOptions, BuildOptions, EvalOptions, MineOptions, TrainOptions
 
 if TYPE_CHECKING:
+    from relaug.benchmarks import BenchmarkReport
     from relaug.build import BuildReport, MineReport
     from relaug.evaluate import Accuracy, EvalReport
 
@@ -265,9 +266,20 @@ def finetune(
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     shards: Annotated[
-        Path, typer.Argument(exists=True, file_okay=False, metavar="SHARDS", help="Shard directory written by build-coco.")
-    ],
+        Path | None,
+        typer.Argument(
+            exists=True, file_okay=False, metavar="SHARDS", help="Shard directory written by build-coco; or --benchmark."
+        ),
+    ] = None,
+    benchmark: Annotated[
+        Benchmark | None, typer.Option(help="Score a benchmark of the field instead of SHARDS.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(metavar="PATH", help="The benchmark's file (SugarCrepe: its data folder).")
+    ] = None,
+    images: Annotated[Path | None, typer.Option(metavar="DIR", help="Folder of the benchmark's images.")] = None,
     checkpoint: Annotated[
         Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
     ] = None,
@@ -277,21 +289,57 @@ def eval_command(
     pretrained: Annotated[
         str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")
     ] = None,
-    split: Annotated[Split, typer.Option(help="The split to score.")] = Split.TEST,
+    split: Annotated[Split, typer.Option(help="The split to score.")] = EvalOptions.split,
     text_field: Annotated[
         TextField, typer.Option(help="Score the original caption or the short rendered text.")
-    ] = TextField.CAPTION,
+    ] = EvalOptions.text_field,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="FILE", help="JSON report; default RUN/eval_{split}.json.")
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="JSON report; default RUN/eval_{split|benchmark}.json."),
     ] = None,
 ) -> None:
-    """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval."""
-    from relaug.evaluate import EvalOptions, run_eval
+    """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval; or with
+    --benchmark, SugarCrepe, ARO's VG-Relation / VG-Attribution or Winoground from their files."""
+    from relaug.evaluate import run_eval
+
+    if benchmark is not None or shards is None:
+        with (
+            reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
+            TerminalProgress() as progress,
+        ):
+            if benchmark is None:
+                raise InputError("give SHARDS (a shard directory written by build-coco), or --benchmark NAME")
+            if shards is not None:
+                raise InputError(f"give SHARDS or --benchmark, not both (SHARDS {shards}, --benchmark {benchmark})")
+            # typer ships its own click: its ParameterSource is not click's
+            given = [
+                f"--{name.replace('_', '-')}"
+                for name in ("split", "text_field")
+                if ctx.get_parameter_source(name).name == "COMMANDLINE"
+            ]
+            if given:
+                raise InputError(f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to SHARDS, not to --benchmark")
+            if data is None or images is None:
+                raise InputError(f"--benchmark {benchmark} needs --data PATH (its file or folder) and --images DIR")
+            from relaug.benchmarks import run_benchmark
+
+            report, written = run_benchmark(
+                BenchmarkOptions(
+                    benchmark=benchmark, data=data, images=images, checkpoint=checkpoint, model=model,
+                    pretrained=pretrained, out=out,
+                ),
+                progress,
+            )
+        Console().print(_benchmark_table(report))
+        STDERR.print(f"report written to {written}", highlight=False)
+        return
 
     with (
         reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
         TerminalProgress() as progress,
     ):
+        if data is not None or images is not None:
+            raise InputError("--data and --images go with --benchmark")
         report, written = run_eval(
             EvalOptions(
                 shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,
@@ -385,4 +433,17 @@ def _eval_table(report: EvalReport) -> Table:
     for direction, values, n in (("image->text", r.image_to_text, r.images), ("text->image", r.text_to_image, r.captions)):
         for k, value in values.items():
             table.add_row(f"retrieval {direction} {k}", f"{100 * value:.1f}%", str(n))
+    return table
+
+
+def _benchmark_table(report: BenchmarkReport) -> Table:
+    """The scores of relaug eval --benchmark."""
+    table = Table(title=f"relaug eval: {report.benchmark}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("n", justify="right")
+    for name, score in report.scores.items():
+        table.add_row(name, "-" if score.value is None else f"{100 * score.value:.1f}%", f"{score.n:,} {score.over}")
+    for reason, items in report.skipped.items():
+        table.add_row(f"skipped: {reason}", "", f"{items:,} items")
     return table

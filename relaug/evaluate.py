@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from relaug.errors import InputError
+from relaug.models import ClipBundle, create_clip
 from relaug.options import EvalOptions
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit, check_text_field
@@ -192,22 +193,37 @@ def run_model(checkpoint: Path, progress: Progress = SILENT) -> str:
     )
 
 
+def check_model_choice(checkpoint: Path | None, pretrained: str | None) -> None:
+    """A model is a checkpoint or an open_clip model with its weights: exactly one of the two."""
+    if (checkpoint is None) == (pretrained is None):
+        raise InputError("give either --checkpoint PATH, or --model M with --pretrained P")
+
+
+def load_model(
+    checkpoint: Path | None, model: str | None, pretrained: str | None, progress: Progress = SILENT
+) -> tuple[ClipBundle, torch.device]:
+    """The model to score and the device it is on: a relaug checkpoint, as the model it was trained
+    as unless `model` names another, or an open_clip `model` with its `pretrained` weights."""
+    check_model_choice(checkpoint, pretrained)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if checkpoint is None:
+        return create_clip(model or "ViT-B-32", pretrained, device=device), device
+    if not checkpoint.is_file():
+        raise InputError(f"--checkpoint {checkpoint}: no such file")
+    return create_clip(model or run_model(checkpoint, progress), str(checkpoint), device=device), device
+
+
+def report_path(out: Path | None, checkpoint: Path | None, name: str) -> Path:
+    """Where a report goes: `out`, else `eval_{name}.json` in the checkpoint's run, else here."""
+    if out is not None:
+        return out
+    return (checkpoint.parent.parent if checkpoint is not None else Path()) / f"eval_{name}.json"
+
+
 def run_eval(options: EvalOptions, progress: Progress = SILENT) -> tuple[EvalReport, Path]:
     """`relaug eval`: load the model, evaluate, write the JSON; the report and where it was written."""
-    from relaug.models import create_clip
-
-    if (options.checkpoint is None) == (options.pretrained is None):
-        raise InputError("give either --checkpoint PATH, or --model M with --pretrained P")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if options.checkpoint is not None:
-        if not options.checkpoint.is_file():
-            raise InputError(f"--checkpoint {options.checkpoint}: no such file")
-        model = options.model or run_model(options.checkpoint, progress)
-        bundle = create_clip(model, str(options.checkpoint), device=device)
-        out = options.out or options.checkpoint.parent.parent / f"eval_{options.split}.json"
-    else:
-        bundle = create_clip(options.model or "ViT-B-32", options.pretrained, device=device)
-        out = options.out or Path(f"eval_{options.split}.json")
+    bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
+    out = report_path(options.out, options.checkpoint, options.split)
     report = evaluate(
         options.shards, options.split, model=bundle.model, preprocess=bundle.preprocess_val,
         tokenizer=bundle.tokenizer, text_field=options.text_field, device=device, batch_size=options.batch_size,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relaug.choices import Loss, Precision, Split, TextField
+from relaug.choices import Benchmark, Loss, Precision, Split, TextField
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,15 @@ class EvalOptions:
     text_field: TextField = TextField.CAPTION
     out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{split}.json
     batch_size: int = 256
+
+
+@dataclass(frozen=True)
+class BenchmarkOptions:
+    benchmark: Benchmark
+    data: Path  # the benchmark's file (SugarCrepe: its data folder)
+    images: Path  # the folder of its images
+    checkpoint: Path | None = None
+    model: str | None = None  # with a checkpoint: overrides the model name it records
+    pretrained: str | None = None
+    out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{benchmark}.json
+    batch_size: int = 64

@@ -36,6 +36,7 @@ class Skip:
     BOMB = f"decompression bomb: more than {MAX_IMAGE_PIXELS:,} pixels"
     TOO_LARGE = "image file over 2 GiB: more than an Arrow binary value holds"
     NO_RELATION = "no relation mined from its captions"
+    EMPTY_BOX = "box of no area"  # a benchmark item's crop
 
 
 class Rejection:
