@@ -112,12 +112,16 @@ class Negative:
     # rare noun without a class ...
     evidence: Literal["noun", "subject class", "class", "neighbour"]
     attestation: int  # ... and how many captions of other images do (0: the class rule alone)
+    # Where the words it changed stand in `caption`: the exact place a model reading the
+    # caption against the image should find the contradiction (`relaug eval --benchmark relaug-dense`).
+    changed: tuple[CharSpan, ...] = ()
 
-    def record(self) -> dict[str, str | int]:
+    def record(self) -> dict:
         """The negative as the shards and the mined-lines file write it."""
         return {
             "caption": self.caption, "text": self.text, "kind": self.kind, "relation": self.relation,
             "evidence": self.evidence, "attestation": self.attestation,
+            "changed": [{"start": s.start, "end": s.end} for s in self.changed],
         }
 
 

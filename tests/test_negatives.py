@@ -584,7 +584,7 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     triples = [t for row in rows for t in row["triples"]]
     assert triples and all(t["id"].startswith(f"{row['image_id']}-{row['caption_id']}-") for row in rows for t in row["triples"])
     negatives = [n for t in triples for n in t["negatives"]]
-    assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation", "evidence", "attestation"}
+    assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation", "evidence", "attestation", "changed"}
     plain = tmp_path / "plain.jsonl"
     assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
@@ -635,3 +635,35 @@ def test_minilm_failing_to_load_says_what_to_install_and_loads_on_the_next_use(m
 
 
 # --------------------------------------------------------------------------- the re-parse check
+
+
+def test_each_negative_marks_where_its_changed_words_stand(pairs):
+    """`changed` holds the place of the words a negative changed, and only those: outside its
+    spans the negative reads as the positive, and inside them stand the new verb, the opposite
+    preposition or the exchanged phrases."""
+    checked = Counter()
+    for r, n in pairs:
+        assert n.changed, n
+        caption, kept, position = r.caption.caption, [], 0
+        for span in n.changed:
+            assert position <= span.start < span.end <= len(n.caption)
+            kept.append(n.caption[position : span.start])
+            position = span.end
+        kept.append(n.caption[position:])
+        at = 0
+        for part in kept:  # the unchanged parts appear in the positive, in order
+            found = caption.find(part, at)
+            assert found >= 0, (caption, n.caption, n.changed)
+            at = found + len(part)
+        words = [n.caption[s.start : s.end].lower() for s in n.changed]
+        if n.kind == "prep_swap":
+            assert words == [OPPOSITE_PREPOSITIONS[preposition_of(r.triple.relation)]], (n.caption, words)
+        elif n.kind == "verb_swap":  # the new relation's words: its verb, or its particle and preposition
+            verb, *tail = n.relation.split()
+            assert all(w in verb_forms(verb) or w in tail for w in " ".join(words).split()), (n.caption, words)
+        else:
+            t = r.triple
+            phrases = {caption[t.subject_span.start : t.subject_span.end].lower(), caption[t.object_span.start : t.object_span.end].lower()}
+            assert phrases <= set(words), (n.caption, words)
+        checked[n.kind] += 1
+    assert min(checked[k] for k in KINDS) > 0

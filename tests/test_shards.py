@@ -25,7 +25,8 @@ def test_schema_is_the_published_contract():
     assert list(triples) == ["image_id", *relation]
     assert relation["subject_box"] == List(Value("float32"), length=4)
     assert relation["partners"] == List(Value("string"))
-    assert list(relation["negatives"].feature) == ["caption", "text", "kind", "relation", "evidence", "attestation"]
+    assert list(relation["negatives"].feature) == ["caption", "text", "kind", "relation", "evidence", "attestation", "changed"]
+    assert relation["negatives"].feature["changed"] == List({"start": Value("int32"), "end": Value("int32")})
 
 
 def test_loaded_columns_are_typed_as_declared(sample_dataset, sample_triples):

@@ -81,6 +81,7 @@ class Candidate:
     caption: str
     text: str
     evidence: Evidence
+    changed: tuple[CharSpan, ...]  # where the words it changed stand in `caption`
     # Role swaps that change the subject's number: where the edits end in the new caption,
     # after which no present-tense verb may still agree with the old subject.
     agreement_from: int | None = None
@@ -180,7 +181,7 @@ class CandidateBuilder:
             unique.setdefault(c.caption, c)
         chosen = list(unique.values())[: self.options.per_triple]
         return tuple(
-            Negative(c.caption, c.text, c.kind, c.relation, c.evidence.level, c.evidence.count)  # type: ignore[arg-type]
+            Negative(c.caption, c.text, c.kind, c.relation, c.evidence.level, c.evidence.count, c.changed)  # type: ignore[arg-type]
             for c in chosen
         )
 
@@ -323,11 +324,11 @@ class CandidateBuilder:
             edits = [(first, match_case(verb_form, caption[first.start : first.end]))]
             if spans[1] is not None:
                 edits.append((spans[1], " ".join(tail)))
-        new_caption = splice(caption, edits)
+        new_caption, changed = splice(caption, edits)
         text = render_text(triple.subject, candidate, triple.object, relation_kind(candidate), stated_form(triple))  # type: ignore[arg-type]
         if new_caption == caption or text == relation.text:
             return self.reject(Rejection.EQUALS_POSITIVE)
-        return Candidate("verb_swap", candidate, new_caption, text, evidence)
+        return Candidate("verb_swap", candidate, new_caption, text, evidence, changed)
 
     # ---- preposition swaps
 
@@ -352,7 +353,7 @@ class CandidateBuilder:
         new_relation = (
             opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
         )
-        new_caption = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
+        new_caption, changed = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
         text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Rejection.EQUALS_POSITIVE)
@@ -362,7 +363,7 @@ class CandidateBuilder:
         evidence = self.corpus.statistics.pair(relation.caption.image_id, triple.subject, new_relation, triple.object)
         if evidence is None or evidence.level != "noun":
             return self.reject(Rejection.NOT_ATTESTED)
-        return Candidate("prep_swap", new_relation, new_caption, text, evidence)
+        return Candidate("prep_swap", new_relation, new_caption, text, evidence, changed)
 
     # ---- role swaps
 
@@ -454,14 +455,14 @@ class CandidateBuilder:
                     return self.reject(Rejection.INFLECTION)
                 old = caption[triple.verb_span.start : triple.verb_span.end]
                 edits.append((triple.verb_span, match_case(form, old)))
-        new_caption = splice(caption, edits)
+        new_caption, changed = splice(caption, edits)
         text = render_text(triple.object, triple.relation, triple.subject, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Rejection.EQUALS_POSITIVE)
         number_changed = subject_plural != object_plural
         edited_end = max(subject_span.end, object_span.end) + len(new_caption) - len(caption)
         return Candidate(
-            "role_swap", triple.relation, new_caption, text, evidence, edited_end if number_changed else None
+            "role_swap", triple.relation, new_caption, text, evidence, changed, edited_end if number_changed else None
         )
 
     def _roles_evidence(self, relation: Relation) -> Evidence | None:

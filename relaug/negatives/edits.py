@@ -67,16 +67,22 @@ def nouns_match(mined: str, wanted: str) -> bool:
     return mined == wanted or mined.split()[-1] == wanted or wanted.split()[-1] == mined
 
 
-def splice(text: str, edits: Sequence[tuple[CharSpan, str]]) -> str:
-    """`text` with each span replaced, spans given in any order and never overlapping."""
-    out, position = [], 0
+def splice(text: str, edits: Sequence[tuple[CharSpan, str]]) -> tuple[str, tuple[CharSpan, ...]]:
+    """`text` with each span replaced (spans given in any order and never overlapping), and where
+    the words that changed stand in it: an edit that writes what was there, or nothing, marks none."""
+    out, position, length, changed = [], 0, 0, []
     for span, new in sorted(edits, key=lambda e: e[0].start):
         if span.start < position:
             raise ValueError(f"overlapping edits in {text!r}")
-        out += [text[position : span.start], new]
+        kept = text[position : span.start]
+        out += [kept, new]
+        length += len(kept)
+        if new and new != text[span.start : span.end]:
+            changed.append(CharSpan(length, length + len(new)))
+        length += len(new)
         position = span.end
     out.append(text[position:])
-    return "".join(out)
+    return "".join(out), tuple(changed)
 
 
 def match_case(new: str, old: str) -> str:

@@ -188,7 +188,8 @@ relation of these head nouns; a role swap: state the swapped triple; every prepo
 `subject class` (of this object and the subject's class), `class` (of the object's class) or
 `neighbour` (of the common nouns nearest in meaning to a rare noun no class covers);
 `attestation` is how many captions of other images do (0 for a role swap between two people
-or two animals).
+or two animals). `changed` holds the character spans, in the negative's `caption`, of the
+words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
 in r["negatives"]))`."""
 

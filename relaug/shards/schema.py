@@ -42,6 +42,7 @@ RELATION = {
             "relation": Value("string"),
             "evidence": Value("string"),
             "attestation": Value("int64"),
+            "changed": List({"start": Value("int32"), "end": Value("int32")}),
         }
     ),
     "partners": List(Value("string")),
