@@ -119,3 +119,10 @@ def noun_lemma(word: str) -> str:
     if not lemmas or (word in lemmas and not word.endswith("s")):
         return word
     return lemmas[0]
+
+
+def is_known_plural(word: str) -> bool:
+    """Whether the dictionary knows `word` as the plural of a common noun ("clouds"), not by
+    guessing from its ending ("mets", "texas")."""
+    lemmas = getLemma(word.lower(), upos="NOUN", lemmatize_oov=False)
+    return bool(lemmas) and lemmas[0] != word.lower()

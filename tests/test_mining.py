@@ -100,6 +100,15 @@ def test_a_part_of_a_thing_stands_for_the_thing(nlp, caption, expected):
     assert triples(nlp, caption)[0] == expected
 
 
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("Utensils and containers line the sink in a kitchen.", ("utensil", "line", "sink")),  # tagged a name (NNP)
+    ("Birds and Clouds roll over a sandy beach", ("cloud", "roll over", "beach")),
+    ("A Honda motorcycle parked on the street.", ("honda motorcycle", "park on", "street")),  # a name stays
+])
+def test_a_capitalised_plural_the_dictionary_knows_is_a_common_noun(nlp, caption, expected):
+    assert expected in triples(nlp, caption)
+
+
 def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
     assert triples(nlp, "a yellow sign of a person carrying a surf board") == [("person", "carry", "surf board")]
 
