@@ -533,6 +533,12 @@ def _prepositions(head: Token) -> list[_Preposition]:
                 combined = f"{child.lower_} {resolved.text}"
                 if combined in VERB_PREPOSITIONS:
                     resolved = _Preposition(combined, resolved.objects, (child, *resolved.tokens))
+        elif child.dep_ == "advmod" and child.lower_ in SPATIAL_PREPOSITIONS and _child(child, ("prep",), "of"):
+            # A preposition read as an adverb before "of": "hiding inside of a refrigerator" says
+            # "inside" (tests/data/gold/README.md: inside of / outside of are inside / outside).
+            resolved = _resolve_preposition(_child(child, ("prep",), "of"))
+            if resolved is not None:
+                resolved = _Preposition(child.lower_, resolved.objects, (child, *resolved.tokens))
         else:
             continue
         if resolved is not None:

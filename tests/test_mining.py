@@ -109,6 +109,15 @@ def test_a_capitalised_plural_the_dictionary_knows_is_a_common_noun(nlp, caption
     assert expected in triples(nlp, caption)
 
 
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("a man is hiding inside of a refrigerator", ("man", "hide inside", "refrigerator")),
+    ("A dog sitting outside of a store.", ("dog", "sit outside", "store")),
+])
+def test_inside_of_and_outside_of_are_inside_and_outside(nlp, caption, expected):
+    """The tagger reads the preposition as an adverb before "of" (tests/data/gold/README.md)."""
+    assert expected in triples(nlp, caption)
+
+
 def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
     assert triples(nlp, "a yellow sign of a person carrying a surf board") == [("person", "carry", "surf board")]
 
