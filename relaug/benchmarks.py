@@ -271,6 +271,8 @@ def read_winoground(data: Path, images: Path) -> list[Group]:
 def read_benchmark(benchmark: Benchmark | str, data: Path, images: Path) -> BenchmarkData:
     """The items of `benchmark` from its files at `data`, its images under `images`."""
     benchmark = Benchmark(benchmark)
+    if benchmark == Benchmark.RELAUG_DENSE:
+        raise InputError("relaug-dense is made of a build's own negatives: relaug eval --benchmark relaug-dense SHARDS")
     data, images = Path(data), Path(images)
     if benchmark == Benchmark.SUGARCREPE:
         items = read_sugarcrepe(data, images)

@@ -37,12 +37,14 @@ class Split(StrEnum):
 
 
 class Benchmark(StrEnum):
-    """A benchmark of the field `relaug eval --benchmark` reads in its published format."""
+    """A benchmark of the field `relaug eval --benchmark` reads in its published format; or
+    relaug-dense, the dense-misalignment benchmark made of a build's own negatives (SHARDS)."""
 
     SUGARCREPE = "sugarcrepe"
     ARO_RELATION = "aro-relation"  # ARO's VG-Relation
     ARO_ATTRIBUTION = "aro-attribution"  # ARO's VG-Attribution
     WINOGROUND = "winoground"
+    RELAUG_DENSE = "relaug-dense"  # word attributions against the changed spans of SHARDS' negatives
 
 
 def checked(choice: type[StrEnum], value: str, option: str) -> StrEnum:

@@ -14,17 +14,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
 from relaug.choices import Benchmark, Loss, Precision, Split, TextField
 from relaug.errors import InputError, StoppedError
-from relaug.options import BenchmarkOptions, BuildOptions, EvalOptions, MineOptions, TrainOptions
+from relaug.options import (
+    BenchmarkOptions,
+    BuildOptions,
+    DenseOptions,
+    EvalOptions,
+    ExplainOptions,
+    MineOptions,
+    TrainOptions,
+)
 
 if TYPE_CHECKING:
     from relaug.benchmarks import BenchmarkReport
     from relaug.build import BuildReport, MineReport
     from relaug.evaluate import Accuracy, EvalReport
+    from relaug.explain import DenseReport, ExplainReport
 
 STDERR = Console(stderr=True)  # progress, notes and summaries: stdout stays free for a command's data
 
@@ -274,7 +284,8 @@ def eval_command(
         ),
     ] = None,
     benchmark: Annotated[
-        Benchmark | None, typer.Option(help="Score a benchmark of the field instead of SHARDS.")
+        Benchmark | None,
+        typer.Option(help="Score a benchmark of the field instead of SHARDS; relaug-dense scores SHARDS' negatives."),
     ] = None,
     data: Annotated[
         Path | None, typer.Option(metavar="PATH", help="The benchmark's file (SugarCrepe: its data folder).")
@@ -299,8 +310,31 @@ def eval_command(
     ] = None,
 ) -> None:
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval; or with
-    --benchmark, SugarCrepe, ARO's VG-Relation / VG-Attribution or Winoground from their files."""
+    --benchmark, SugarCrepe, ARO's VG-Relation / VG-Attribution or Winoground from their files, or
+    relaug-dense: does the most negative word of SHARDS' negatives fall on a changed word."""
     from relaug.evaluate import run_eval
+
+    if benchmark == Benchmark.RELAUG_DENSE:
+        with (
+            reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
+            TerminalProgress() as progress,
+        ):
+            if shards is None:
+                raise InputError("--benchmark relaug-dense scores the negatives of SHARDS: give a shard directory written by build-coco")
+            if data is not None or images is not None:
+                raise InputError("--data and --images go with the field's benchmarks; relaug-dense reads SHARDS")
+            # typer ships its own click: its ParameterSource is not click's
+            if ctx.get_parameter_source("text_field").name == "COMMANDLINE":
+                raise InputError("--text-field does not apply to relaug-dense: the changed spans stand in each negative's caption")
+            from relaug.explain import run_dense
+
+            dense, written = run_dense(
+                DenseOptions(shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split, out=out),
+                progress,
+            )
+        Console().print(_dense_table(dense))
+        STDERR.print(f"report written to {written}", highlight=False)
+        return
 
     if benchmark is not None or shards is None:
         with (
@@ -349,6 +383,63 @@ def eval_command(
         )
     Console().print(_eval_table(report))
     STDERR.print(f"report written to {written}", highlight=False)
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    source: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, metavar="IMAGE|SHARDS",
+            help="An image file; or a shard directory written by build-coco, whose split's negatives are explained.",
+        ),
+    ],
+    caption: Annotated[str | None, typer.Argument(metavar="CAPTION", help="The caption to explain against IMAGE.")] = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
+    ] = None,
+    pretrained: Annotated[
+        str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")
+    ] = None,
+    split: Annotated[Split, typer.Option(help="SHARDS: the split whose negatives are explained.")] = ExplainOptions.split,
+    limit: Annotated[
+        int, typer.Option(min=1, metavar="N", help="SHARDS: explain the split's first N negatives.")
+    ] = ExplainOptions.limit,
+    html: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write the words coloured by attribution as an HTML page.")
+    ] = ExplainOptions.html,
+) -> None:
+    """Which words of a caption the image contradicts: per-word attributions of the image-text score
+    (gradient x input on the token embeddings), the cosine and the F-CLIPScore."""
+    from relaug.explain import run_explain
+
+    with (
+        reported_errors(kept_when_interrupted="nothing was written"),
+        TerminalProgress() as progress,
+    ):
+        if not source.is_dir():
+            # typer ships its own click: its ParameterSource is not click's
+            given = [f"--{name}" for name in ("split", "limit") if ctx.get_parameter_source(name).name == "COMMANDLINE"]
+            if given:
+                raise InputError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with SHARDS, not with an image")
+        report = run_explain(
+            ExplainOptions(
+                source=source, caption=caption, checkpoint=checkpoint, model=model, pretrained=pretrained,
+                split=split, limit=limit, html=html,
+            ),
+            progress,
+        )
+    Console().print(_explain_table(report))
+    if not report.shards:
+        e = report.explained[0].explanation
+        typer.echo(f"cosine {e.cosine:.4f}")
+        typer.echo(f"F-CLIPScore {e.f_clipscore:.4f}")
+    if report.html is not None:
+        STDERR.print(f"HTML written to {report.html}", highlight=False)
 
 
 @app.command("synthetic-world")
@@ -446,4 +537,51 @@ def _benchmark_table(report: BenchmarkReport) -> Table:
         table.add_row(name, "-" if score.value is None else f"{100 * score.value:.1f}%", f"{score.n:,} {score.over}")
     for reason, items in report.skipped.items():
         table.add_row(f"skipped: {reason}", "", f"{items:,} items")
+    return table
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"[{'red' if value < 0 else 'green'}]{value:+.6f}[/]"
+
+
+def _explain_table(report: ExplainReport) -> Table:
+    """relaug explain: the words and their attributions; for SHARDS, one row per negative."""
+    if not report.shards:
+        item = report.explained[0]
+        table = Table(title="relaug explain")
+        table.add_column("word")
+        table.add_column("attribution", justify="right")
+        for w in item.explanation.words:
+            table.add_row(escape(w.text), _signed(w.attribution))
+        return table
+    table = Table(title="relaug explain: negatives")
+    for column in ("kind", "negative caption", "most negative word", "changed", "cosine", "F-CLIPScore"):
+        table.add_column(column, justify="right" if column in ("cosine", "F-CLIPScore") else "left")
+    for item in report.explained:
+        e, negative = item.explanation, item.negative
+        weakest = e.most_negative
+        changed = ", ".join(e.caption[a:b] for a, b in negative.changed or ())
+        table.add_row(
+            negative.kind, escape(e.caption), "-" if weakest is None else f"{escape(weakest.text)} {_signed(weakest.attribution)}",
+            escape(changed) or "-", f"{e.cosine:.4f}", f"{e.f_clipscore:.4f}",
+        )
+    return table
+
+
+def _dense_table(report: DenseReport) -> Table:
+    """The scores of relaug eval --benchmark relaug-dense."""
+    table = Table(title=f"relaug eval: relaug-dense ({report.split})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("n", justify="right")
+    share = lambda value: "-" if value is None else f"{100 * value:.1f}%"
+    for name, score in report.scores.items():
+        table.add_row(f"top-1 precision {name}", share(score.top1_precision), f"{score.negatives:,} negatives")
+        table.add_row(f"top-1 by chance {name}", share(score.top1_chance), f"{score.negatives:,} negatives")
+        auroc = score.auroc
+        table.add_row(f"word AUROC {name}", "-" if auroc is None else f"{auroc:.3f}", f"{len(score.words):,} words")
+    for reason, negatives in report.skipped.items():
+        table.add_row(f"skipped: {reason}", "", f"{negatives:,} negatives")
     return table

@@ -99,3 +99,29 @@ class BenchmarkOptions:
     pretrained: str | None = None
     out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{benchmark}.json
     batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    source: Path  # an image file, or a shard directory (its split's negatives are explained)
+    caption: str | None = None  # the caption to explain against the image; none with a shard directory
+    checkpoint: Path | None = None
+    model: str | None = None  # with a checkpoint: overrides the model name it records
+    pretrained: str | None = None
+    split: Split = Split.TEST  # a shard directory's split
+    limit: int | None = 20  # a shard directory's first negatives explained; None: all
+    html: Path | None = None  # also write the words coloured by attribution as a self-contained HTML page
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class DenseOptions:
+    """`relaug eval --benchmark relaug-dense SHARDS`: word attributions against the negatives' changed spans."""
+
+    shards: Path
+    checkpoint: Path | None = None
+    model: str | None = None  # with a checkpoint: overrides the model name it records
+    pretrained: str | None = None
+    split: Split = Split.TEST
+    out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_relaug-dense.json
+    batch_size: int = 64

@@ -26,7 +26,8 @@ LAYERS = (
     ("relaug.shards", "relaug.staging"),
     ("relaug.build",),  # the pipeline: source -> mining -> negatives -> shards
     ("relaug.splits", "relaug.models"),  # a build read back; CLIP models
-    ("relaug.evaluate", "relaug.benchmarks"),  # scores: relaug's own splits, the field's benchmarks
+    # scores: relaug's own splits, the field's benchmarks; which words of a caption make its score
+    ("relaug.evaluate", "relaug.benchmarks", "relaug.explain"),
     ("relaug.train",),
     ("relaug.cli", "relaug.__main__"),
 )  # fmt: skip
