@@ -39,7 +39,7 @@ import torch
 
 from relaug.choices import Benchmark
 from relaug.errors import InputError, unwritable_out
-from relaug.evaluate import check_model_choice, load_model, report_path
+from relaug.evaluate import Accuracy, check_model_choice, load_model, report_path
 from relaug.options import BenchmarkOptions
 from relaug.progress import SILENT, Progress
 from relaug.reasons import Skip
@@ -285,16 +285,6 @@ def read_benchmark(benchmark: Benchmark | str, data: Path, images: Path) -> Benc
 
 # ---------------------------------------------------------------------------------------------
 # reports
-
-
-@dataclass
-class Accuracy:
-    correct: int = 0
-    total: int = 0
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.total if self.total else None
 
 
 @dataclass(frozen=True)

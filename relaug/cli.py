@@ -113,6 +113,16 @@ Workers = Annotated[
 ]
 
 
+# How `eval` and `explain` take the model they score.
+Checkpoint = Annotated[
+    Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
+]
+ScoredModel = Annotated[
+    str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
+]
+Pretrained = Annotated[str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")]
+
+
 @app.command()
 def mine(
     captions: Annotated[
@@ -291,15 +301,9 @@ def eval_command(
         Path | None, typer.Option(metavar="PATH", help="The benchmark's file (SugarCrepe: its data folder).")
     ] = None,
     images: Annotated[Path | None, typer.Option(metavar="DIR", help="Folder of the benchmark's images.")] = None,
-    checkpoint: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
-    ] = None,
-    pretrained: Annotated[
-        str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")
-    ] = None,
+    checkpoint: Checkpoint = None,
+    model: ScoredModel = None,
+    pretrained: Pretrained = None,
     split: Annotated[Split, typer.Option(help="The split to score.")] = EvalOptions.split,
     text_field: Annotated[
         TextField, typer.Option(help="Score the original caption or the short rendered text.")
@@ -396,15 +400,9 @@ def explain(
         ),
     ],
     caption: Annotated[str | None, typer.Argument(metavar="CAPTION", help="The caption to explain against IMAGE.")] = None,
-    checkpoint: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="A relaug finetune checkpoint (RUN/checkpoints/latest.pt).")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
-    ] = None,
-    pretrained: Annotated[
-        str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")
-    ] = None,
+    checkpoint: Checkpoint = None,
+    model: ScoredModel = None,
+    pretrained: Pretrained = None,
     split: Annotated[Split, typer.Option(help="SHARDS: the split whose negatives are explained.")] = ExplainOptions.split,
     limit: Annotated[
         int, typer.Option(min=1, metavar="N", help="SHARDS: explain the split's first N negatives.")

@@ -10,6 +10,7 @@ from pathlib import Path
 import PIL.Image
 import pytest
 import torch
+from helpers import one_line_error
 from typer.testing import CliRunner
 
 from relaug.benchmarks import (
@@ -329,12 +330,6 @@ def _eval(*args: str):
     return runner.invoke(app, ["eval", *args])
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 @pytest.mark.parametrize("benchmark", list(DATA))  # the field's benchmarks; relaug-dense reads SHARDS (tests/test_explain.py)
@@ -395,7 +390,7 @@ def test_eval_benchmark_writes_to_the_current_folder_without_a_checkpoint(tmp_pa
     ids=["neither", "no data", "split", "no model", "data without benchmark"],
 )
 def test_eval_benchmark_usage_errors_are_one_line(args, words):
-    line = _one_line_error(_eval(*args))
+    line = one_line_error(_eval(*args))
     assert all(word in line for word in words), line
 
 
@@ -405,14 +400,14 @@ def test_eval_with_an_unknown_benchmark_is_a_usage_error():
 
 
 def test_eval_with_shards_and_a_benchmark_is_a_one_line_error(tmp_path):
-    line = _one_line_error(_eval(str(tmp_path), "--benchmark", "winoground", "--pretrained", "none"))
+    line = one_line_error(_eval(str(tmp_path), "--benchmark", "winoground", "--pretrained", "none"))
     assert "not both" in line
 
 
 def test_eval_benchmark_bad_file_is_a_one_line_error_naming_it(tmp_path):
     data = tmp_path / "vgr.json"
     data.write_text('{"not": "a list"}')
-    line = _one_line_error(
+    line = one_line_error(
         _eval("--benchmark", "aro-relation", "--data", str(data), "--images", str(IMAGES), "--model", "tiny-clip", "--pretrained", "none")
     )
     assert str(data) in line and "VG-Relation" in line

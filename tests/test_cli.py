@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 import typer
+from helpers import one_line_error
 from typer.testing import CliRunner
 
 from relaug.build import SAMPLE_ROOT, BuildOptions, MineOptions, build_coco, mine_file
@@ -17,12 +18,6 @@ from relaug.options import TrainOptions
 runner = CliRunner()
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 def test_build_coco_without_root_builds_the_bundled_sample(tmp_path):
@@ -35,7 +30,7 @@ def test_build_coco_without_root_builds_the_bundled_sample(tmp_path):
 
 
 def test_missing_coco_root_is_a_one_line_error(tmp_path):
-    line = _one_line_error(
+    line = one_line_error(
         runner.invoke(app, ["build-coco", "--coco-root", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     )
     assert "--coco-root" in line and "nope" in line
@@ -45,7 +40,7 @@ def test_missing_coco_root_is_a_one_line_error(tmp_path):
 def test_caption_file_that_is_not_coco_is_a_one_line_error(tmp_path, content):
     captions = tmp_path / "captions.json"
     captions.write_text(content)
-    line = _one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
+    line = one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
     assert str(captions) in line
     assert not (tmp_path / "t.jsonl").exists()
 
@@ -73,12 +68,12 @@ def test_mine_writes_one_line_per_caption_in_input_order(tmp_path):
 
 
 def test_caption_file_that_does_not_exist_is_a_one_line_error(tmp_path):
-    line = _one_line_error(runner.invoke(app, ["mine", str(tmp_path / "nope.json"), "--out", str(tmp_path / "t")]))
+    line = one_line_error(runner.invoke(app, ["mine", str(tmp_path / "nope.json"), "--out", str(tmp_path / "t")]))
     assert "nope.json" in line
 
 
 def test_bad_shard_size_is_a_one_line_error(tmp_path):
-    line = _one_line_error(runner.invoke(app, ["build-coco", "--out", str(tmp_path), "--max-shard-size", "lots"]))
+    line = one_line_error(runner.invoke(app, ["build-coco", "--out", str(tmp_path), "--max-shard-size", "lots"]))
     assert "--max-shard-size" in line
 
 
@@ -88,7 +83,7 @@ def test_an_out_that_cannot_be_written_is_a_one_line_error(tmp_path, command):
     blocker.write_text("not a folder\n")
     out = blocker / ("triples.jsonl" if command == "mine" else "shards")
     source = [str(SAMPLE_ROOT / "annotations" / "captions_val2017.json")] if command == "mine" else ["--coco-root", str(SAMPLE_ROOT)]
-    line = _one_line_error(runner.invoke(app, [command, *source, "--out", str(out)]))
+    line = one_line_error(runner.invoke(app, [command, *source, "--out", str(out)]))
     assert f"--out {out}: cannot write there (Not a directory)" in line
     assert blocker.read_text() == "not a folder\n"
 
@@ -138,12 +133,12 @@ def test_build_coco_reads_annotation_files_in_any_unicode_encoding_with_a_byte_o
 def test_text_in_another_encoding_is_one_line_saying_how_to_save_it(tmp_path):
     captions = tmp_path / "latin1.jsonl"
     captions.write_bytes('{"caption_id": 1, "image_id": 2, "caption": "A café."}\n'.encode("latin-1"))
-    line = _one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
+    line = one_line_error(runner.invoke(app, ["mine", str(captions), "--out", str(tmp_path / "t.jsonl")]))
     assert str(captions) in line and "not UTF-8 text" in line and "save it as UTF-8" in line
 
 
 def test_mine_with_a_folder_as_out_stops_before_any_work(tmp_path):
-    line = _one_line_error(
+    line = one_line_error(
         runner.invoke(app, ["mine", str(SAMPLE_ROOT / "annotations" / "captions_val2017.json"), "--out", str(tmp_path)])
     )
     assert f"--out {tmp_path}: a directory" in line

@@ -13,6 +13,7 @@ import open_clip
 import pytest
 import torch
 import typer
+from helpers import one_line_error
 from typer.testing import CliRunner
 
 from relaug.cli import app
@@ -260,12 +261,6 @@ def test_dense_scores_count_top1_chance_auroc_and_skips():
 # --------------------------------------------------------------------------------------------- the CLI
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 def test_explain_prints_the_words_the_cosine_and_f_clipscore_and_writes_the_html(tmp_path, checkpoint):
@@ -302,7 +297,7 @@ def test_explain_takes_a_model_and_its_weights_instead_of_a_checkpoint():
     ids=["no caption", "no model", "limit with an image", "no word", "not an image"],
 )
 def test_explain_usage_errors_are_one_line(args, words):
-    line = _one_line_error(runner.invoke(app, ["explain", *args]))
+    line = one_line_error(runner.invoke(app, ["explain", *args]))
     assert all(word in line for word in words), line
 
 
@@ -357,7 +352,7 @@ def test_eval_relaug_dense_writes_next_to_the_checkpoints_run(sample_shards, che
 )
 def test_eval_relaug_dense_usage_errors_are_one_line(args, words, sample_shards):
     args = [str(sample_shards) if a == "SHARDS" else a for a in args]
-    line = _one_line_error(runner.invoke(app, ["eval", *args]))
+    line = one_line_error(runner.invoke(app, ["eval", *args]))
     assert all(word in line for word in words), line
 
 
