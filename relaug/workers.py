@@ -34,8 +34,8 @@ def worker_pool(
     spawn, not fork: the parent may hold threads (torch, datasets) that fork would copy
     half-alive. An executor, not a Pool: a worker that dies starting up raises
     BrokenProcessPool instead of being restarted forever. One BLAS thread per process:
-    numpy's default of one per core makes N parsing processes fight over the cores
-    (mining with 2 workers ran 1.5x slower that way). `spacy_only`: the workers' pipeline
+    numpy's default of one per core makes N parsing processes fight over the cores.
+    `spacy_only`: the workers' pipeline
     needs nothing but spaCy (`relaug.mining.spacy_only`), so they import it without torch.
     """
     setup = pickle.dumps((initializer, initargs), protocol=pickle.HIGHEST_PROTOCOL)

@@ -8,7 +8,6 @@ import os
 import struct
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +63,8 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, str | None]] = {
 
 
 def stored(groups: list[list[tuple[Path, ImageCheck]]]) -> list[pa.ChunkedArray]:
-    """What shards store for each group of files, read on a pool as a build reads them."""
-    with ThreadPoolExecutor(2) as pool:
-        return list(stored_images(groups, pool))
+    """What shards store for each group of files, read as a build reads them."""
+    return list(stored_images(groups))
 
 
 def stored_image(path: Path, check: ImageCheck) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import pickle
 import tempfile
 from collections import Counter
@@ -135,9 +134,6 @@ def _negatives_in_worker(setup: str, relations: Sequence[Relation]) -> ChunkResu
     if _worker_state.get("setup") != setup:  # the first chunk of this build in this worker
         corpus, options, similarity, verify = pickle.loads(Path(setup).read_bytes())
         _worker_state.update(setup=setup, builder=CandidateBuilder(corpus, options, similarity), verify=verify)
-        # The set-up lives as long as the build: out of the collector's passes, which the
-        # re-parses' short-lived Docs trigger all along (relaug mine --negatives 4% faster).
-        gc.freeze()
     nlp = worker_pipeline() if _worker_state["verify"] else None
     return _worker_state["builder"].negatives(relations, nlp)  # type: ignore[union-attr]
 

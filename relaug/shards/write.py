@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from queue import Empty, Queue
 from typing import TypeVar
 
 import pyarrow as pa
@@ -164,7 +161,7 @@ def write_shard(
         groups = (_with_image_bytes(table, data) for table, data in zip(groups, image_bytes, strict=True))
     # pyarrow's defaults write no timestamp: the same rows give the same bytes.
     with pq.ParquetWriter(temporary, schema, **_encoding(shard.config)) as writer:
-        for table in _ahead(groups):
+        for table in groups:
             writer.write_table(table)
             written += table.num_rows
     if written != shard.rows:
@@ -213,8 +210,8 @@ IMAGE_BYTES = "image.bytes"  # the column path of the embedded images
 def _encoding(config: str) -> dict[str, object]:
     """ParquetWriter options: the image bytes stored as they are, every other column
     snappy-compressed and dictionary-encoded. JPEG neither compresses nor repeats:
-    snappy on it made writing 3x slower, and trying a dictionary on it (hashing every
-    image before giving up) 2.5x slower."""
+    snappy on it, and a dictionary tried on it (hashing every image before giving
+    up), each made writing several times slower."""
     buffer = io.BytesIO()
     pq.write_table(FEATURES[config].arrow_schema.empty_table(), buffer)
     columns = pq.ParquetFile(buffer).schema
@@ -225,46 +222,7 @@ def _encoding(config: str) -> dict[str, object]:
     }
 
 
-_END = object()  # what the producer of `_ahead` sends after its last item
 T = TypeVar("T")
-
-
-def _ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """`items` in order, produced on a thread up to `depth` ahead of the consumer.
-
-    Building a row group (Python, holding the GIL) then overlaps writing the one
-    before (pyarrow, which releases it). An error raised producing reaches the consumer.
-    """
-    queue: Queue = Queue(depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                queue.put((item, None))
-                if stop.is_set():
-                    return
-        except BaseException as error:  # noqa: BLE001 - re-raised in the consumer
-            queue.put((_END, error))
-            return
-        queue.put((_END, None))
-
-    producer = threading.Thread(target=produce, name="relaug-row-groups", daemon=True)
-    producer.start()
-    try:
-        while True:
-            item, error = queue.get()
-            if error is not None:
-                raise error
-            if item is _END:
-                return
-            yield item
-    finally:
-        stop.set()
-        while producer.is_alive():  # a producer blocked on the full queue must see `stop`
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.1)
-
 
 
 def _batched(items: Iterable[T], n: int) -> Iterator[list[T]]:
