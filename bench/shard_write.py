@@ -2,7 +2,7 @@
 
     python bench/shard_write.py [--images 3000] [--workers 2] [--work /tmp/relaug-bench]
 
-Replicates `../shared/data/coco-mini` (159 images, five captions each) under
+Replicates the bundled sample `examples/coco-sample` (40 images, five captions each) under
 `--work` into a val2017 root of `--images` images with fresh ids, captions and
 instances (so the captions are real COCO ones and every image is a real JPEG),
 then times, on a warm page cache:
@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-MINI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco-mini"
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "coco-sample"
 
 # Runs in the build's own process, so that its ru_maxrss is the build's alone.
 BUILD = """
@@ -52,19 +52,19 @@ print(json.dumps({"seconds": report.seconds, "write_seconds": report.write_secon
 
 
 def replicate(images: int, root: Path) -> list[Path]:
-    """A val2017 root of `images` images: coco-mini's, repeated under new ids and file names."""
+    """A val2017 root of `images` images: the bundled sample's, repeated under new ids and file names."""
     if root.exists():
         shutil.rmtree(root)
     (root / "annotations").mkdir(parents=True)
     (root / "val2017").mkdir()
     sources = []
     for folder in ("train2017", "val2017"):
-        captions = json.loads((MINI / "annotations" / f"captions_{folder}.json").read_text())
-        instances = json.loads((MINI / "annotations" / f"instances_{folder}.json").read_text())
+        captions = json.loads((SAMPLE / "annotations" / f"captions_{folder}.json").read_text())
+        instances = json.loads((SAMPLE / "annotations" / f"instances_{folder}.json").read_text())
         by_image = {i["id"]: i for i in captions["images"]}
         for image_id, image in sorted(by_image.items()):
             sources.append((
-                MINI / folder / image["file_name"],
+                SAMPLE / folder / image["file_name"],
                 image,
                 [a for a in captions["annotations"] if a["image_id"] == image_id],
                 [a for a in instances["annotations"] if a["image_id"] == image_id],
