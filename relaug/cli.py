@@ -277,9 +277,7 @@ def finetune(
         if resume is None:
             options = TrainOptions(**values)
         else:
-            # typer ships its own click: its ParameterSource is not click's
-            given = {k: v for k, v in values.items() if ctx.get_parameter_source(k).name == "COMMANDLINE"}
-            options = resume_options(resume, **given)
+            options = resume_options(resume, **{k: values[k] for k in _given(ctx, *values)})
         run = run_finetune(options, progress)
     typer.echo(f"run written to {run}: checkpoints/latest.pt, metrics.jsonl, config.json", err=True)
 
@@ -318,17 +316,16 @@ def eval_command(
     relaug-dense: does the most negative word of SHARDS' negatives fall on a changed word."""
     from relaug.evaluate import run_eval
 
-    if benchmark == Benchmark.RELAUG_DENSE:
-        with (
-            reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
-            TerminalProgress() as progress,
-        ):
+    with (
+        reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
+        TerminalProgress() as progress,
+    ):
+        if benchmark == Benchmark.RELAUG_DENSE:
             if shards is None:
                 raise InputError("--benchmark relaug-dense scores the negatives of SHARDS: give a shard directory written by build-coco")
             if data is not None or images is not None:
                 raise InputError("--data and --images go with the field's benchmarks; relaug-dense reads SHARDS")
-            # typer ships its own click: its ParameterSource is not click's
-            if ctx.get_parameter_source("text_field").name == "COMMANDLINE":
+            if _given(ctx, "text_field"):
                 raise InputError("--text-field does not apply to relaug-dense: the changed spans stand in each negative's caption")
             from relaug.explain import run_dense
 
@@ -336,57 +333,49 @@ def eval_command(
                 DenseOptions(shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split, out=out),
                 progress,
             )
-        Console().print(_dense_table(dense))
-        STDERR.print(f"report written to {written}", highlight=False)
-        return
-
-    if benchmark is not None or shards is None:
-        with (
-            reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
-            TerminalProgress() as progress,
-        ):
+            table = _dense_table(dense)
+        elif benchmark is not None or shards is None:
             if benchmark is None:
                 raise InputError("give SHARDS (a shard directory written by build-coco), or --benchmark NAME")
             if shards is not None:
                 raise InputError(f"give SHARDS or --benchmark, not both (SHARDS {shards}, --benchmark {benchmark})")
-            # typer ships its own click: its ParameterSource is not click's
-            given = [
-                f"--{name.replace('_', '-')}"
-                for name in ("split", "text_field")
-                if ctx.get_parameter_source(name).name == "COMMANDLINE"
-            ]
-            if given:
+            if given := _flags(_given(ctx, "split", "text_field")):
                 raise InputError(f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to SHARDS, not to --benchmark")
             if data is None or images is None:
                 raise InputError(f"--benchmark {benchmark} needs --data PATH (its file or folder) and --images DIR")
             from relaug.benchmarks import run_benchmark
 
-            report, written = run_benchmark(
+            benchmark_report, written = run_benchmark(
                 BenchmarkOptions(
                     benchmark=benchmark, data=data, images=images, checkpoint=checkpoint, model=model,
                     pretrained=pretrained, out=out,
                 ),
                 progress,
             )
-        Console().print(_benchmark_table(report))
-        STDERR.print(f"report written to {written}", highlight=False)
-        return
-
-    with (
-        reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
-        TerminalProgress() as progress,
-    ):
-        if data is not None or images is not None:
-            raise InputError("--data and --images go with --benchmark")
-        report, written = run_eval(
-            EvalOptions(
-                shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,
-                text_field=text_field, out=out,
-            ),
-            progress,
-        )
-    Console().print(_eval_table(report))
+            table = _benchmark_table(benchmark_report)
+        else:
+            if data is not None or images is not None:
+                raise InputError("--data and --images go with --benchmark")
+            report, written = run_eval(
+                EvalOptions(
+                    shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split,
+                    text_field=text_field, out=out,
+                ),
+                progress,
+            )
+            table = _eval_table(report)
+    Console().print(table)
     STDERR.print(f"report written to {written}", highlight=False)
+
+
+def _given(ctx: typer.Context, *names: str) -> list[str]:
+    """The parameters of `names` given on the command line (typer ships its own click: its
+    ParameterSource is not click's, so it is compared by name)."""
+    return [name for name in names if ctx.get_parameter_source(name).name == "COMMANDLINE"]
+
+
+def _flags(names: list[str]) -> list[str]:
+    return [f"--{name.replace('_', '-')}" for name in names]
 
 
 @app.command()
@@ -420,9 +409,7 @@ def explain(
         TerminalProgress() as progress,
     ):
         if not source.is_dir():
-            # typer ships its own click: its ParameterSource is not click's
-            given = [f"--{name}" for name in ("split", "limit") if ctx.get_parameter_source(name).name == "COMMANDLINE"]
-            if given:
+            if given := _flags(_given(ctx, "split", "limit")):
                 raise InputError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with SHARDS, not with an image")
         report = run_explain(
             ExplainOptions(
