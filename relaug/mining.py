@@ -462,8 +462,7 @@ def _noun_lemma(token: Token) -> str:
     if token.pos_ == "PROPN":
         # A capital the tagger took for a name ("Utensils and containers line the sink"): a
         # plural the dictionary knows as a common noun's is one; names stay as written.
-        lemma = noun_lemma(token.lower_)
-        return lemma if lemma != token.lower_ and is_known_plural(token.lower_) else token.lower_
+        return noun_lemma(token.lower_) if is_known_plural(token.lower_) else token.lower_
     if token.pos_ != "NOUN":
         return token.lower_
     # "glasses" on a face are one thing, kept as written; "glasses of wine" are each a glass.

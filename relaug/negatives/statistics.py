@@ -257,15 +257,17 @@ class RelationStatistics:
         # object head -> captions naming it, once per relation they say of it
         self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
         self.subject_counts = {h: sum(relations.values()) for h, relations in self.by_subject.items()}
-        # (head noun, role) -> its nearest common nouns in that role; filled by `find_neighbours`
+        # (head noun, role) -> its nearest common nouns in that role, and what two or more of them
+        # take (`_borrowed`); both filled by `find_neighbours`
         self.neighbours: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.borrowed: dict[tuple[str, str], Counter] = {}
 
     def find_neighbours(self, encode: Callable[[list[str]], np.ndarray]) -> None:
         """For each head noun without a class that other captions name rarely, in each role, the
         common nouns of that role nearest to it in meaning (`encode`: sentences -> unit vectors,
         as `relaug.minilm.MiniLM.encode`). A rare noun's own counts are too few to say what can
         be done with it; its neighbours' say it for it."""
-        for role, counts in (("o", self.object_counts), ("s", self.subject_counts)):
+        for role, counts, by_noun in (("o", self.object_counts, self.by_object), ("s", self.subject_counts, self.by_subject)):
             common = sorted(h for h, n in counts.items() if n >= self.RARE)
             rare = sorted(h for h, n in counts.items() if n < self.RARE and noun_class(h) is None)
             if not common or not rare:
@@ -277,6 +279,7 @@ class RelationStatistics:
                 near = tuple(common[j] for j in nearest[i] if cosines[i, j] >= self.MIN_NEIGHBOUR_COSINE)
                 if near:
                     self.neighbours[(h, role)] = near
+                    self.borrowed[(h, role)] = _borrowed([by_noun[n] for n in near])
 
     def _add(self, key: tuple) -> None:
         kind, *rest = key
@@ -310,8 +313,8 @@ class RelationStatistics:
             cls = noun_class(noun)
             if cls is not None:
                 class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {})
-            elif (h, role) in self.neighbours:
-                class_counts, level = self._neighbour_counts(h, role), "neighbour"
+            elif (h, role) in self.borrowed:
+                class_counts, level = self.borrowed[(h, role)], "neighbour"
         if relations is None:
             relations = counts.keys() | class_counts.keys()
         own = self.stated.get(image_id, ())
@@ -329,16 +332,6 @@ class RelationStatistics:
             if n > 0:
                 found[relation] = (n, level)
         return found
-
-    def _neighbour_counts(self, noun_head: str, role: str) -> Counter:
-        """Each relation's captions for the neighbours of a rare noun, summed, where two
-        neighbours or more say it: what is said of one is as often that noun's quirk as
-        something said of the kind. The image's own captions name the rare noun, not these,
-        so none needs leaving out."""
-        by_noun = self.by_object if role == "o" else self.by_subject
-        near = [by_noun[n] for n in self.neighbours[(noun_head, role)]]
-        said_of = Counter(r for counts in near for r in counts)
-        return Counter({r: sum(counts.get(r, 0) for counts in near) for r, k in said_of.items() if k >= 2})
 
     def relations_for(self, image_id: int, subject: str, obj: str) -> dict[str, Evidence]:
         """Every relation said, on other images, both of this object and of this subject
@@ -371,6 +364,14 @@ class RelationStatistics:
         key = (head(subject), relation, head(obj))
         n = self.triples.get(key, 0)
         return n - self._own(image_id, ("sro", *key)) if n else 0
+
+
+def _borrowed(near: list[Counter]) -> Counter:
+    """Each relation's captions for a rare noun's neighbours, summed, where two neighbours or
+    more say it: what is said of one is as often that noun's quirk as something said of the
+    kind. The image's own captions name the rare noun, not these, so none needs leaving out."""
+    said_of = Counter(r for counts in near for r in counts)
+    return Counter({r: sum(counts.get(r, 0) for counts in near) for r, k in said_of.items() if k >= 2})
 
 
 def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
