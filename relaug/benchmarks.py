@@ -39,7 +39,15 @@ import torch
 
 from relaug.choices import Benchmark
 from relaug.errors import InputError, unwritable_out
-from relaug.evaluate import Accuracy, check_model_choice, load_model, report_path
+from relaug.evaluate import (
+    Accuracy,
+    check_model_choice,
+    check_writable,
+    encode_texts,
+    load_model,
+    report_path,
+    write_report,
+)
 from relaug.options import BenchmarkOptions
 from relaug.progress import SILENT, Progress
 from relaug.reasons import Skip
@@ -325,11 +333,6 @@ class BenchmarkReport:
         }
 
 
-def write_report(report: BenchmarkReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-
-
 def macro(accuracies: Iterable[Accuracy], over: str, min_items: int = 1) -> Score:
     """The mean of the accuracies over `min_items` items or more (and at least one): a macro average."""
     values = [a.accuracy for a in accuracies if a.total >= max(min_items, 1)]
@@ -410,16 +413,6 @@ def _encode_images(
     return features, unusable
 
 
-@torch.no_grad()
-def _encode_texts(model, tokenizer, texts: list[str], device, batch_size: int) -> dict[str, torch.Tensor]:
-    features = {}
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start : start + batch_size]
-        encoded = model.encode_text(tokenizer(batch).to(device), normalize=True).float().cpu()
-        features.update(zip(batch, encoded))
-    return features
-
-
 def score_benchmark(
     bench: BenchmarkData,
     *,
@@ -446,7 +439,7 @@ def score_benchmark(
     try:
         advance = progress.start(f"{_NAMES[bench.benchmark]} images", len(keys))
         images, unusable = _encode_images(model, preprocess, keys, device, batch_size, advance)
-        text = _encode_texts(model, tokenizer, texts, device, batch_size)
+        text = dict(zip(texts, encode_texts(model, tokenizer, texts, device, batch_size).cpu()))
     finally:
         model.train(was_training)
     sim = lambda key, caption: float(images[key] @ text[caption])  # features are unit vectors: the cosine
@@ -494,10 +487,7 @@ def run_benchmark(options: BenchmarkOptions, progress: Progress = SILENT) -> tup
     check_model_choice(options.checkpoint, options.pretrained)
     bench = read_benchmark(options.benchmark, options.data, options.images)
     out = report_path(options.out, options.checkpoint, options.benchmark)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise unwritable_out(out, e) from e
+    check_writable(out)
     bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
     report = score_benchmark(
         bench, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer, device=device,

@@ -17,6 +17,6 @@ class StoppedError(RuntimeError):
     killed (most often for lack of memory). What was finished is kept."""
 
 
-def unwritable_out(out: object, error: OSError) -> InputError:
-    """The error for an --out that cannot be created or written, found before any work."""
-    return InputError(f"--out {out}: cannot write there ({error.strerror or error})")
+def unwritable_out(out: object, error: OSError, option: str = "--out") -> InputError:
+    """The error for an output (`option`, --out by default) that cannot be created or written."""
+    return InputError(f"{option} {out}: cannot write there ({error.strerror or error})")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from relaug.errors import InputError
+from relaug.errors import InputError, unwritable_out
 from relaug.models import ClipBundle, create_clip
 from relaug.options import EvalOptions
 from relaug.progress import SILENT, Progress
@@ -77,7 +77,8 @@ class EvalReport:
 
 
 @torch.no_grad()
-def _encode_texts(model, tokenizer, texts: list[str], device, batch_size: int) -> torch.Tensor:
+def encode_texts(model, tokenizer, texts: list[str], device, batch_size: int) -> torch.Tensor:
+    """Unit text features, a row per text, in batches."""
     parts = [model.encode_text(tokenizer(texts[i : i + batch_size]).to(device), normalize=True).float() for i in range(0, len(texts), batch_size)]
     return torch.cat(parts) if parts else torch.empty(0)
 
@@ -122,7 +123,7 @@ def evaluate(
     image_row = {image_id: row for row, image_id in enumerate(image_ids)}
     caption_texts = [text for _, texts in captions for text in texts]
     caption_image = [image_row[image_id] for image_id, texts in captions for _ in texts]
-    caption_features = _encode_texts(model, tokenizer, caption_texts, device, batch_size)
+    caption_features = encode_texts(model, tokenizer, caption_texts, device, batch_size)
     similarity = image_features @ caption_features.T
     captions_of_image: list[set[int]] = [set() for _ in image_ids]
     for caption, image in enumerate(caption_image):
@@ -135,9 +136,9 @@ def evaluate(
     )
 
     # hard negatives: each triple's positive text against each of its negatives, seen from its image
-    positive_features = _encode_texts(model, tokenizer, [t[text_field] for t in triples], device, batch_size)
+    positive_features = encode_texts(model, tokenizer, [t[text_field] for t in triples], device, batch_size)
     pairs = [(row, negative) for row, t in enumerate(triples) for negative in t["negatives"]]
-    negative_features = _encode_texts(model, tokenizer, [n[text_field] for _, n in pairs], device, batch_size)
+    negative_features = encode_texts(model, tokenizer, [n[text_field] for _, n in pairs], device, batch_size)
     hard_negatives: dict[str, Accuracy] = defaultdict(Accuracy)
     if pairs:
         rows = torch.tensor([row for row, _ in pairs])
@@ -169,8 +170,17 @@ def evaluate(
 
 
 def write_report(report: EvalReport, path: Path) -> None:
+    """Any report with a `to_dict` (this module's, a benchmark's) as JSON at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def check_writable(path: Path, option: str = "--out") -> None:
+    """Make `path`'s folder, before any work, or say which option cannot be written there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise unwritable_out(path, e, option) from e
 
 
 def run_model(checkpoint: Path, progress: Progress = SILENT) -> str:

@@ -22,7 +22,6 @@ CLIP4DM (Nam et al., "Extract Free Dense Misalignment from CLIP", AAAI 2025) thi
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -34,7 +33,7 @@ import torch
 
 from relaug.choices import Benchmark
 from relaug.errors import InputError, unwritable_out
-from relaug.evaluate import check_model_choice, load_model, report_path
+from relaug.evaluate import check_model_choice, check_writable, load_model, report_path, write_report
 from relaug.options import DenseOptions, ExplainOptions
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit
@@ -379,13 +378,6 @@ def _open_image(path: Path) -> PIL.Image.Image:
         raise InputError(f"{path}: cannot be read as an image ({e})") from None
 
 
-def _check_writable(path: Path, option: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
-
-
 def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> ExplainReport:
     """`relaug explain`: IMAGE CAPTION, or a shard directory's negatives; the HTML written when asked."""
     check_model_choice(options.checkpoint, options.pretrained)
@@ -405,7 +397,7 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
             raise InputError("CAPTION holds no word")
         image = _open_image(source)
     if options.html is not None:
-        _check_writable(options.html, "--html")
+        check_writable(options.html, "--html")
     bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
     check_tokenizer(bundle.tokenizer)
     if shards:
@@ -431,7 +423,7 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
         try:
             options.html.write_text(page, encoding="utf-8")
         except OSError as e:
-            raise InputError(f"--html {options.html}: cannot write there ({e.strerror or e})") from None
+            raise unwritable_out(options.html, e, "--html") from e
     return report
 
 
@@ -545,11 +537,6 @@ def dense_scores(negatives: Sequence[SplitNegative], explanations: Sequence[Expl
     return DenseReport(Path(), "", ordered, len(negatives), dict(skipped))
 
 
-def write_report(report: DenseReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-
-
 def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[DenseReport, Path]:
     """`relaug eval --benchmark relaug-dense SHARDS`: explain every negative of the split against
     its image, score the changed spans, write the JSON; the report and where it was written."""
@@ -563,10 +550,7 @@ def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[Dense
             f"{options.shards}: its negatives carry no changed spans (built before the field); rebuild with relaug build-coco"
         )
     out = report_path(options.out, options.checkpoint, str(Benchmark.RELAUG_DENSE))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise unwritable_out(out, e) from e
+    check_writable(out)
     bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
     check_tokenizer(bundle.tokenizer)
     advance = progress.start("Explaining negatives", len(negatives))
