@@ -7,10 +7,10 @@ import gc
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ from relaug.coco import (
     read_captions,
     read_coco,
 )
+from relaug.collection import collection_image_path, files_of, input_stamps, read_collection
 from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.files import written_whole
 from relaug.grounding import ground
@@ -45,7 +46,7 @@ from relaug.negatives import (
     default_similarity,
     relations_of,
 )
-from relaug.options import BuildOptions, MineOptions, NegativeOptions
+from relaug.options import BuildOptions, CollectionOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
 from relaug.reasons import Skip
 from relaug.records import (
@@ -58,7 +59,7 @@ from relaug.records import (
     Triple,
     relation_id,
 )
-from relaug.shards.card import render_card, shard_stats, write_manifest
+from relaug.shards.card import COCO_LICENCE, SourceDescription, render_card, shard_stats, write_manifest
 from relaug.shards.schema import ShardFile, ShardStats
 from relaug.shards.write import (
     PlannedShard,
@@ -200,7 +201,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
 @dataclass
 class BuildReport:
     out: Path
-    source: Path
+    source: str  # what was read, as the user named it: "--coco-root DIR", or a collection's path
     captions_read: int = 0
     triples_mined: int = 0
     captions_without_triples: int = 0
@@ -214,6 +215,8 @@ class BuildReport:
     rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
     files: list[ShardFile] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # relaug, spaCy and its pipeline
+    recorded: dict[str, object] = field(default_factory=dict)  # the options that determine every output byte
+    inputs: dict[str, str] = field(default_factory=dict)  # what identifies each input file
     stats: ShardStats = field(default_factory=ShardStats)
     seconds: float = 0.0
     write_seconds: float = 0.0  # of `seconds`, writing the shards (reading and converting images included)
@@ -241,14 +244,28 @@ class MinedCorpus:
     report: dict[str, object]  # the _MINED_FIELDS of the build's report
 
 
-def _file_stamps(readable: list[tuple[CocoImage, Path]]) -> dict[str, tuple[int, int]]:
+def _file_stamps(readable: list[tuple[CocoImage, Path | None]]) -> dict[str, tuple[int, int]]:
     """Size and modification time of each image file: a resumed build reuses the checks only
     of files that did not change (image files are not hashed: 18 GB for COCO)."""
     stamps = {}
     for _, path in readable:
+        if path is None:
+            continue
         stat = path.stat()
         stamps[str(path)] = (stat.st_size, stat.st_mtime_ns)
     return stamps
+
+
+def _check_options(options: BuildOptions) -> int:
+    """Refuse options no build can take before anything is read; the largest shard in bytes."""
+    max_shard_bytes = _max_shard_bytes(options.max_shard_size)
+    for name, value in (("--negatives-per-triple", options.negatives_per_triple), ("--max-partners", options.max_partners)):
+        if value < 0:
+            raise InputError(f"{name} {value}: give 0 or more")
+    if options.workers is not None and options.workers < 1:
+        raise InputError(f"--workers {options.workers}: give 1 or more")
+    _check_out(Path(options.out))
+    return max_shard_bytes
 
 
 def _check_out(out: Path) -> None:
@@ -301,12 +318,22 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _readable(images: list[CocoImage], root: Path, report: BuildReport) -> list[tuple[CocoImage, Path]]:
-    """Images whose file is inside the root and exists; the rest counted. Nothing outside `root` is opened."""
+# The check of an image a text-only build has none of: nothing to skip, nothing stored.
+_NO_IMAGE = ImageCheck(skip=None)
+
+
+def _readable(
+    images: list[CocoImage], locate: Callable[[CocoImage], Path] | None, report: BuildReport
+) -> list[tuple[CocoImage, Path | None]]:
+    """Images whose file `locate` finds and that exists; the rest counted. Nothing `locate`
+    refuses (UnsafeImagePath) is opened. Without `locate` (a text-only build) every image
+    is kept, without a file."""
+    if locate is None:
+        return [(image, None) for image in images]
     readable = []
     for image in images:
         try:
-            path = image_path(root, image)
+            path = locate(image)
         except UnsafeImagePath:
             report.skipped_images[Skip.OUTSIDE_ROOT] += 1
             continue
@@ -339,7 +366,7 @@ def _relations(caption: Caption, triples: Sequence[Triple], image: CocoImage) ->
 
 
 def _examples(
-    readable: list[tuple[CocoImage, Path]],
+    readable: list[tuple[CocoImage, Path | None]],
     nlp: spacy.Language,
     options: BuildOptions,
     report: BuildReport,
@@ -354,13 +381,13 @@ def _examples(
     results are kept. The examples hold no image bytes, so the whole corpus fits in
     memory, which the negatives stage needs (partners are found across a split).
     """
-    checks = {image.image_id: pool.submit(check_image, path) for image, path in readable}
+    checks = {image.image_id: pool.submit(check_image, path) for image, path in readable if path is not None}
     captions = [c for image, _ in readable for c in image.captions]
     mined = _track(progress, _mined(captions, nlp, parsing, options.batch_size), len(captions), "Mining captions, checking images")
     examples, kept_checks = [], {}
     for image, path in readable:
         image_mined = [next(mined) for _ in image.captions]
-        check = checks.pop(image.image_id).result()
+        check = checks.pop(image.image_id).result() if path is not None else _NO_IMAGE
         if check.skip is not None:
             report.skipped_images[check.skip] += 1
             continue
@@ -387,7 +414,7 @@ def _examples(
 
 
 def _mine_and_check(
-    readable: list[tuple[CocoImage, Path]],
+    readable: list[tuple[CocoImage, Path | None]],
     nlp: spacy.Language,
     options: BuildOptions,
     report: BuildReport,
@@ -403,7 +430,7 @@ def _mine_and_check(
         if not examples:
             staging.discard()
             reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
-            raise InputError(f"--coco-root {report.source}: no image could be written ({reasons})")
+            raise InputError(f"{report.source}: no image could be written ({reasons})")
         # Negatives and partners are added here, between mining and writing:
         # partners are found across a whole split, so they need every example.
         advance = progress.start("Building negatives and partners", sum(len(e.relations) for e in examples))
@@ -432,7 +459,10 @@ def _write(
     Image bytes are read (and converted where needed) a row group at a time, as the
     writer asks for them: memory holds that row group, never a split.
     """
-    if options.embed_images:
+    text_only = all(e.path is None for e in examples)
+    if text_only:
+        sizes = {e.image_id: 0 for e in examples}
+    elif options.embed_images:
         sizes = {e.image_id: checks[e.image_id].stored_bytes for e in examples}
     else:
         sizes = {e.image_id: len(str(e.path.resolve())) for e in examples}
@@ -440,10 +470,12 @@ def _write(
     staging.keep_only(plan)
     by_split = {split: [e for e in examples if e.split == split] for split in SPLITS}
 
-    def image_value(example: ImageExample) -> dict:
-        # Embedded: the COCO name as path (as datasets itself stores them), the bytes
+    def image_value(example: ImageExample) -> dict | None:
+        # Embedded: the source's name as path (as datasets itself stores them), the bytes
         # added by row group. Not embedded: an absolute path, since a relative one
         # would be resolved against whatever directory reads the shards.
+        if example.path is None:
+            return None
         return {"bytes": None, "path": example.file_name if options.embed_images else str(example.path.resolve())}
 
     def image_bytes(shard: PlannedShard, split_examples: list[ImageExample]) -> Iterator[pa.ChunkedArray]:
@@ -479,7 +511,7 @@ def _write(
             images, image_data = (), None
             if shard.config == "default":
                 images = map(image_value, shard_examples(shard, split_examples))
-                if options.embed_images:
+                if options.embed_images and not text_only:
                     image_data = image_bytes(shard, split_examples)
             write_shard(staging.dir, shard, shard_rows(shard, split_examples, images), image_data)
             if sealing is not None:
@@ -517,37 +549,90 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
                 "no --coco-root given and the bundled sample examples/coco-sample is not here: "
                 "it ships with the source checkout (pip install -e .); pass --coco-root DIR"
             )
-    max_shard_bytes = _max_shard_bytes(options.max_shard_size)
-    for name, value in (("--negatives-per-triple", options.negatives_per_triple), ("--max-partners", options.max_partners)):
-        if value < 0:
-            raise InputError(f"{name} {value}: give 0 or more")
-    if options.workers is not None and options.workers < 1:
-        raise InputError(f"--workers {options.workers}: give 1 or more")
-    out = Path(options.out)
-    _check_out(out)
+    max_shard_bytes = _check_options(options)
     if options.coco_root is None:
         progress.note(
             f"No --coco-root given: building the bundled COCO sample {root} (40 images); "
             "pass --coco-root DIR to build full COCO."
         )
-    report = BuildReport(out=out, source=root)
+    report = BuildReport(out=Path(options.out), source=f"--coco-root {root}")
     read = progress.start("Reading COCO annotations", 1)
     source: CocoSource = read_coco(root)
     inputs = input_hashes(root)
     read(1)
-    report.captions_read = sum(len(i.captions) for i in source.images)
-    report.skipped_captions.update(source.skipped_captions)
-    report.skipped_images.update(source.skipped_images)
-    report.skipped_instances.update(source.skipped_instances)
     nlp = _pipeline(options.spacy_model)
+    staging = _staging(options, {"coco_root": str(root)}, inputs, nlp, report)
+    return _build(
+        options, source, staging, nlp, report, progress,
+        locate=lambda image: image_path(root, image),
+        described=SourceDescription(
+            name="COCO",
+            origin="MS-COCO 2017 captions, grounded to COCO categories and boxes,",
+            details=f"MS-COCO 2017 captions and instances read from `{root.name}`. Splits: COCO train2017 is "
+            "`train`; val2017 is cut by a hash of the image id into `validation` and `test`, so no image is "
+            "in two splits.",
+            licence=COCO_LICENCE,
+        ),
+        max_shard_bytes=max_shard_bytes, start=start,
+    )  # fmt: skip
+
+
+def build_collection(options: BuildOptions, collection: CollectionOptions, progress: Progress = SILENT) -> BuildReport:
+    """`build_coco` for an image-text collection other than COCO (`relaug.collection`): a
+    Parquet or CSV table or WebDataset tars, with or without images. The same shards, card
+    and manifest; the same resumption and determinism."""
+    start = time.perf_counter()
+    max_shard_bytes = _check_options(options)
+    report = BuildReport(out=Path(options.out), source=str(collection.path))
+    read = progress.start(f"Reading the {collection.source} collection", 1)
+    files = files_of(Path(collection.path), collection.source)
+    inputs = input_stamps(files)
+    nlp = _pipeline(options.spacy_model)
+    recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
+    staging = _staging(options, recorded, inputs, nlp, report)
+    source = read_collection(collection, staging.dir / "source-images")
+    read(1)
+    if not options.embed_images and any(Path(i.folder) == staging.dir / "source-images" for i in source.images):
+        staging.discard()
+        raise InputError(
+            f"{collection.path}: its images are bytes, not files, so --no-embed-images has no path "
+            "to store: embed them (the default)"
+        )
+    return _build(
+        options, source, staging, nlp, report, progress,
+        locate=None if collection.text_only else collection_image_path,
+        described=_collection_description(collection),
+        max_shard_bytes=max_shard_bytes, start=start,
+    )  # fmt: skip
+
+
+def _collection_description(collection: CollectionOptions) -> SourceDescription:
+    name = Path(collection.path).name
+    splits = (
+        f"its column `{collection.split_column}`" if collection.split_column
+        else "a hash of the image id (about 90% `train`, 5% `validation`, 5% `test`)"
+    )
+    images = "no images (a text-only build: `image` is null)" if collection.text_only else "their images"
+    return SourceDescription(
+        name=name,
+        origin=f"the captions of `{name}`",
+        details=f"The {collection.source} collection `{name}`, read with {images}. Splits: by {splits}, "
+        "so no image is in two splits.",
+        licence="The licence of the collection the shards were built from applies to its captions and "
+        "images, and to the triples derived from them.",
+    )
+
+
+def _staging(options: BuildOptions, source_options: dict, inputs: dict, nlp: spacy.Language, report: BuildReport) -> Staging:
+    """The build's staging folder, opened for what determines every output byte (`workers`
+    does not, so it is not recorded); `report` takes the recorded options and versions."""
     report.versions = {
         "relaug": relaug.__version__,
         "spacy": spacy.__version__,
         "spacy_pipeline": pipeline_version(nlp),
     }
-    # What determines every output byte; `workers` does not, so it is not recorded.
-    recorded = {
-        "coco_root": str(root),
+    report.recorded = {
+        **source_options,
         "embed_images": options.embed_images,
         "max_shard_size": options.max_shard_size,
         "spacy_model": options.spacy_model,
@@ -556,10 +641,33 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
         "max_partners": options.max_partners,
         "seed": options.seed,
     }
-    staging = Staging(
-        out, {"options": recorded, "versions": report.versions, "inputs": inputs}, overwrite=options.overwrite
+    report.inputs = inputs
+    return Staging(
+        Path(options.out), {"options": report.recorded, "versions": report.versions, "inputs": inputs},
+        overwrite=options.overwrite,
     )
-    readable = _readable(source.images, root, report)
+
+
+def _build(
+    options: BuildOptions,
+    source: CocoSource,
+    staging: Staging,
+    nlp: spacy.Language,
+    report: BuildReport,
+    progress: Progress,
+    *,
+    locate: Callable[[CocoImage], Path] | None,
+    described: SourceDescription,
+    max_shard_bytes: int,
+    start: float,
+) -> BuildReport:
+    """What every build does once its source is read: mine, check, add negatives, write, publish."""
+    out = Path(options.out)
+    report.captions_read = sum(len(i.captions) for i in source.images)
+    report.skipped_captions.update(source.skipped_captions)
+    report.skipped_images.update(source.skipped_images)
+    report.skipped_instances.update(source.skipped_instances)
+    readable = _readable(source.images, locate, report)
     threads = options.workers or available_cores()
     with _thread_pool(threads) as pool:
         files = _file_stamps(readable)  # before any is read: a file changed while mining is seen as changed
@@ -585,8 +693,8 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
             render_card(
                 report.files,
                 report.stats,
-                source=f"MS-COCO 2017 captions and instances read from `{root.name}`",
-                options=recorded,
+                source=described,
+                options=report.recorded,
                 skipped=report.skipped,
                 converted_images=report.converted_images,
                 rejected_negatives=report.rejected_negatives,
@@ -598,9 +706,9 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
         write_manifest(
             out,
             report.files,
-            options=recorded,
+            options=report.recorded,
             versions=report.versions,
-            inputs=inputs,
+            inputs=report.inputs,
             skipped=report.skipped,
             converted_images=report.converted_images,
         )

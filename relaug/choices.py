@@ -36,6 +36,14 @@ class Split(StrEnum):
     TEST = "test"
 
 
+class SourceFormat(StrEnum):
+    """What `relaug build` reads (COCO has `relaug build-coco`)."""
+
+    PARQUET = "parquet"
+    CSV = "csv"  # .csv, or .tsv read tab-separated
+    WEBDATASET = "webdataset"
+
+
 class Benchmark(StrEnum):
     """A benchmark of the field `relaug eval --benchmark` reads in its published format; or
     relaug-dense, the dense-misalignment benchmark made of a build's own negatives (SHARDS)."""

@@ -18,11 +18,12 @@ from rich.markup import escape
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
-from relaug.choices import Benchmark, Loss, Precision, Split, TextField
+from relaug.choices import Benchmark, Loss, Precision, SourceFormat, Split, TextField
 from relaug.errors import InputError, StoppedError
 from relaug.options import (
     BenchmarkOptions,
     BuildOptions,
+    CollectionOptions,
     DenseOptions,
     EvalOptions,
     ExplainOptions,
@@ -158,9 +159,34 @@ def mine(
     _print_mine_summary(report)
 
 
+BuildOut = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for the shards, card and manifest.")]
+EmbedImages = Annotated[
+    bool, typer.Option(help="Embed image bytes in the shards, or store absolute paths with --no-embed-images.")
+]
+MaxShardSize = Annotated[str, typer.Option(metavar="SIZE", help="Largest Parquet file, e.g. 500MB or 1GB.")]
+MaxPartners = Annotated[int, typer.Option(min=0, metavar="N", help="DRIVE partners and swap partners kept per relation, at most.")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace a build in --out made with other options; without it, such a build is refused. "
+        "With the same options an interrupted build resumes.",
+    ),
+]
+
+
+@contextmanager
+def _building() -> Iterator[TerminalProgress]:
+    with (
+        reported_errors(kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"),
+        TerminalProgress() as progress,
+    ):
+        yield progress
+
+
 @app.command("build-coco")
 def build_coco_command(
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for the shards, card and manifest.")],
+    out: BuildOut,
     coco_root: Annotated[
         Path | None,
         typer.Option(
@@ -169,50 +195,83 @@ def build_coco_command(
             "default: the bundled sample examples/coco-sample.",
         ),
     ] = None,
-    embed_images: Annotated[
-        bool, typer.Option(help="Embed image bytes in the shards, or store absolute paths with --no-embed-images.")
-    ] = BuildOptions.embed_images,
-    max_shard_size: Annotated[str, typer.Option(metavar="SIZE", help="Largest Parquet file, e.g. 500MB or 1GB.")] = BuildOptions.max_shard_size,
+    embed_images: EmbedImages = BuildOptions.embed_images,
+    max_shard_size: MaxShardSize = BuildOptions.max_shard_size,
     spacy_model: SpacyModel = None,
     batch_size: BatchSize = BuildOptions.batch_size,
     negatives_per_triple: NegativesPerTriple = BuildOptions.negatives_per_triple,
-    max_partners: Annotated[
-        int, typer.Option(min=0, metavar="N", help="DRIVE partners and swap partners kept per relation, at most.")
-    ] = BuildOptions.max_partners,
+    max_partners: MaxPartners = BuildOptions.max_partners,
     seed: Seed = BuildOptions.seed,
     workers: Workers = None,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace a build in --out made with other options; without it, such a build is refused. "
-            "With the same options an interrupted build resumes.",
-        ),
-    ] = BuildOptions.overwrite,
+    overwrite: Overwrite = BuildOptions.overwrite,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
     from relaug.build import build_coco
 
-    with (
-        reported_errors(kept_when_interrupted="the shards finished so far are kept: run the same command again to resume"),
-        TerminalProgress() as progress,
-    ):
-        report = build_coco(
-            BuildOptions(
-                out=out,
-                coco_root=coco_root,
-                embed_images=embed_images,
-                max_shard_size=max_shard_size,
-                spacy_model=spacy_model,
-                batch_size=batch_size,
-                negatives_per_triple=negatives_per_triple,
-                max_partners=max_partners,
-                seed=seed,
-                workers=workers,
-                overwrite=overwrite,
-            ),
-            progress,
-        )
+    options = BuildOptions(
+        out=out, coco_root=coco_root, embed_images=embed_images, max_shard_size=max_shard_size,
+        spacy_model=spacy_model, batch_size=batch_size, negatives_per_triple=negatives_per_triple,
+        max_partners=max_partners, seed=seed, workers=workers, overwrite=overwrite,
+    )  # fmt: skip
+    with _building() as progress:
+        report = build_coco(options, progress)
+    STDERR.print(_build_table(report))
+
+
+@app.command("build")
+def build_command(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="PATH", help="A Parquet, CSV or WebDataset .tar file, or a folder of them (read recursively)."),
+    ],
+    out: BuildOut,
+    source: Annotated[SourceFormat, typer.Option(help="What PATH holds.")] = CollectionOptions.source,
+    caption_column: Annotated[
+        str, typer.Option(metavar="NAME", help="The caption column; in WebDataset the .json field (.txt comes first).")
+    ] = CollectionOptions.caption_column,
+    image_column: Annotated[
+        str, typer.Option(metavar="NAME", help="The image column: a path under --images-root, bytes, or {bytes, path}.")
+    ] = CollectionOptions.image_column,
+    id_column: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Rows sharing an id are captions of one image; default: the row number "
+                     "(WebDataset: __key__)."),
+    ] = CollectionOptions.id_column,
+    split_column: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="train, validation or test per row; default: a hash of the id "
+                     "(90/5/5 percent)."),
+    ] = CollectionOptions.split_column,
+    images_root: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Where the image column's paths start; default: PATH's folder.")
+    ] = CollectionOptions.images_root,
+    text_only: Annotated[
+        bool, typer.Option("--text-only", help="Read no images: mine and pair the captions alone.")
+    ] = CollectionOptions.text_only,
+    embed_images: EmbedImages = BuildOptions.embed_images,
+    max_shard_size: MaxShardSize = BuildOptions.max_shard_size,
+    spacy_model: SpacyModel = None,
+    batch_size: BatchSize = BuildOptions.batch_size,
+    negatives_per_triple: NegativesPerTriple = BuildOptions.negatives_per_triple,
+    max_partners: MaxPartners = BuildOptions.max_partners,
+    seed: Seed = BuildOptions.seed,
+    workers: Workers = None,
+    overwrite: Overwrite = BuildOptions.overwrite,
+) -> None:
+    """Mine an image-text collection (Parquet, CSV or WebDataset) into the shards build-coco writes."""
+    from relaug.build import build_collection
+
+    collection = CollectionOptions(
+        path=path, source=source, caption_column=caption_column, image_column=image_column, id_column=id_column,
+        split_column=split_column, images_root=images_root, text_only=text_only,
+    )  # fmt: skip
+    options = BuildOptions(
+        out=out, embed_images=embed_images, max_shard_size=max_shard_size, spacy_model=spacy_model,
+        batch_size=batch_size, negatives_per_triple=negatives_per_triple, max_partners=max_partners, seed=seed,
+        workers=workers, overwrite=overwrite,
+    )  # fmt: skip
+    with _building() as progress:
+        report = build_collection(options, collection, progress)
     STDERR.print(_build_table(report))
 
 
@@ -463,8 +522,8 @@ def _print_mine_summary(report: MineReport) -> None:
 
 
 def _build_table(report: BuildReport) -> Table:
-    """The closing summary of build-coco."""
-    table = Table(title=f"relaug build-coco -> {report.out}", show_header=False)
+    """The closing summary of build and build-coco."""
+    table = Table(title=f"relaug build: {report.source} -> {report.out}", show_header=False)
     table.add_row("captions read", f"{report.captions_read:,}")
     table.add_row("triples mined", f"{report.triples_mined:,}")
     table.add_row("captions with no triple", f"{report.captions_without_triples:,}")

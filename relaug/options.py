@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relaug.choices import Benchmark, Loss, Precision, Split, TextField
+from relaug.choices import Benchmark, Loss, Precision, SourceFormat, Split, TextField
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,20 @@ class BuildOptions:
     seed: int = NegativeOptions.seed
     workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
     overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
+
+
+@dataclass(frozen=True)
+class CollectionOptions:
+    """What `relaug build` reads, and which of its columns or fields mean what."""
+
+    path: Path  # a table or tar file, or a folder of them
+    source: SourceFormat = SourceFormat.PARQUET
+    caption_column: str = "caption"  # a table's column; in WebDataset, the .json field (.txt is used first)
+    image_column: str = "image"  # a table's column: relative path, bytes, or {bytes, path}
+    id_column: str | None = None  # None: a table's row number, a WebDataset sample's __key__
+    split_column: str | None = None  # None: split by a hash of the id (split_of_key)
+    images_root: Path | None = None  # where relative image paths start; None: the table's folder
+    text_only: bool = False  # read no image: mine and pair the captions alone
 
 
 @dataclass

@@ -187,7 +187,7 @@ class ImageExample:
 
     image_id: int
     file_name: str
-    path: Path
+    path: Path | None  # None in a text-only build
     split: Split
     captions: tuple[Caption, ...]
     relations: tuple[Relation, ...]

@@ -19,7 +19,7 @@ LAYERS = (
     # choices, the lexicon of nouns and verbs, worker processes, progress reporting
     ("relaug", "relaug.errors", "relaug.choices", "relaug.records", "relaug.nouns", "relaug.verbs",
      "relaug.minilm", "relaug.workers", "relaug.progress", "relaug.options", "relaug.files", "relaug.reasons"),
-    ("relaug.coco", "relaug.synthetic"),  # sources
+    ("relaug.coco", "relaug.collection", "relaug.synthetic"),  # sources
     ("relaug.mining",),
     ("relaug.grounding", "relaug.images"),
     ("relaug.negatives",),

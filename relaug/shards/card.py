@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from datasets.info import DatasetInfo, DatasetInfosDict
@@ -40,7 +41,25 @@ def fingerprint(files: list[ShardFile]) -> str:
     return digest.hexdigest()
 
 
-def card_data(files: list[ShardFile]) -> DatasetCardData:
+@dataclass(frozen=True)
+class SourceDescription:
+    """What the card says of the source a build read."""
+
+    name: str  # in the title: "relaug relations from NAME"
+    origin: str  # what the triples were mined from, in a sentence's words
+    details: str  # where it was read and how its splits were made: sentences
+    licence: str  # the licence section
+
+
+COCO_LICENCE = (
+    "The COCO annotations, and the triples derived from them, are licensed CC BY 4.0 "
+    "(COCO Consortium, https://cocodataset.org). Each image keeps its own Flickr "
+    "licence, named by its `license` id in the COCO annotation files; several are "
+    "non-commercial."
+)
+
+
+def card_data(files: list[ShardFile], name: str) -> DatasetCardData:
     """The card's YAML: both configs with their data files and their typed features."""
     configs = []
     infos = {}
@@ -74,7 +93,7 @@ def card_data(files: list[ShardFile]) -> DatasetCardData:
         license="other",
         language=["en"],
         task_categories=["zero-shot-image-classification", "image-to-text"],
-        pretty_name="relaug relations from COCO",
+        pretty_name=f"relaug relations from {name}",
     )
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
@@ -90,7 +109,7 @@ def render_card(
     files: list[ShardFile],
     stats: ShardStats,
     *,
-    source: str,
+    source: SourceDescription,
     options: dict,
     skipped: Mapping[str, Counter],
     converted_images: Counter,
@@ -124,21 +143,17 @@ def render_card(
         else "No negative candidate was rejected in this build."
     )
     sections = [
-        "# relaug relations from COCO",
-        "Relation triples (subject, relation, object) mined from MS-COCO 2017 captions by "
-        f"relaug {versions['relaug']}, grounded to COCO categories and boxes, with text "
+        f"# relaug relations from {source.name}",
+        f"Relation triples (subject, relation, object) mined from {source.origin} by "
+        f"relaug {versions['relaug']}, with text "
         "hard negatives and DRIVE partner ids, for relation-aware CLIP training.",
         "```python\nimport datasets\n"
         'images = datasets.load_dataset("./shards")              # one row per image\n'
         'triples = datasets.load_dataset("./shards", "triples")  # one row per relation\n```',
         "## Source",
-        f"{source}. Splits: COCO train2017 is `train`; val2017 is cut by a hash of the image "
-        "id into `validation` and `test`, so no image is in two splits.",
+        source.details,
         "## Licence",
-        "The COCO annotations, and the triples derived from them, are licensed CC BY 4.0 "
-        "(COCO Consortium, https://cocodataset.org). Each image keeps its own Flickr "
-        "licence, named by its `license` id in the COCO annotation files; several are "
-        "non-commercial.",
+        source.licence,
         "## How it was built",
         _table(
             ("option", "value"),
@@ -157,7 +172,7 @@ def render_card(
         "## Rejected negative candidates",
         rejected,
     ]
-    yaml = card_data(files).to_yaml()
+    yaml = card_data(files, source.name).to_yaml()
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
 
 
