@@ -36,6 +36,10 @@ class ShardSplit:
             images = load_split(shards, "default", split)
         except (ValueError, FileNotFoundError) as e:
             raise InputError(f"{shards}: cannot open split {split!r} ({e})") from e
+        if images.num_rows and images.data.column("image").null_count == images.num_rows:
+            raise InputError(
+                f"{shards}: a text-only build (`relaug build --text-only`): its rows have no image to train or score on"
+            )
         self._default = images
         self.images = images.select_columns(["image"])
         self._image_row = {image_id: row for row, image_id in enumerate(images.data.column("image_id").to_pylist())}

@@ -151,3 +151,11 @@ def test_a_changed_collection_is_refused_in_the_same_out_without_overwrite(tmp_p
     _table(table, rows + [{"id": 2, "caption": "A dog chasing a cat in a yard."}])
     result = CliRunner().invoke(app, ["build", str(table), "--id-column", "id", "--text-only", "--out", str(tmp_path / "out")])
     assert "--overwrite" in one_line_error(result)
+
+
+def test_a_text_only_build_is_refused_by_the_trainer_with_one_line(builds, tmp_path):
+    result = CliRunner().invoke(
+        app, ["finetune", str(builds["csv"].out), "--model", "tiny-clip", "--pretrained", "none", "--precision", "fp32",
+              "--out", str(tmp_path / "run")]
+    )
+    assert "text-only" in one_line_error(result)
