@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,38 +21,29 @@ from relaug.coco import (
     CocoSource,
     UnsafeImagePath,
     image_path,
-    read_captions,
     read_coco,
 )
 from relaug.collection import collection_image_path, files_of, input_stamps, read_collection
-from relaug.errors import InputError, StoppedError, unwritable_out
-from relaug.files import written_whole
+from relaug.errors import InputError
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_images
+from relaug.mine import job_parsing_pool, mined_in_order, mining_pipeline, output_errors, tracked
 from relaug.mining import (
-    load_pipeline,
-    mine_captions,
-    mine_captions_parallel,
-    parsing_pool,
     pipeline_version,
     render_text,
     stated_form,
 )
 from relaug.negatives import (
     add_negatives,
-    build_negatives,
     default_similarity,
-    relations_of,
 )
-from relaug.options import BuildOptions, CollectionOptions, MineOptions, NegativeOptions
+from relaug.options import BuildOptions, CollectionOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
 from relaug.reasons import Skip
 from relaug.records import (
     SPLITS,
     Caption,
     ImageExample,
-    MinedCaption,
-    Negative,
     Relation,
     Triple,
     relation_id,
@@ -78,124 +67,6 @@ from relaug.workers import available_cores
 # The slice of COCO that ships with the source (see its NOTICE.md).
 SAMPLE_ROOT = Path(relaug.__file__).resolve().parent.parent / "examples" / "coco-sample"
 
-# Captions per task sent to a mining process: large enough that shipping records
-# back costs little, small enough that every process gets work on a modest input.
-CHUNK_CAPTIONS = 2048
-
-
-def _pipeline(name: str | None) -> spacy.Language:
-    try:
-        return load_pipeline(name)
-    except ValueError as e:  # the pipeline is not installed: the user's environment, not a bug
-        raise InputError(str(e)) from e
-
-
-@dataclass(frozen=True)
-class MineReport:
-    out: Path
-    captions: int
-    triples: int
-    captions_without_triples: int
-    seconds: float
-    rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
-
-
-def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] | None = None) -> str:
-    caption = mined.caption
-    triples = []
-    for k, t in enumerate(mined.triples):
-        triple = {"subject": t.subject, "relation": t.relation, "object": t.object, "relation_kind": t.relation_kind}
-        if negatives is not None:
-            rid = relation_id(caption, k)
-            triple.update(id=rid, negatives=[n.record() for n in negatives[rid]])
-        triples.append(triple)
-    return json.dumps(
-        {"caption_id": caption.caption_id, "image_id": caption.image_id, "caption": caption.caption, "triples": triples},
-        ensure_ascii=False,
-    )
-
-
-def _track(progress: Progress, items: Iterable, total: int, description: str) -> Iterator:
-    advance = progress.start(description, total)
-    for item in items:
-        yield item
-        advance(1)
-
-
-@contextlib.contextmanager
-def _parsing_pool(captions: int, workers: int | None, spacy_model: str | None, batch_size: int) -> Iterator[Executor | None]:
-    """Up to `workers` processes (None: all cores) that mine the captions, then build
-    the negatives; None where one process does, in this one.
-
-    No more processes than chunks of captions: each spawned process loads its own
-    pipeline, seconds that a small input never wins back.
-    """
-    processes = min(workers or available_cores(), -(-captions // CHUNK_CAPTIONS))
-    if processes <= 1:
-        yield None
-        return
-    pool = parsing_pool(processes, spacy_model, batch_size)
-    try:
-        yield pool
-    except BrokenProcessPool as e:
-        # A worker killed while it held the task queue's lock leaves the others waiting for
-        # that lock forever, and Python 3.11 joins them while shutting down: end them first.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        raise StoppedError(
-            "a worker process died (stopped by the system, most often for lack of memory): "
-            "run the same command again, with fewer --workers if memory is short"
-        ) from e
-    finally:
-        # After an error or Ctrl-C, the chunks still queued (all of COCO's) are dropped, not run out.
-        pool.shutdown(cancel_futures=True)
-
-
-def _mined(captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | None, batch_size: int) -> Iterator[MinedCaption]:
-    """Mined captions in input order, on `pool`'s processes, or with `nlp` here."""
-    if pool is None:
-        return mine_captions(captions, nlp, batch_size=batch_size)
-    return mine_captions_parallel(captions, pool, CHUNK_CAPTIONS)
-
-
-def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
-    """Mine every caption of a file into JSONL, one line per caption in input order, telling
-    `progress` how far it has got.
-
-    The output appears under its final name only when complete.
-    """
-    start = time.perf_counter()
-    if options.out.is_dir():
-        raise InputError(f"--out {options.out}: a directory; give the JSONL file to write, e.g. {options.out / 'triples.jsonl'}")
-    captions = read_captions(options.captions)
-    nlp = _pipeline(options.spacy_model)
-    triples = without = 0
-    kept = "nothing was written under that name: make room or fix the cause, then run again"
-    with _output_errors(options.out, kept), contextlib.ExitStack() as output:
-        try:  # before parsing: an --out that cannot be written is told in seconds, not minutes
-            if not options.out.parent.exists():  # one that is a file is told by open: "Not a directory"
-                options.out.parent.mkdir(parents=True)
-            f = output.enter_context(written_whole(options.out))
-        except OSError as e:
-            raise unwritable_out(options.out, e) from e
-        with _parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool:
-            mined_stream = _mined(captions, nlp, pool, options.batch_size)
-            mined_stream = _track(progress, mined_stream, len(captions), "Mining captions")
-            negatives, rejected = None, Counter()
-            if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
-                mined_stream = list(mined_stream)
-                relations = relations_of(mined_stream)
-                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
-                result = build_negatives(
-                    captions, relations, negative_options, default_similarity(), nlp,
-                    pool=pool, progress=progress.start("Building negatives", len(relations)),
-                )
-                negatives, rejected = result.negatives, result.rejected
-            for mined in mined_stream:
-                f.write(_mined_line(mined, negatives) + "\n")
-                triples += len(mined.triples)
-                without += not mined.triples
-    return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
 
 
 @dataclass
@@ -294,16 +165,6 @@ _BUILD_KEPT = "the shards finished so far are kept: make room or fix the cause, 
 
 
 @contextlib.contextmanager
-def _output_errors(out: Path, kept: str) -> Iterator[None]:
-    """An OSError while writing (a full disk, an I/O error) as a StoppedError naming
-    `out` and saying what was `kept`."""
-    try:
-        yield
-    except OSError as e:
-        raise StoppedError(f"--out {out}: writing stopped ({e}); {kept}") from e
-
-
-@contextlib.contextmanager
 def _frozen_heap() -> Iterator[None]:
     """Leave the objects alive now out of the garbage collector's passes until the block ends.
 
@@ -383,7 +244,7 @@ def _examples(
     """
     checks = {image.image_id: pool.submit(check_image, path) for image, path in readable if path is not None}
     captions = [c for image, _ in readable for c in image.captions]
-    mined = _track(progress, _mined(captions, nlp, parsing, options.batch_size), len(captions), "Mining captions, checking images")
+    mined = tracked(progress, mined_in_order(captions, nlp, parsing, options.batch_size), len(captions), "Mining captions, checking images")
     examples, kept_checks = [], {}
     for image, path in readable:
         image_mined = [next(mined) for _ in image.captions]
@@ -425,7 +286,7 @@ def _mine_and_check(
     """Mine, ground and check every readable image, then add negatives and partners:
     the examples to write, and the checks of their images."""
     captions = sum(len(image.captions) for image, _ in readable)
-    with _parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
+    with job_parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
         examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
         if not examples:
             staging.discard()
@@ -560,7 +421,7 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
     source: CocoSource = read_coco(root)
     inputs = input_hashes(root)
     read(1)
-    nlp = _pipeline(options.spacy_model)
+    nlp = mining_pipeline(options.spacy_model)
     staging = _staging(options, {"coco_root": str(root)}, inputs, nlp, report)
     return _build(
         options, source, staging, nlp, report, progress,
@@ -587,7 +448,7 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
     read = progress.start(f"Reading the {collection.source} collection", 1)
     files = files_of(Path(collection.path), collection.source)
     inputs = input_stamps(files)
-    nlp = _pipeline(options.spacy_model)
+    nlp = mining_pipeline(options.spacy_model)
     recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
     staging = _staging(options, recorded, inputs, nlp, report)
     source = read_collection(collection, staging.dir / "source-images")
@@ -679,16 +540,16 @@ def _build(
         else:
             examples, checks = _mine_and_check(readable, nlp, options, report, pool, progress, staging)
             corpus = MinedCorpus(examples, checks, files, {name: getattr(report, name) for name in _MINED_FIELDS})
-            with _output_errors(out, _BUILD_KEPT):
+            with output_errors(out, _BUILD_KEPT):
                 staging.keep(CORPUS, corpus)
         examples, checks = corpus.examples, corpus.checks
         writing = time.perf_counter()
-        with _output_errors(out, _BUILD_KEPT), _frozen_heap():
+        with output_errors(out, _BUILD_KEPT), _frozen_heap():
             report.files = _write(examples, checks, staging, options, max_shard_bytes, report, progress)
         report.write_seconds = time.perf_counter() - writing
     report.stats = shard_stats(examples)
     report.images_written = len(examples)
-    with _output_errors(out, _BUILD_KEPT):
+    with output_errors(out, _BUILD_KEPT):
         (staging.dir / "README.md").write_text(
             render_card(
                 report.files,

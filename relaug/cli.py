@@ -33,9 +33,10 @@ from relaug.options import (
 
 if TYPE_CHECKING:
     from relaug.benchmarks import BenchmarkReport
-    from relaug.build import BuildReport, MineReport
+    from relaug.build import BuildReport
     from relaug.evaluate import Accuracy, EvalReport
     from relaug.explain import DenseReport, ExplainReport
+    from relaug.mine import MineReport
 
 STDERR = Console(stderr=True)  # progress, notes and summaries: stdout stays free for a command's data
 
@@ -140,7 +141,10 @@ def mine(
     workers: Workers = None,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
-    from relaug.build import mine_file
+    from relaug.workers import import_spacy
+
+    import_spacy(spacy_model)
+    from relaug.mine import mine_file
 
     with reported_errors(kept_when_interrupted="nothing was written under --out"), TerminalProgress() as progress:
         report = mine_file(

@@ -7,10 +7,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import takewhile
-from pathlib import Path
 
 import spacy
-from packaging.requirements import InvalidRequirement, Requirement
 from spacy.language import Language
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
@@ -39,11 +37,9 @@ from relaug.verbs import (
     relation_kind,
     verb_lemma,
 )
-from relaug.workers import worker_pool
+from relaug.workers import installed_english_pipeline, spacy_only, worker_pool
 
 # --------------------------------------------------------------------------- pipeline
-
-PREFERRED_PIPELINE = "en_core_web_sm"
 
 
 def load_pipeline(name: str | None = None) -> Language:
@@ -193,27 +189,6 @@ def _make_part_of_speech_lookup(nlp: Language, name: str, rules: list[dict]) -> 
     return PartOfSpeechLookup(rules)
 
 
-def installed_english_pipeline() -> str:
-    english = sorted(m for m in spacy.util.get_installed_models() if m.startswith("en_"))
-    if PREFERRED_PIPELINE in english or not english:
-        return PREFERRED_PIPELINE
-    small = [m for m in english if "core_web_sm" in m]
-    return (small or english)[0]
-
-
-def spacy_only(name: str | None = None) -> bool:
-    """Whether pipeline `name` (as `load_pipeline` takes it) requires nothing but spaCy itself,
-    as the core English pipelines do; a transformer pipeline requires spacy-transformers, and torch.
-    A pipeline that cannot be found is not known to: loading it will say why."""
-    name = name or installed_english_pipeline()
-    try:
-        path = Path(name) if Path(name).is_dir() else spacy.util.get_package_path(name)
-        requirements = spacy.util.load_meta(path / "meta.json").get("requirements", [])
-        return all(Requirement(r).name == "spacy" for r in requirements)
-    except (ImportError, OSError, ValueError, InvalidRequirement):
-        return False
-
-
 def pipeline_version(nlp: Language) -> str:
     """`name==version` of the pipeline, for manifests and dataset cards."""
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}=={nlp.meta['version']}"
@@ -233,7 +208,8 @@ def parsing_pool(workers: int, spacy_model: str | None = None, batch_size: int =
     """`workers` processes, each holding its own mining pipeline `spacy_model` (as
     `load_pipeline` takes it): they mine captions (`mine_captions_parallel`), then
     build and re-parse negatives (`relaug.negatives.build_negatives`), started once for both."""
-    return worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(spacy_model))
+    name = spacy_model or installed_english_pipeline()
+    return worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
 
 
 def mine_captions_parallel(

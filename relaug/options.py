@@ -12,6 +12,10 @@ from pathlib import Path
 
 from relaug.choices import Benchmark, Loss, Precision, SourceFormat, Split, TextField
 
+# The English pipeline a job loads when none is named (`spacy_model` None), where installed;
+# else another installed English one.
+PREFERRED_SPACY_PIPELINE = "en_core_web_sm"
+
 
 @dataclass(frozen=True)
 class NegativeOptions:

@@ -1,6 +1,6 @@
 """How a long job tells its caller how far it has got: the library reports, the CLI draws.
 
-A job (`relaug.build.mine_file`, `relaug.build.build_coco`, the trainer, `relaug eval`)
+A job (`relaug.mine.mine_file`, `relaug.build.build_coco`, the trainer, `relaug eval`)
 takes a `Progress` and prints nothing itself. From Python the default, `SILENT`,
 reports to no one; `relaug.cli` passes one that draws bars and notes on stderr.
 """

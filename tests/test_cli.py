@@ -10,9 +10,10 @@ import typer
 from helpers import one_line_error
 from typer.testing import CliRunner
 
-from relaug.build import SAMPLE_ROOT, BuildOptions, MineOptions, build_coco, mine_file
+from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
 from relaug.cli import app
 from relaug.coco import read_captions, read_coco
+from relaug.mine import MineOptions, mine_file
 from relaug.options import TrainOptions
 
 runner = CliRunner()

@@ -24,7 +24,7 @@ LAYERS = (
     ("relaug.grounding", "relaug.images"),
     ("relaug.negatives",),
     ("relaug.shards", "relaug.staging"),
-    ("relaug.build",),  # the pipeline: source -> mining -> negatives -> shards
+    ("relaug.mine", "relaug.build"),  # the jobs: source -> mining -> negatives (-> shards)
     ("relaug.splits", "relaug.models"),  # a build read back; CLIP models
     # scores: relaug's own splits, the field's benchmarks; which words of a caption make its score
     ("relaug.evaluate", "relaug.benchmarks", "relaug.explain"),

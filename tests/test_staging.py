@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import relaug.build
 import relaug.images
+import relaug.mine
 from relaug.build import SAMPLE_ROOT, BuildOptions, BuildReport, build_coco
 from relaug.cli import app
 from relaug.errors import InputError, StoppedError
@@ -47,15 +48,15 @@ def test_reference_build_spans_several_shards_per_split(reference):
 
 
 def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, monkeypatch):
-    used, parallel = [], relaug.build.mine_captions_parallel
+    used, parallel = [], relaug.mine.mine_captions_parallel
 
     def spy(captions, pool, *args):
         used.append(pool._max_workers)
         yield from parallel(captions, pool, *args)
 
     # Chunks of 64 captions, so the sample's 200 are shared between two processes as COCO's would be.
-    monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
-    monkeypatch.setattr(relaug.build, "mine_captions_parallel", spy)
+    monkeypatch.setattr(relaug.mine, "CHUNK_CAPTIONS", 64)
+    monkeypatch.setattr(relaug.mine, "mine_captions_parallel", spy)
     out = tmp_path / "shards"
     build_coco(BuildOptions(out=out, max_shard_size=SHARD_SIZE, workers=2))
     assert used == [2]
@@ -64,14 +65,14 @@ def test_two_mining_processes_write_the_same_bytes_as_one(reference, tmp_path, m
 
 def test_a_worker_killed_by_the_system_stops_the_build_with_a_message(tmp_path, monkeypatch):
     """What the kernel's out-of-memory killer does to a mining process, done as mining starts."""
-    parallel = relaug.build.mine_captions_parallel
+    parallel = relaug.mine.mine_captions_parallel
 
     def one_worker_killed(captions, pool, *args):
         os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
         yield from parallel(captions, pool, *args)
 
-    monkeypatch.setattr(relaug.build, "CHUNK_CAPTIONS", 64)
-    monkeypatch.setattr(relaug.build, "mine_captions_parallel", one_worker_killed)
+    monkeypatch.setattr(relaug.mine, "CHUNK_CAPTIONS", 64)
+    monkeypatch.setattr(relaug.mine, "mine_captions_parallel", one_worker_killed)
     with pytest.raises(StoppedError, match=r"a worker process died .* fewer --workers"):
         build_coco(BuildOptions(out=tmp_path / "shards", workers=2))
     assert not (tmp_path / "shards" / "manifest.json").exists()

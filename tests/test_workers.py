@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from relaug.mining import spacy_only
-from relaug.workers import worker_pool
+from relaug.workers import installed_english_pipeline, spacy_only, worker_pool
 
 
 def _set_up() -> None:
@@ -32,7 +31,7 @@ def test_workers_of_a_spacy_only_pipeline_do_not_import_torch():
 
 
 def test_only_pipelines_requiring_nothing_but_spacy_are_spacy_only(tmp_path):
-    assert spacy_only()  # the installed English pipeline
+    assert spacy_only(installed_english_pipeline())
     transformer = tmp_path / "en_core_web_trf"
     transformer.mkdir()
     (transformer / "meta.json").write_text(
@@ -54,7 +53,8 @@ def test_ctrl_c_reaching_a_worker_leaves_it_to_the_parent():
 # A parent that starts one worker, says its pid, and waits to be killed.
 PARENT = """
 import os, time
-from relaug.workers import worker_pool
+from relaug.workers import installed_english_pipeline
+from relaug.workers import spacy_only, worker_pool
 pool = worker_pool(1, os.getpid, (), spacy_only=False)
 print(pool.submit(os.getpid).result(), flush=True)
 time.sleep(600)
@@ -80,3 +80,17 @@ def test_a_worker_ends_soon_after_its_parent_is_killed():
     while _running(worker):
         assert time.monotonic() < deadline, f"worker {worker} outlived its parent by 10 s"
         time.sleep(0.1)
+
+
+def test_relaug_mine_starts_without_torch(tmp_path):
+    """Mining needs spaCy alone: torch (a second of start-up) is not imported for it."""
+    captions = tmp_path / "two.jsonl"
+    captions.write_text('{"caption_id": 1, "image_id": 1, "caption": "A dog chasing a cat."}\n')
+    code = (
+        "import sys; from relaug.cli import app; "
+        f"app(['mine', '--out', {str(tmp_path / 'out.jsonl')!r}, {str(captions)!r}], standalone_mode=False); "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "out.jsonl").read_text().count("chase") == 1

@@ -1,0 +1,160 @@
+"""The job behind `relaug mine`: a caption file -> mining -> (negatives) -> JSONL.
+
+It imports nothing of the shards or of `datasets`: `relaug mine` starts in the time
+spaCy takes to load. `relaug.build` runs its mining through the helpers here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import spacy
+
+from relaug.coco import read_captions
+from relaug.errors import InputError, StoppedError, unwritable_out
+from relaug.files import written_whole
+from relaug.mining import load_pipeline, mine_captions, mine_captions_parallel, parsing_pool
+from relaug.negatives import build_negatives, default_similarity, relations_of
+from relaug.options import MineOptions, NegativeOptions
+from relaug.progress import SILENT, Progress
+from relaug.records import Caption, MinedCaption, Negative, relation_id
+from relaug.workers import available_cores
+
+# Captions per task sent to a mining process: large enough that shipping records
+# back costs little, small enough that every process gets work on a modest input.
+CHUNK_CAPTIONS = 2048
+
+
+def mining_pipeline(name: str | None) -> spacy.Language:
+    try:
+        return load_pipeline(name)
+    except ValueError as e:  # the pipeline is not installed: the user's environment, not a bug
+        raise InputError(str(e)) from e
+
+
+@dataclass(frozen=True)
+class MineReport:
+    out: Path
+    captions: int
+    triples: int
+    captions_without_triples: int
+    seconds: float
+    rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
+
+
+def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] | None = None) -> str:
+    caption = mined.caption
+    triples = []
+    for k, t in enumerate(mined.triples):
+        triple = {"subject": t.subject, "relation": t.relation, "object": t.object, "relation_kind": t.relation_kind}
+        if negatives is not None:
+            rid = relation_id(caption, k)
+            triple.update(id=rid, negatives=[n.record() for n in negatives[rid]])
+        triples.append(triple)
+    return json.dumps(
+        {"caption_id": caption.caption_id, "image_id": caption.image_id, "caption": caption.caption, "triples": triples},
+        ensure_ascii=False,
+    )
+
+
+def tracked(progress: Progress, items: Iterable, total: int, description: str) -> Iterator:
+    advance = progress.start(description, total)
+    for item in items:
+        yield item
+        advance(1)
+
+
+@contextlib.contextmanager
+def job_parsing_pool(captions: int, workers: int | None, spacy_model: str | None, batch_size: int) -> Iterator[Executor | None]:
+    """Up to `workers` processes (None: all cores) that mine the captions, then build
+    the negatives; None where one process does, in this one.
+
+    No more processes than chunks of captions: each spawned process loads its own
+    pipeline, seconds that a small input never wins back.
+    """
+    processes = min(workers or available_cores(), -(-captions // CHUNK_CAPTIONS))
+    if processes <= 1:
+        yield None
+        return
+    pool = parsing_pool(processes, spacy_model, batch_size)
+    try:
+        yield pool
+    except BrokenProcessPool as e:
+        # A worker killed while it held the task queue's lock leaves the others waiting for
+        # that lock forever, and Python 3.11 joins them while shutting down: end them first.
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        raise StoppedError(
+            "a worker process died (stopped by the system, most often for lack of memory): "
+            "run the same command again, with fewer --workers if memory is short"
+        ) from e
+    finally:
+        # After an error or Ctrl-C, the chunks still queued (all of COCO's) are dropped, not run out.
+        pool.shutdown(cancel_futures=True)
+
+
+def mined_in_order(captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | None, batch_size: int) -> Iterator[MinedCaption]:
+    """Mined captions in input order, on `pool`'s processes, or with `nlp` here."""
+    if pool is None:
+        return mine_captions(captions, nlp, batch_size=batch_size)
+    return mine_captions_parallel(captions, pool, CHUNK_CAPTIONS)
+
+
+def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
+    """Mine every caption of a file into JSONL, one line per caption in input order, telling
+    `progress` how far it has got.
+
+    The output appears under its final name only when complete.
+    """
+    start = time.perf_counter()
+    if options.out.is_dir():
+        raise InputError(f"--out {options.out}: a directory; give the JSONL file to write, e.g. {options.out / 'triples.jsonl'}")
+    captions = read_captions(options.captions)
+    nlp = mining_pipeline(options.spacy_model)
+    triples = without = 0
+    kept = "nothing was written under that name: make room or fix the cause, then run again"
+    with output_errors(options.out, kept), contextlib.ExitStack() as output:
+        try:  # before parsing: an --out that cannot be written is told in seconds, not minutes
+            if not options.out.parent.exists():  # one that is a file is told by open: "Not a directory"
+                options.out.parent.mkdir(parents=True)
+            f = output.enter_context(written_whole(options.out))
+        except OSError as e:
+            raise unwritable_out(options.out, e) from e
+        with job_parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool:
+            mined_stream = mined_in_order(captions, nlp, pool, options.batch_size)
+            mined_stream = tracked(progress, mined_stream, len(captions), "Mining captions")
+            negatives, rejected = None, Counter()
+            if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
+                mined_stream = list(mined_stream)
+                relations = relations_of(mined_stream)
+                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+                result = build_negatives(
+                    captions, relations, negative_options, default_similarity(), nlp,
+                    pool=pool, progress=progress.start("Building negatives", len(relations)),
+                )
+                negatives, rejected = result.negatives, result.rejected
+            for mined in mined_stream:
+                f.write(_mined_line(mined, negatives) + "\n")
+                triples += len(mined.triples)
+                without += not mined.triples
+    return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
+
+
+@contextlib.contextmanager
+def output_errors(out: Path, kept: str) -> Iterator[None]:
+    """An OSError while writing (a full disk, an I/O error) as a StoppedError naming
+    `out` and saying what was `kept`."""
+    try:
+        yield
+    except OSError as e:
+        raise StoppedError(f"--out {out}: writing stopped ({e}); {kept}") from e
+
+
