@@ -286,7 +286,7 @@ def _mine_and_check(
     """Mine, ground and check every readable image, then add negatives and partners:
     the examples to write, and the checks of their images."""
     captions = sum(len(image.captions) for image, _ in readable)
-    with job_parsing_pool(captions, options.workers, options.spacy_model, options.batch_size) as parsing:
+    with job_parsing_pool(captions, options) as parsing:
         examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
         if not examples:
             staging.discard()

@@ -36,6 +36,13 @@ class Split(StrEnum):
     TEST = "test"
 
 
+class Engine(StrEnum):
+    """Where the stages that spread over cores run: local processes, or a Ray cluster (Ray Data)."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
 class SourceFormat(StrEnum):
     """What `relaug build` reads (COCO has `relaug build-coco`)."""
 

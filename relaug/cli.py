@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
-from relaug.choices import Benchmark, Loss, Precision, SourceFormat, Split, TextField
+from relaug.choices import Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
 from relaug.errors import InputError, StoppedError
 from relaug.options import (
     BenchmarkOptions,
@@ -113,6 +113,15 @@ Workers = Annotated[
     int | None,
     typer.Option(min=1, metavar="N", help="Processes that mine and build negatives, threads that read images; default: all cores."),
 ]
+EngineOption = Annotated[
+    Engine,
+    typer.Option("--engine", help="Where mining and negatives run: local processes, or Ray Data actors (pip install 'relaug[ray]'); "
+                 "the output is the same."),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(metavar="ADDRESS", help="With --engine ray: the cluster to join (auto, ray://HOST:10001); default: start a local one."),
+]
 
 
 # How `eval` and `explain` take the model they score.
@@ -139,6 +148,8 @@ def mine(
     negatives_per_triple: NegativesPerTriple = MineOptions.negatives_per_triple,
     seed: Seed = MineOptions.seed,
     workers: Workers = None,
+    engine: EngineOption = MineOptions.engine,
+    ray_address: RayAddress = MineOptions.ray_address,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     from relaug.workers import import_spacy
@@ -157,6 +168,8 @@ def mine(
                 negatives_per_triple=negatives_per_triple,
                 seed=seed,
                 workers=workers,
+                engine=engine,
+                ray_address=ray_address,
             ),
             progress,
         )
@@ -207,6 +220,8 @@ def build_coco_command(
     max_partners: MaxPartners = BuildOptions.max_partners,
     seed: Seed = BuildOptions.seed,
     workers: Workers = None,
+    engine: EngineOption = BuildOptions.engine,
+    ray_address: RayAddress = BuildOptions.ray_address,
     overwrite: Overwrite = BuildOptions.overwrite,
 ) -> None:
     """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
@@ -215,7 +230,8 @@ def build_coco_command(
     options = BuildOptions(
         out=out, coco_root=coco_root, embed_images=embed_images, max_shard_size=max_shard_size,
         spacy_model=spacy_model, batch_size=batch_size, negatives_per_triple=negatives_per_triple,
-        max_partners=max_partners, seed=seed, workers=workers, overwrite=overwrite,
+        max_partners=max_partners, seed=seed, workers=workers, engine=engine,
+        ray_address=ray_address, overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:
         report = build_coco(options, progress)
@@ -260,6 +276,8 @@ def build_command(
     max_partners: MaxPartners = BuildOptions.max_partners,
     seed: Seed = BuildOptions.seed,
     workers: Workers = None,
+    engine: EngineOption = BuildOptions.engine,
+    ray_address: RayAddress = BuildOptions.ray_address,
     overwrite: Overwrite = BuildOptions.overwrite,
 ) -> None:
     """Mine an image-text collection (Parquet, CSV or WebDataset) into the shards build-coco writes."""
@@ -272,7 +290,7 @@ def build_command(
     options = BuildOptions(
         out=out, embed_images=embed_images, max_shard_size=max_shard_size, spacy_model=spacy_model,
         batch_size=batch_size, negatives_per_triple=negatives_per_triple, max_partners=max_partners, seed=seed,
-        workers=workers, overwrite=overwrite,
+        workers=workers, engine=engine, ray_address=ray_address, overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:
         report = build_collection(options, collection, progress)

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import spacy
 
+from relaug.choices import Engine
 from relaug.coco import read_captions
 from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.files import written_whole
 from relaug.mining import load_pipeline, mine_captions, mine_captions_parallel, parsing_pool
 from relaug.negatives import build_negatives, default_similarity, relations_of
-from relaug.options import MineOptions, NegativeOptions
+from relaug.options import BuildOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
 from relaug.records import Caption, MinedCaption, Negative, relation_id
 from relaug.workers import available_cores
@@ -73,14 +74,24 @@ def tracked(progress: Progress, items: Iterable, total: int, description: str) -
 
 
 @contextlib.contextmanager
-def job_parsing_pool(captions: int, workers: int | None, spacy_model: str | None, batch_size: int) -> Iterator[Executor | None]:
-    """Up to `workers` processes (None: all cores) that mine the captions, then build
-    the negatives; None where one process does, in this one.
+def job_parsing_pool(
+    captions: int, options: MineOptions | BuildOptions
+) -> Iterator[Executor | None]:
+    """Up to `options.workers` processes (None: all cores) that mine the captions, then build
+    the negatives; None where one process does, in this one. With the Ray engine, as many
+    Ray Data actors (None: the cluster's CPUs), whatever the input's size.
 
-    No more processes than chunks of captions: each spawned process loads its own
+    No more local processes than chunks of captions: each spawned process loads its own
     pipeline, seconds that a small input never wins back.
     """
-    processes = min(workers or available_cores(), -(-captions // CHUNK_CAPTIONS))
+    spacy_model, batch_size = options.spacy_model, options.batch_size
+    if options.engine == Engine.RAY:
+        from relaug.ray_pool import cluster_cpus, start_ray
+
+        start_ray(options.ray_address)
+        yield parsing_pool(options.workers or cluster_cpus(), spacy_model, batch_size, Engine.RAY)
+        return
+    processes = min(options.workers or available_cores(), -(-captions // CHUNK_CAPTIONS))
     if processes <= 1:
         yield None
         return
@@ -128,7 +139,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
             f = output.enter_context(written_whole(options.out))
         except OSError as e:
             raise unwritable_out(options.out, e) from e
-        with job_parsing_pool(len(captions), options.workers, options.spacy_model, options.batch_size) as pool:
+        with job_parsing_pool(len(captions), options) as pool:
             mined_stream = mined_in_order(captions, nlp, pool, options.batch_size)
             mined_stream = tracked(progress, mined_stream, len(captions), "Mining captions")
             negatives, rejected = None, Counter()

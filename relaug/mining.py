@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import takewhile
 
@@ -14,6 +14,7 @@ from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
 from thinc.api import use_ops
 
+from relaug.choices import Engine
 from relaug.nouns import (
     DEPICTIONS,
     NON_OBJECTS,
@@ -204,11 +205,17 @@ def mine_captions(
         yield MinedCaption(caption=caption, triples=mine_doc(doc, text.offsets))
 
 
-def parsing_pool(workers: int, spacy_model: str | None = None, batch_size: int = 256) -> ProcessPoolExecutor:
-    """`workers` processes, each holding its own mining pipeline `spacy_model` (as
-    `load_pipeline` takes it): they mine captions (`mine_captions_parallel`), then
-    build and re-parse negatives (`relaug.negatives.build_negatives`), started once for both."""
+def parsing_pool(
+    workers: int, spacy_model: str | None = None, batch_size: int = 256, engine: Engine = Engine.LOCAL
+) -> Executor:
+    """`workers` processes (or Ray actors, `engine`), each holding its own mining pipeline
+    `spacy_model` (as `load_pipeline` takes it): they mine captions (`mine_captions_parallel`),
+    then build and re-parse negatives (`relaug.negatives.build_negatives`), started once for both."""
     name = spacy_model or installed_english_pipeline()
+    if engine == Engine.RAY:
+        from relaug.ray_pool import RayDataPool
+
+        return RayDataPool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
     return worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
 
 

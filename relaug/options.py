@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relaug.choices import Benchmark, Loss, Precision, SourceFormat, Split, TextField
+from relaug.choices import Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
 
 # The English pipeline a job loads when none is named (`spacy_model` None), where installed;
 # else another installed English one.
@@ -37,6 +37,8 @@ class MineOptions:
     workers: int | None = None  # processes that mine and build negatives; None: all cores
     negatives_per_triple: int = NegativeOptions.per_triple
     seed: int = NegativeOptions.seed
+    engine: Engine = Engine.LOCAL  # where mining and negatives run; the output is the same
+    ray_address: str | None = None  # with Engine.RAY: the cluster to join; None: start a local one
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class BuildOptions:
     max_partners: int = NegativeOptions.max_partners
     seed: int = NegativeOptions.seed
     workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
+    engine: Engine = MineOptions.engine
+    ray_address: str | None = MineOptions.ray_address
     overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
 
 

@@ -43,25 +43,34 @@ def worker_pool(
     BrokenProcessPool instead of being restarted forever. One BLAS thread per process:
     numpy's default of one per core makes N parsing processes fight over the cores.
     `spacy_only`: the workers' pipeline
-    needs nothing but spaCy (`relaug.mining.spacy_only`), so they import it without torch.
+    needs nothing but spaCy (`spacy_only`), so they import it without torch.
     """
-    setup = pickle.dumps((initializer, initargs), protocol=pickle.HIGHEST_PROTOCOL)
     return ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start, initargs=(setup, spacy_only),
+        initializer=_start, initargs=(worker_setup(initializer, initargs, spacy_only=spacy_only),),
     )
 
 
-def _start(setup: bytes, spacy_only: bool) -> None:
+def worker_setup(initializer: Callable[..., None], initargs: tuple, *, spacy_only: bool) -> bytes:
+    """What `set_up_worker` runs in each worker, pickled once."""
+    return pickle.dumps((initializer, initargs, spacy_only), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def set_up_worker(setup: bytes) -> None:
+    """Set up a worker of a stage (a local process or a Ray actor) from `worker_setup`'s bytes."""
+    initializer, initargs, spacy_only = pickle.loads(setup)
+    if spacy_only:
+        _import_spacy_without_torch()
+    initializer(*initargs)
+    threadpool_limits(1)  # after the initializer: it loads the libraries to limit
+
+
+def _start(setup: bytes) -> None:
     # Ctrl-C reaches every process of the terminal's group. The parent stops the stage
     # and shuts the pool down; a worker's own KeyboardInterrupt would only add a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
-    if spacy_only:
-        _import_spacy_without_torch()
-    initializer, initargs = pickle.loads(setup)
-    initializer(*initargs)
-    threadpool_limits(1)  # after the initializer: it loads the libraries to limit
+    set_up_worker(setup)
 
 
 def _exit_with_parent() -> None:

@@ -18,7 +18,7 @@ LAYERS = (
     # what every stage stands on: the records passing between stages, errors, option
     # choices, the lexicon of nouns and verbs, worker processes, progress reporting
     ("relaug", "relaug.errors", "relaug.choices", "relaug.records", "relaug.nouns", "relaug.verbs",
-     "relaug.minilm", "relaug.workers", "relaug.progress", "relaug.options", "relaug.files", "relaug.reasons"),
+     "relaug.minilm", "relaug.workers", "relaug.ray_pool", "relaug.progress", "relaug.options", "relaug.files", "relaug.reasons"),
     ("relaug.coco", "relaug.collection", "relaug.synthetic"),  # sources
     ("relaug.mining",),
     ("relaug.grounding", "relaug.images"),

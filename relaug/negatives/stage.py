@@ -8,7 +8,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -85,13 +85,23 @@ def build_negatives(
     if pool is None or len(chunks) <= 1:
         builder = CandidateBuilder(corpus, options, similarity)
         return _gather((builder.negatives(chunk, nlp) for chunk in chunks), progress)
-    # The set-up goes to the workers as a file each reads once, not with every chunk.
-    with _setup_file((corpus, options, similarity, nlp is not None)) as setup:
-        return _gather(pool.map(partial(_negatives_in_worker, str(setup)), chunks), progress)
+    # The set-up goes to the workers once, not with every chunk: through a file each reads
+    # once, or through what the pool offers for it (Ray's object store).
+    setup = (corpus, options, similarity, nlp is not None)
+    with pool.shared(setup) if hasattr(pool, "shared") else _setup_file(setup) as shared:
+        return _gather(pool.map(partial(_negatives_in_worker, shared), chunks), progress)
+
+
+@dataclass(frozen=True)
+class _SetupFile:
+    path: str
+
+    def load(self) -> object:
+        return pickle.loads(Path(self.path).read_bytes())
 
 
 @contextlib.contextmanager
-def _setup_file(setup: object) -> Iterator[Path]:
+def _setup_file(setup: object) -> Iterator[_SetupFile]:
     """`setup` pickled into a temporary folder for the worker processes to read, removed afterwards.
 
     The folder is the system's temporary one, not --out: a full one stops the run
@@ -111,7 +121,7 @@ def _setup_file(setup: object) -> Iterator[Path]:
                 f"{where}: cannot write the negative builders' set-up there ({e.strerror or e}); "
                 "make room or set TMPDIR to a folder with room, then run the same command again"
             ) from e
-        yield path
+        yield _SetupFile(str(path))
 
 
 CHUNK_RELATIONS = 2048  # relations per task: small enough to spread, large enough to batch the re-parse
@@ -130,9 +140,9 @@ def _gather(results: Iterable[ChunkResult], progress: Callable[[int], None] | No
 _worker_state: dict[str, object] = {}
 
 
-def _negatives_in_worker(setup: str, relations: Sequence[Relation]) -> ChunkResult:
+def _negatives_in_worker(setup: _SetupFile, relations: Sequence[Relation]) -> ChunkResult:
     if _worker_state.get("setup") != setup:  # the first chunk of this build in this worker
-        corpus, options, similarity, verify = pickle.loads(Path(setup).read_bytes())
+        corpus, options, similarity, verify = setup.load()
         _worker_state.update(setup=setup, builder=CandidateBuilder(corpus, options, similarity), verify=verify)
     nlp = worker_pipeline() if _worker_state["verify"] else None
     return _worker_state["builder"].negatives(relations, nlp)  # type: ignore[union-attr]
