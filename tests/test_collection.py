@@ -4,6 +4,7 @@ bad collections get a counted skip or one line naming the file."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import tarfile
@@ -17,9 +18,11 @@ import pytest
 from helpers import one_line_error
 from typer.testing import CliRunner
 
+import relaug.build
 from relaug.build import SAMPLE_ROOT, BuildOptions, build_collection
 from relaug.choices import SourceFormat
 from relaug.cli import app
+from relaug.errors import StoppedError
 from relaug.options import CollectionOptions
 from relaug.reasons import Skip
 
@@ -160,3 +163,29 @@ def test_a_text_only_build_is_refused_by_the_trainer_with_one_line(builds, tmp_p
     )
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "text-only build" in result.output.strip().splitlines()[-1]
+
+
+def test_a_webdataset_build_stopped_while_writing_resumes_to_the_same_shards(builds, tmp_path, monkeypatch):
+    """The images written out of the tars stay staged: the rerun reuses them, the mining and the
+    shards finished before the stop."""
+    write, calls = relaug.build.write_shard, []
+
+    def filling_up(root, shard, rows, image_bytes):
+        calls.append(shard.path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(root, shard, rows, image_bytes)
+
+    options = BuildOptions(out=tmp_path / "out")
+    monkeypatch.setattr(relaug.build, "write_shard", filling_up)
+    with pytest.raises(StoppedError):
+        build_collection(options, SOURCES["webdataset"])
+    monkeypatch.setattr(relaug.build, "write_shard", write)
+    report = build_collection(options, SOURCES["webdataset"])
+    assert report.corpus_reused and report.shards_reused == 2
+    assert not (options.out / ".relaug-staging").exists()
+
+    def files(out: Path) -> dict[str, bytes]:
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.glob("*/*.parquet"))}
+
+    assert files(options.out) == files(builds["webdataset"].out)
