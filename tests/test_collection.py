@@ -4,7 +4,6 @@ bad collections get a counted skip or one line naming the file."""
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import tarfile
@@ -15,7 +14,7 @@ import PIL.Image
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import one_line_error
+from helpers import disk_full_at, one_line_error
 from typer.testing import CliRunner
 
 import relaug.build
@@ -168,14 +167,8 @@ def test_a_text_only_build_is_refused_by_the_trainer_with_one_line(builds, tmp_p
 def test_a_webdataset_build_stopped_while_writing_resumes_to_the_same_shards(builds, tmp_path, monkeypatch):
     """The images written out of the tars stay staged: the rerun reuses them, the mining and the
     shards finished before the stop."""
-    write, calls = relaug.build.write_shard, []
-
-    def filling_up(root, shard, rows, image_bytes):
-        calls.append(shard.path)
-        if len(calls) == 3:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        write(root, shard, rows, image_bytes)
-
+    write = relaug.build.write_shard
+    filling_up, _ = disk_full_at(write, 3)
     options = BuildOptions(out=tmp_path / "out")
     monkeypatch.setattr(relaug.build, "write_shard", filling_up)
     with pytest.raises(StoppedError):

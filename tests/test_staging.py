@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import disk_full_at
 from typer.testing import CliRunner
 
 import relaug.build
@@ -181,14 +182,8 @@ def test_a_disk_that_fills_up_stops_the_build_with_one_line_and_it_resumes(refer
     """The fifth shard's write fails as a full disk makes it fail: exit code 1 and one line
     naming --out; the four shards before it are sealed, and the rerun reuses them."""
     out = tmp_path / "shards"
-    write, calls = relaug.build.write_shard, []
-
-    def filling_up(root, shard, rows, image_bytes):
-        calls.append(shard.path)
-        if len(calls) == 5:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        write(root, shard, rows, image_bytes)
-
+    write = relaug.build.write_shard
+    filling_up, calls = disk_full_at(write, 5)
     monkeypatch.setattr(relaug.build, "write_shard", filling_up)
     command = ["build-coco", "--out", str(out), "--max-shard-size", SHARD_SIZE, "--workers", "1"]
     result = CliRunner().invoke(app, command)
