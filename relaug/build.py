@@ -446,12 +446,12 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
     max_shard_bytes = _check_options(options)
     report = BuildReport(out=Path(options.out), source=str(collection.path))
     read = progress.start(f"Reading the {collection.source} collection", 1)
-    files = files_of(Path(collection.path), collection.source)
+    files = files_of(Path(collection.path), collection.source, Path(options.out))
     inputs = input_stamps(files)
     nlp = mining_pipeline(options.spacy_model)
     recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
     staging = _staging(options, recorded, inputs, nlp, report)
-    source = read_collection(collection, staging.dir / "source-images")
+    source = read_collection(collection, staging.dir / "source-images", Path(options.out))
     read(1)
     if not options.embed_images and any(Path(i.folder) == staging.dir / "source-images" for i in source.images):
         staging.discard()

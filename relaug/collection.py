@@ -64,14 +64,16 @@ def image_id_of(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") >> 1
 
 
-def files_of(path: Path, source: SourceFormat) -> list[Path]:
-    """The files a collection path names: itself, or its folder's files of the format, sorted."""
+def files_of(path: Path, source: SourceFormat, out: Path | None = None) -> list[Path]:
+    """The files a collection path names: itself, or its folder's files of the format, sorted;
+    none under `out`, the build's own folder (its shards are Parquet too)."""
     suffixes = (".tar",) if source == SourceFormat.WEBDATASET else TABLE_SUFFIXES[source]
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise InputError(f"{path}: no such file or directory")
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    inside_out = (lambda p: p.resolve().is_relative_to(out.resolve())) if out is not None else (lambda p: False)
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes and not inside_out(p))
     if not files:
         raise InputError(f"{path}: holds no {' or '.join(suffixes)} file to read as --source {source}")
     return files
@@ -207,14 +209,15 @@ class _Images:
         return str(self.images_dir), path.name
 
 
-def read_collection(options: CollectionOptions, images_dir: Path) -> CocoSource:
+def read_collection(options: CollectionOptions, images_dir: Path, out: Path | None = None) -> CocoSource:
     """Every captioned image of a collection, in the order the source first names each,
     with its split; what cannot be used counted by reason. An image's file is `folder` /
     `file_name` (`collection_image_path`): the images root's, or one written into `images_dir`.
-    With `text_only` there is none, and `file_name` is the image's id.
+    With `text_only` there is none, and `file_name` is the image's id. No file under `out`
+    (the build's own folder) is read.
     """
     path = Path(options.path)
-    files = files_of(path, options.source)
+    files = files_of(path, options.source, out)
     root = Path(options.images_root or (path if path.is_dir() else path.parent)).resolve()
     records = (_webdataset_records if options.source == SourceFormat.WEBDATASET else _table_records)(files, options)
     images = _Images(root, images_dir)

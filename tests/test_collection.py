@@ -182,3 +182,13 @@ def test_a_webdataset_build_stopped_while_writing_resumes_to_the_same_shards(bui
         return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.glob("*/*.parquet"))}
 
     assert files(options.out) == files(builds["webdataset"].out)
+
+
+def test_a_build_inside_the_collection_folder_never_reads_its_own_shards(tmp_path):
+    folder = tmp_path / "collection"
+    folder.mkdir()
+    _table(folder / "captions.parquet", [{"id": 1, "caption": "A man riding a horse on a beach."}])
+    options = CollectionOptions(path=folder, id_column="id", text_only=True)
+    first = build_collection(BuildOptions(out=folder / "shards"), options)
+    again = build_collection(BuildOptions(out=folder / "shards"), options)
+    assert first.captions_read == again.captions_read == 1
