@@ -211,12 +211,13 @@ def parsing_pool(
     """`workers` processes (or Ray actors, `engine`), each holding its own mining pipeline
     `spacy_model` (as `load_pipeline` takes it): they mine captions (`mine_captions_parallel`),
     then build and re-parse negatives (`relaug.negatives.build_negatives`), started once for both."""
-    name = spacy_model or installed_english_pipeline()
+    pool = worker_pool
     if engine == Engine.RAY:
         from relaug.ray_pool import RayDataPool
 
-        return RayDataPool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
-    return worker_pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
+        pool = RayDataPool
+    name = spacy_model or installed_english_pipeline()
+    return pool(workers, _start_worker, (spacy_model, batch_size), spacy_only=spacy_only(name))
 
 
 def mine_captions_parallel(
