@@ -451,7 +451,7 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
     nlp = mining_pipeline(options.spacy_model)
     recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
     staging = _staging(options, recorded, inputs, nlp, report)
-    source = read_collection(collection, staging.dir / "source-images", Path(options.out))
+    source = read_collection(collection, files, staging.dir / "source-images")
     read(1)
     if not options.embed_images and any(Path(i.folder) == staging.dir / "source-images" for i in source.images):
         staging.discard()

@@ -139,30 +139,32 @@ def _webdataset_records(files: list[Path], options: CollectionOptions) -> Iterat
     for path in files:
         try:
             for sample in webdataset.WebDataset(str(path), shardshuffle=False, empty_check=False):
-                meta = {}
-                if "json" in sample:
-                    try:
-                        meta = json.loads(sample["json"])
-                    except ValueError:
-                        meta = {}
-                captions = sample["txt"].decode("utf-8", "replace") if "txt" in sample else (
-                    meta.get(options.caption_column) if isinstance(meta, dict) else None
-                )
+                meta = _json_fields(sample.get("json"))
+                captions = sample["txt"].decode("utf-8", "replace") if "txt" in sample else meta.get(options.caption_column)
                 key, numeric_id = sample["__key__"], None
-                if options.id_column and isinstance(meta, dict) and options.id_column in meta:
+                if options.id_column and options.id_column in meta:
                     value = meta[options.id_column]
                     key = str(value)
                     numeric_id = value if isinstance(value, int) and not isinstance(value, bool) else None
                 image = None
                 if not options.text_only:
                     extension = next((e for e in IMAGE_EXTENSIONS if e in sample), None)
-                    image = {"bytes": sample[extension], "path": f"{sample['__key__']}.{extension}"} if extension else None
-                split = meta.get(options.split_column) if options.split_column and isinstance(meta, dict) else None
+                    image = sample[extension] if extension else None
+                split = meta.get(options.split_column) if options.split_column else None
                 # a .json field may hold the image's several captions, as COCO has five
                 for caption in captions if isinstance(captions, list) else [captions]:
                     yield _Record(key=key, numeric_id=numeric_id, caption=caption, image=image, split=split)
         except (OSError, ValueError, KeyError, tarfile.TarError) as e:  # a tar cut short or not a tar
             raise InputError(f"{path}: cannot read it as WebDataset tar shards: {e}") from e
+
+
+def _json_fields(data: bytes | None) -> dict:
+    """A WebDataset sample's .json object; empty when it has none or it is not an object."""
+    try:
+        fields = json.loads(data) if data is not None else {}
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
 
 
 class _Images:
@@ -209,21 +211,21 @@ class _Images:
         return str(self.images_dir), path.name
 
 
-def read_collection(options: CollectionOptions, images_dir: Path, out: Path | None = None) -> CocoSource:
+def read_collection(options: CollectionOptions, files: list[Path], images_dir: Path) -> CocoSource:
     """Every captioned image of a collection, in the order the source first names each,
     with its split; what cannot be used counted by reason. An image's file is `folder` /
     `file_name` (`collection_image_path`): the images root's, or one written into `images_dir`.
-    With `text_only` there is none, and `file_name` is the image's id. No file under `out`
-    (the build's own folder) is read.
+    With `text_only` there is none, and `file_name` is the image's id. `files` are the
+    collection's, as `files_of` finds them.
     """
     path = Path(options.path)
-    files = files_of(path, options.source, out)
     root = Path(options.images_root or (path if path.is_dir() else path.parent)).resolve()
     records = (_webdataset_records if options.source == SourceFormat.WEBDATASET else _table_records)(files, options)
     images = _Images(root, images_dir)
     source = CocoSource(images=[])
     captions: dict[int, list[Caption]] = defaultdict(list)
-    first: dict[int, tuple[str, tuple[str, str], Split]] = {}  # image id -> (key, (folder, file name), split)
+    first: dict[int, tuple[tuple[str, str], Split]] = {}  # image id -> ((folder, file name), split)
+    refused: set[int] = set()  # images whose file cannot be used: counted once, their captions dropped
     numbered = 0
     for record in records:
         caption = record.caption
@@ -240,6 +242,8 @@ def read_collection(options: CollectionOptions, images_dir: Path, out: Path | No
         if image_id < 0:
             source.skipped_captions[Skip.CAPTION_IDS] += 1
             continue
+        if image_id in refused:
+            continue
         if image_id not in first:
             if record.split is None:
                 split = split_of_key(record.key)
@@ -252,11 +256,12 @@ def read_collection(options: CollectionOptions, images_dir: Path, out: Path | No
             if not options.text_only:
                 located = images.located(record.image, image_id, source.skipped_images)
                 if located is None:
+                    refused.add(image_id)
                     continue
-            first[image_id] = (record.key, located, split)
+            first[image_id] = (located, split)
         captions[image_id].append(Caption(numbered, image_id, caption))
         numbered += 1
-    for image_id, (_, (folder, file_name), split) in first.items():
+    for image_id, ((folder, file_name), split) in first.items():
         source.images.append(
             CocoImage(
                 image_id=image_id,

@@ -92,6 +92,7 @@ def test_bad_rows_are_skipped_and_counted(tmp_path):
         {"id": 3, "caption": caption, "image": "http://example.com/a.jpg", "split": "train"},
         {"id": 4, "caption": caption, "image": "../../etc/passwd", "split": "train"},
         {"id": 5, "caption": caption, "image": None, "split": "train"},
+        {"id": 5, "caption": "A second caption of the image without one.", "image": None, "split": "train"},
         {"id": 6, "caption": caption, "image": image, "split": "holdout"},
         {"id": 7, "caption": caption, "image": "val2017/absent.jpg", "split": "train"},
     ]
