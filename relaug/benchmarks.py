@@ -484,11 +484,11 @@ def score_benchmark(
 def run_benchmark(options: BenchmarkOptions, progress: Progress = SILENT) -> tuple[BenchmarkReport, Path]:
     """`relaug eval --benchmark`: read the benchmark's files (checked before the model loads), load
     the model, score it, write the JSON; the report and where it was written."""
-    check_model_choice(options.checkpoint, options.pretrained)
+    check_model_choice(options)
     bench = read_benchmark(options.benchmark, options.data, options.images)
     out = report_path(options.out, options.checkpoint, options.benchmark)
     check_writable(out)
-    bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
+    bundle, device = load_model(options, progress)
     report = score_benchmark(
         bench, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer, device=device,
         batch_size=options.batch_size, progress=progress,

@@ -21,7 +21,7 @@ import torch
 
 from relaug.errors import InputError, unwritable_out
 from relaug.models import ClipBundle, create_clip
-from relaug.options import EvalOptions
+from relaug.options import EvalOptions, ModelChoice
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit, check_text_field
 
@@ -203,18 +203,17 @@ def run_model(checkpoint: Path, progress: Progress = SILENT) -> str:
     )
 
 
-def check_model_choice(checkpoint: Path | None, pretrained: str | None) -> None:
+def check_model_choice(choice: ModelChoice) -> None:
     """A model is a checkpoint or an open_clip model with its weights: exactly one of the two."""
-    if (checkpoint is None) == (pretrained is None):
+    if (choice.checkpoint is None) == (choice.pretrained is None):
         raise InputError("give either --checkpoint PATH, or --model M with --pretrained P")
 
 
-def load_model(
-    checkpoint: Path | None, model: str | None, pretrained: str | None, progress: Progress = SILENT
-) -> tuple[ClipBundle, torch.device]:
+def load_model(choice: ModelChoice, progress: Progress = SILENT) -> tuple[ClipBundle, torch.device]:
     """The model to score and the device it is on: a relaug checkpoint, as the model it was trained
     as unless `model` names another, or an open_clip `model` with its `pretrained` weights."""
-    check_model_choice(checkpoint, pretrained)
+    check_model_choice(choice)
+    checkpoint, model, pretrained = choice.checkpoint, choice.model, choice.pretrained
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if checkpoint is None:
         return create_clip(model or "ViT-B-32", pretrained, device=device), device
@@ -232,7 +231,7 @@ def report_path(out: Path | None, checkpoint: Path | None, name: str) -> Path:
 
 def run_eval(options: EvalOptions, progress: Progress = SILENT) -> tuple[EvalReport, Path]:
     """`relaug eval`: load the model, evaluate, write the JSON; the report and where it was written."""
-    bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
+    bundle, device = load_model(options, progress)
     out = report_path(options.out, options.checkpoint, options.split)
     report = evaluate(
         options.shards, options.split, model=bundle.model, preprocess=bundle.preprocess_val,

@@ -380,7 +380,7 @@ def _open_image(path: Path) -> PIL.Image.Image:
 
 def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> ExplainReport:
     """`relaug explain`: IMAGE CAPTION, or a shard directory's negatives; the HTML written when asked."""
-    check_model_choice(options.checkpoint, options.pretrained)
+    check_model_choice(options)
     source = Path(options.source)
     shards = source.is_dir()
     if shards:
@@ -398,7 +398,7 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
         image = _open_image(source)
     if options.html is not None:
         check_writable(options.html, "--html")
-    bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
+    bundle, device = load_model(options, progress)
     check_tokenizer(bundle.tokenizer)
     if shards:
         advance = progress.start("Explaining negatives", len(negatives))
@@ -540,7 +540,7 @@ def dense_scores(negatives: Sequence[SplitNegative], explanations: Sequence[Expl
 def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[DenseReport, Path]:
     """`relaug eval --benchmark relaug-dense SHARDS`: explain every negative of the split against
     its image, score the changed spans, write the JSON; the report and where it was written."""
-    check_model_choice(options.checkpoint, options.pretrained)
+    check_model_choice(options)
     split = ShardSplit(options.shards, options.split)
     negatives = split_negatives(split)
     if not negatives:
@@ -551,7 +551,7 @@ def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[Dense
         )
     out = report_path(options.out, options.checkpoint, str(Benchmark.RELAUG_DENSE))
     check_writable(out)
-    bundle, device = load_model(options.checkpoint, options.model, options.pretrained, progress)
+    bundle, device = load_model(options, progress)
     check_tokenizer(bundle.tokenizer)
     advance = progress.start("Explaining negatives", len(negatives))
     explanations = explain_negatives(

@@ -99,12 +99,18 @@ class TrainOptions:
     validate: bool = True  # evaluate on the validation split after every epoch
 
 
-@dataclass(frozen=True)
-class EvalOptions:
-    shards: Path
+@dataclass(frozen=True, kw_only=True)
+class ModelChoice:
+    """The model a scoring job loads: a `relaug finetune` checkpoint, or an open_clip model and tag."""
+
     checkpoint: Path | None = None
     model: str | None = None  # with a checkpoint: overrides the model name it records
     pretrained: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalOptions(ModelChoice):
+    shards: Path
     split: Split = Split.TEST
     text_field: TextField = TextField.CAPTION
     out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{split}.json
@@ -112,24 +118,18 @@ class EvalOptions:
 
 
 @dataclass(frozen=True)
-class BenchmarkOptions:
+class BenchmarkOptions(ModelChoice):
     benchmark: Benchmark
     data: Path  # the benchmark's file (SugarCrepe: its data folder)
     images: Path  # the folder of its images
-    checkpoint: Path | None = None
-    model: str | None = None  # with a checkpoint: overrides the model name it records
-    pretrained: str | None = None
     out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_{benchmark}.json
     batch_size: int = 64
 
 
 @dataclass(frozen=True)
-class ExplainOptions:
+class ExplainOptions(ModelChoice):
     source: Path  # an image file, or a shard directory (its split's negatives are explained)
     caption: str | None = None  # the caption to explain against the image; none with a shard directory
-    checkpoint: Path | None = None
-    model: str | None = None  # with a checkpoint: overrides the model name it records
-    pretrained: str | None = None
     split: Split = Split.TEST  # a shard directory's split
     limit: int | None = 20  # a shard directory's first negatives explained; None: all
     html: Path | None = None  # also write the words coloured by attribution as a self-contained HTML page
@@ -137,13 +137,10 @@ class ExplainOptions:
 
 
 @dataclass(frozen=True)
-class DenseOptions:
+class DenseOptions(ModelChoice):
     """`relaug eval --benchmark relaug-dense SHARDS`: word attributions against the negatives' changed spans."""
 
     shards: Path
-    checkpoint: Path | None = None
-    model: str | None = None  # with a checkpoint: overrides the model name it records
-    pretrained: str | None = None
     split: Split = Split.TEST
     out: Path | None = None  # JSON report; default next to the checkpoint, else ./eval_relaug-dense.json
     batch_size: int = 64
