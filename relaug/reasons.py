@@ -46,9 +46,9 @@ class Skip:
 class Rejection:
     """Why a candidate negative was rejected."""
 
-    NO_ATTESTED_VERB = "verb swap: no other relation is said of this object and this subject on other images"
-    NOT_ATTESTED = "not attested: other images never say the new relation of this object and this subject"
-    ROLES_NOT_ATTESTED = "role swap: other images never state the swapped triple, nor are both people or both animals"
+    NO_ATTESTED_VERB = "verb swap: other images never state another relation of this subject and this object together"
+    NOT_ATTESTED = "not attested: other images never state the new relation of this subject and this object together"
+    ROLES_NOT_ATTESTED = "role swap: fewer than two captions of other images state the swapped triple, nor are both people"
     THING_ACTS_ON_BEING = "role swap: a thing would act on a person or an animal"
     SUPPORT_INVERTED = "role swap: the ground or a surface would stand on or act on something"
     SYNONYM_CORPUS = "near-synonym: where other images' captions say the old relation, they often say the new one"

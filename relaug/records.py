@@ -105,12 +105,11 @@ class Negative:
     text: str  # the short rendered caption, edited
     kind: Literal["verb_swap", "prep_swap", "role_swap"]
     relation: str  # the relation the negative states instead
-    # Why it is plausible: "noun" when other images' captions say its relation of these head
-    # nouns (a role swap: state the swapped triple), "subject class" when of this object and
-    # the subject's class, "class" when of the object's class (rare nouns; a role swap between
-    # two people or two animals), "neighbour" when of the common nouns nearest in meaning to a
-    # rare noun without a class ...
-    evidence: Literal["noun", "subject class", "class", "neighbour"]
+    # Why it is plausible: "noun" when captions of other images state its triple with these
+    # head nouns (a role swap: the swapped triple, by two captions at least), "subject class"
+    # when with this object and the subject's class, "class" when with both classes, two
+    # captions at least for either (a role swap: between two people, stated or not) ...
+    evidence: Literal["noun", "subject class", "class"]
     attestation: int  # ... and how many captions of other images do (0: the class rule alone)
     # Where the words it changed stand in `caption`: the exact place a model reading the
     # caption against the image should find the contradiction (`relaug eval --benchmark relaug-dense`).

@@ -33,7 +33,7 @@ from relaug.negatives import (
     stage,
 )
 from relaug.negatives.edits import is_symmetric, verb_forms
-from relaug.negatives.statistics import Corpus, RelationStatistics, frame_of
+from relaug.negatives.statistics import Corpus, frame_of, head
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample, partner_closeness
@@ -106,9 +106,14 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
     assert any(r.triple.verb_tag == tag and n.kind == "verb_swap" for r, n in pairs)
 
 
+# On val2017, at least: role swaps are few, since a swapped triple must be stated twice elsewhere
+# (a corpus of COCO train's size has some twenty times the statistics).
+FEWEST = {"verb_swap": 10_000, "prep_swap": 100, "role_swap": 2}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind(pairs, kind):
-    assert sum(n.kind == kind for _, n in pairs) >= 40
+    assert sum(n.kind == kind for _, n in pairs) >= FEWEST[kind]
 
 
 def test_verb_swaps_are_inflected_like_the_original_and_placed_by_span(pairs):
@@ -159,15 +164,20 @@ def test_a_verb_replaced_before_its_object_is_one_captions_use_with_an_object(re
 
 
 def test_substring_traps_stay_intact(relations, result):
-    # "tan" is inside "standing", "sit" inside "transit": only the spans change.
-    tan = [n for r in by_caption(relations, "Tan and white wading bird") for n in result.negatives[r.id]]
-    sit = [n for r in by_caption(relations, "Old rusted transit train cars") for n in result.negatives[r.id]]
-    assert tan and sit
-    for n in tan:
-        assert n.caption.lower().count("tan") == 1 + n.caption.lower().count("standing")
-        assert "Tan and white" in n.caption or n.kind == "role_swap"
-    for n in sit:
-        assert "transit train cars" in n.caption
+    """Only the spans change: a verb written inside another word of the caption ("sit" in
+    "transit", "stand" in "standing") stays there, whatever the negative."""
+    trapped = 0
+    for r in relations:
+        t, caption = r.triple, r.caption.caption
+        if t.verb_span is None or not result.negatives[r.id]:
+            continue
+        verb = caption[t.verb_span.start : t.verb_span.end].lower()
+        hosts = [w for w in WORD.findall(caption) if verb in w.lower() and w.lower() != verb]
+        for n in result.negatives[r.id]:
+            for w in hosts:
+                assert n.caption.count(w) >= caption.count(w), (caption, n.caption)
+                trapped += 1
+    assert trapped > 20
 
 
 def test_prep_swaps_put_the_opposite_in_place(pairs):
@@ -194,54 +204,61 @@ def heads_said(relations):
     return objects, subjects
 
 
-def test_swaps_said_of_these_nouns_on_other_images_are_kept_and_others_rejected(relations, result, pairs):
-    """A negative whose evidence is `noun` has its relation said, by captions of other images,
-    of its object's head and of its subject's head; the unattested candidate is rejected:
-    nothing sits under train tracks in val2017."""
-    objects, subjects = heads_said(relations)
-    noun_level = [(r, n) for r, n in pairs if n.kind != "role_swap" and n.evidence == "noun"]
-    assert len(noun_level) > 5000
-    for r, n in noun_level:
-        t, image = r.triple, {r.caption.image_id}
-        assert objects[(n.relation, t.object.split()[-1])] - image, (r.caption.caption, n.caption)
-        assert subjects[(t.subject.split()[-1], n.relation)] - image, (r.caption.caption, n.caption)
-        assert n.attestation >= 1
+def wholes_stated(relations):
+    """Per whole triple, the (image, caption) pairs stating it: by head nouns, with the subject's
+    class and number, and with both classes, as the evidence levels `noun`, `subject class` and
+    `class` read."""
+    stated = defaultdict(set)
+    for r in relations:
+        t, caption = r.triple, (r.caption.image_id, r.caption.caption_id)
+        stated[whole_key("noun", t.subject, t.subject_plural, t.relation, t.object)].add(caption)
+        stated[whole_key("subject class", t.subject, t.subject_plural, t.relation, t.object)].add(caption)
+        stated[whole_key("class", t.subject, t.subject_plural, t.relation, t.object)].add(caption)
+    return stated
+
+
+def whole_key(level: str, subject: str, plural: bool, relation: str, obj: str) -> tuple:
+    if level == "noun":
+        return (level, head(subject), relation, head(obj))
+    if level == "subject class":
+        return (level, noun_class(subject), plural, relation, head(obj))
+    return (level, noun_class(subject), plural, relation, noun_class(obj))
+
+
+def test_a_compound_naming_another_kind_of_thing_is_counted_whole():
+    """"A man eating a hot dog" says nothing of what is done to dogs."""
+    assert head("hot dog") == "hot dog" and head("teddy bear") == "teddy bear" and head("stop sign") == "stop sign"
+    assert head("tennis racket") == "racket" and head("brick building") == "building"
+
+
+def test_verb_and_prep_swaps_are_stated_whole_on_other_images(relations, result, pairs):
+    """A verb or preposition swap's new triple is stated, subject and object together, by
+    captions of other images: of both head nouns (one caption is enough), or through a class
+    (two captions at least). Two pairs said apart are not enough: val2017 has cats sitting
+    under benches and women sitting under umbrellas, but no woman sitting under a bench; and
+    nothing sits under train tracks."""
+    stated = wholes_stated(relations)
+    swaps = [(r, n) for r, n in pairs if n.kind != "role_swap"]
+    assert {n.evidence for _, n in swaps} == {"noun", "subject class", "class"}
+    for r, n in swaps:
+        t = r.triple
+        key = whole_key(n.evidence, t.subject, t.subject_plural, n.relation, t.object)
+        others = {c for c in stated[key] if c[0] != r.caption.image_id}
+        assert len(others) == n.attestation >= (1 if n.evidence == "noun" else 2), (r.caption.caption, n.caption)
+    benches = [r for r in relations if noun_kind(r.triple.subject) == "person" and r.triple.relation == "sit on"
+               and r.triple.object == "bench"]
+    assert len(benches) > 20
+    assert not [n.caption for r in benches for n in result.negatives[r.id] if n.relation == "sit under"]
     (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
-    assert not objects[("sit under", "track")]
     assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
-    assert result.rejected[Rejection.NOT_ATTESTED] > 0
+    assert result.rejected[Rejection.NOT_ATTESTED] > 0 and result.rejected[Rejection.NO_ATTESTED_VERB] > 0
 
 
-def test_prep_swaps_are_said_of_both_head_nouns_not_of_a_class(pairs):
-    """Where a thing can be put depends on both things: a preposition swap needs other images'
-    captions to say the new preposition of its subject's head and of its object's head."""
+def test_prep_swaps_keep_the_objects_own_noun(pairs):
+    """Where a thing can be put depends on the thing itself, not on its class."""
     swaps = [n for _, n in pairs if n.kind == "prep_swap"]
     assert swaps
-    assert {n.evidence for n in swaps} == {"noun"}
-
-
-def test_a_rare_noun_without_a_class_borrows_what_two_of_its_nearest_nouns_say(relations, verb_similarity):
-    """A noun other images name rarely and no class covers is stood in for by the common nouns
-    nearest to it in meaning, for relations two of them or more are said to take."""
-    statistics = RelationStatistics(relations)
-    statistics.find_neighbours(verb_similarity.encode)
-    rare_objects = {n: near for (n, role), near in statistics.neighbours.items() if role == "o"}
-    assert len(rare_objects) > 100
-    for noun, near in rare_objects.items():
-        assert statistics.object_counts[noun] < statistics.RARE and noun_class(noun) is None
-        assert all(statistics.object_counts[n] >= statistics.RARE for n in near)
-    borrowed = 0
-    for r in relations:
-        t = r.triple
-        # A subject with a class never backs off to neighbours: what is borrowed is the object's.
-        if t.object.split()[-1] not in rare_objects or noun_class(t.subject) is None:
-            continue
-        near = rare_objects[t.object.split()[-1]]
-        for relation, evidence in statistics.relations_for(r.caption.image_id, t.subject, t.object).items():
-            if evidence.level == "neighbour":
-                borrowed += 1
-                assert sum(relation in statistics.by_object[n] for n in near) >= 2
-    assert borrowed > 100
+    assert {n.evidence for n in swaps} <= {"noun", "subject class"}
 
 
 def test_a_verb_captions_write_only_as_ed_after_their_subject_is_no_active_verb_swap(relations):
@@ -257,18 +274,20 @@ def test_a_verb_captions_write_only_as_ed_after_their_subject_is_no_active_verb_
         assert active_forms[relation] - {"VBD", "VBN"}, relation
 
 
-def test_role_swaps_are_stated_elsewhere_or_between_two_beings(relations, pairs):
-    triples = defaultdict(set)
-    for r in relations:
-        triples[(r.triple.subject.split()[-1], r.triple.relation, r.triple.object.split()[-1])].add(r.caption.image_id)
+def test_role_swaps_are_stated_twice_elsewhere_or_between_two_people(relations, result, pairs):
+    """One caption stating the swapped triple is as often a misparse as a scene ("a plate on a
+    piece of cake"); and two animals are not enough: a bird does not eat a cat."""
+    stated = wholes_stated(relations)
     roles = [(r, n) for r, n in pairs if n.kind == "role_swap"]
     assert roles
     for r, n in roles:
         t = r.triple
-        stated = triples[(t.object.split()[-1], t.relation, t.subject.split()[-1])] - {r.caption.image_id}
-        kinds = {noun_kind(t.subject), noun_kind(t.object)}
-        assert stated or (len(kinds) == 1 and kinds <= {"person", "animal"}), (r.caption.caption, n.caption)
-        assert n.evidence == ("noun" if stated else "class")
+        others = {c for c in stated[whole_key("noun", t.object, False, t.relation, t.subject)] if c[0] != r.caption.image_id}
+        people = noun_kind(t.subject) == noun_kind(t.object) == "person"
+        assert len(others) >= 2 or people, (r.caption.caption, n.caption)
+        assert n.evidence == ("noun" if len(others) >= 2 else "class")
+    (cat,) = [r for r in by_caption(relations, "A cat eating a dead bird on the ground.") if r.triple.object == "bird"]
+    assert "role_swap" not in {n.kind for n in result.negatives[cat.id]}
 
 
 def test_no_support_inverted_and_no_thing_acting_on_a_being(relations, result, pairs):
@@ -343,7 +362,7 @@ def test_texts_keep_the_captions_verb_form_and_case(relations, pairs):
 
 def test_role_swaps_exchange_the_phrases(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "role_swap"]
-    assert len(swaps) >= 40
+    assert len(swaps) >= FEWEST["role_swap"]
     for r, n in swaps:
         caption, t = r.caption.caption, r.triple
         # As the caption has them: a passive ("a pizza covered in cheese") puts the object first.

@@ -46,6 +46,9 @@ from relaug.verbs import (
 )
 
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
+# Captions of other images that must state a role swap's triple: one is as often a misparse
+# ("a plate on a piece of cake", "a room in a bed") as a real scene.
+MIN_ROLE_SWAP_CAPTIONS = 2
 _SPARE_VERB_SWAPS = 3  # valid verb swaps kept beyond those wanted, for the re-parse check
 ChunkResult = tuple[dict[str, tuple[Negative, ...]], Counter]  # a chunk's negatives by relation id, and its rejections
 
@@ -195,7 +198,8 @@ class CandidateBuilder:
         if frame is None:
             return []
         candidates = self._swappable[frame == "participle"]
-        said = self.corpus.statistics.relations_for(relation.caption.image_id, triple.subject, triple.object)
+        statistics, image_id = self.corpus.statistics, relation.caption.image_id
+        said = statistics.said_together(image_id, triple.subject, triple.subject_plural, triple.object)
         attested = {r: e for r, e in said.items() if r in candidates and r != triple.relation}
         if not attested:
             self.reject(Rejection.NO_ATTESTED_VERB)
@@ -357,11 +361,14 @@ class CandidateBuilder:
         text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:
             return self.reject(Rejection.EQUALS_POSITIVE)
-        # Said of both head nouns, not of their classes: where a thing can be put depends on both
-        # things ("a man under an umbrella", not "a man under a skateboard"), more than what a
-        # person may do with a thing does.
-        evidence = self.corpus.statistics.pair(relation.caption.image_id, triple.subject, new_relation, triple.object)
-        if evidence is None or evidence.level != "noun":
+        # Said of the two together, the object by its own head noun: where a thing can be put
+        # depends on both things ("a man under an umbrella", not "a man under a skateboard" nor
+        # "a woman sitting under a bench", though a cat sits there).
+        evidence = self.corpus.statistics.whole(
+            relation.caption.image_id, triple.subject, triple.subject_plural, new_relation, triple.object,
+            object_class=False,
+        )
+        if evidence is None:
             return self.reject(Rejection.NOT_ATTESTED)
         return Candidate("prep_swap", new_relation, new_caption, text, evidence, changed)
 
@@ -466,9 +473,10 @@ class CandidateBuilder:
         )
 
     def _roles_evidence(self, relation: Relation) -> Evidence | None:
-        """Why the swapped triple is plausible: other images state it, or both nouns are people or
-        both animals, who can take either role. Never a thing acting on a being ("a kite flying
-        a man"), never the ground or a surface on top or acting ("a table sitting on a cat")."""
+        """Why the swapped triple is plausible: captions of other images state it, or both nouns
+        are people, who can take either role. Never a thing acting on a being ("a kite flying
+        a man"), never the ground or a surface on top or acting ("a table sitting on a cat").
+        Two animals are not enough: a bird does not eat a cat, nor sheep herd a dog."""
         triple = relation.triple
         new_subject, new_object = noun_kind(triple.object), noun_kind(triple.subject)
         if new_subject == "ground":
@@ -476,8 +484,8 @@ class CandidateBuilder:
         if new_object in BEINGS and new_subject not in BEINGS:
             return self.reject(Rejection.THING_ACTS_ON_BEING)
         count = self.corpus.statistics.triple(relation.caption.image_id, triple.object, triple.relation, triple.subject)
-        if count:
+        if count >= MIN_ROLE_SWAP_CAPTIONS:
             return Evidence(count, "noun")
-        if new_subject == new_object and new_subject in BEINGS:
-            return Evidence(0, "class")
+        if new_subject == new_object == "person":
+            return Evidence(count, "class")
         return self.reject(Rejection.ROLES_NOT_ATTESTED)

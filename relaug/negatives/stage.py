@@ -74,8 +74,6 @@ def build_negatives(
     `progress` is told how many relations each finished chunk had.
     """
     corpus = Corpus(captions, relations)
-    if hasattr(similarity, "encode"):
-        corpus.statistics.find_neighbours(similarity.encode)
     if similarity is not None and hasattr(similarity, "prepare"):
         similarity.prepare(
             r for vocabulary in (corpus.active, corpus.participle) for r in swappable(vocabulary, options.min_relation_count)

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-import numpy as np
-
 from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD
 from relaug.records import Caption, Relation, Triple
@@ -197,16 +195,19 @@ class Corpus:
         return overall or (together >= 2 and together > PARAPHRASE_RATE * self.scene_count[(a, thing)])
 
 
+@lru_cache(maxsize=65536)
 def head(noun: str) -> str:
-    """The head of a core noun: its last word ("tennis racket" -> "racket")."""
-    return noun.rsplit(" ", 1)[-1]
+    """What statistics count a core noun as: its last word ("tennis racket" -> "racket"), unless
+    the last word alone names another kind of thing ("hot dog" is food, not a dog; "teddy
+    bear", "stop sign"): then the whole noun."""
+    last = noun.rsplit(" ", 1)[-1]
+    return noun if last != noun and noun_class(noun) != noun_class(last) else last
 
 
-# How close to the anchor's own nouns a negative's relation is attested, best first: said of
-# both head nouns; of the object's head and the subject's class (any person may ride what
-# people ride); of the object's class (its COCO category: a puppy is a dog) too; of the nouns
-# nearest in meaning to a rare noun that has no class ("parka" -> coat, jacket).
-LEVELS = ("noun", "subject class", "class", "neighbour")
+# How close to the anchor's own nouns a negative's triple is stated, best first: with both head
+# nouns; with the object's head and the subject's class (any person may ride what people
+# ride); with both classes (its COCO category: a puppy is a dog).
+LEVELS = ("noun", "subject class", "class")
 
 
 @dataclass(frozen=True)
@@ -227,21 +228,25 @@ class RelationStatistics:
     """
 
     RARE = 5  # an object named by fewer captions of other images backs off to its class
-    NEIGHBOURS = 5  # nouns nearest in meaning a rare noun without a class backs off to
-    MIN_NEIGHBOUR_COSINE = 0.5  # MiniLM cosine of "a <noun>" a neighbour must reach
+    # Captions that must state a whole triple through a class: one caption is as often a misparse
+    # ("a man on an umbrella") as a scene, and a class stands for many nouns it may not fit.
+    MIN_CLASS_CAPTIONS = 2
 
     def __init__(self, relations: Iterable[Relation]):
         self.by_object: dict[str, Counter] = defaultdict(Counter)  # object head -> relation -> captions
         self.by_subject: dict[str, Counter] = defaultdict(Counter)
         self.by_object_class: dict[str, Counter] = defaultdict(Counter)
         self.by_subject_class: dict[str, Counter] = defaultdict(Counter)
-        self.triples: Counter = Counter()  # (subject head, relation, object head) -> captions
-        # image -> what its captions state: (caption, subject head, its class, relation, object head, its class),
-        # the classes those of the whole nouns, as lookups take them ("hot dog" is food, not a dog)
+        # whole triples -> captions: ("sro", subject head, relation, object head), and with the
+        # subject's class ("Sro") or both classes ("SrO") in place of the nouns, and the subject's
+        # number, which a class hides: "people filling a beach" says nothing of one surfer
+        self.triples: Counter = Counter()
+        # image -> what its captions state: (caption, subject head, its class, its number, relation,
+        # object head, its class), the classes those of the whole nouns, as lookups take them
         self.stated: dict[int, set[tuple]] = defaultdict(set)
         for r in relations:
             t = r.triple
-            subject = (head(t.subject), noun_class(t.subject))
+            subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object))
             self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         for image_stated in self.stated.values():
@@ -256,30 +261,11 @@ class RelationStatistics:
             table.default_factory = None
         # object head -> captions naming it, once per relation they say of it
         self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
-        self.subject_counts = {h: sum(relations.values()) for h, relations in self.by_subject.items()}
-        # (head noun, role) -> its nearest common nouns in that role, and what two or more of them
-        # take (`_borrowed`); both filled by `find_neighbours`
-        self.neighbours: dict[tuple[str, str], tuple[str, ...]] = {}
-        self.borrowed: dict[tuple[str, str], Counter] = {}
-
-    def find_neighbours(self, encode: Callable[[list[str]], np.ndarray]) -> None:
-        """For each head noun without a class that other captions name rarely, in each role, the
-        common nouns of that role nearest to it in meaning (`encode`: sentences -> unit vectors,
-        as `relaug.minilm.MiniLM.encode`). A rare noun's own counts are too few to say what can
-        be done with it; its neighbours' say it for it."""
-        for role, counts, by_noun in (("o", self.object_counts, self.by_object), ("s", self.subject_counts, self.by_subject)):
-            common = sorted(h for h, n in counts.items() if n >= self.RARE)
-            rare = sorted(h for h, n in counts.items() if n < self.RARE and noun_class(h) is None)
-            if not common or not rare:
-                continue
-            vectors = encode([f"a {h}" for h in common + rare])
-            cosines = vectors[len(common) :] @ vectors[: len(common)].T
-            nearest = np.argsort(-cosines, axis=1, kind="stable")[:, : self.NEIGHBOURS]
-            for i, h in enumerate(rare):
-                near = tuple(common[j] for j in nearest[i] if cosines[i, j] >= self.MIN_NEIGHBOUR_COSINE)
-                if near:
-                    self.neighbours[(h, role)] = near
-                    self.borrowed[(h, role)] = _borrowed([by_noun[n] for n in near])
+        # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
+        self.together: dict[tuple, list[str]] = defaultdict(list)
+        for key in self.triples:
+            self.together[(*key[:-2], key[-1])].append(key[-2])
+        self.together = dict(self.together)
 
     def _add(self, key: tuple) -> None:
         kind, *rest = key
@@ -292,31 +278,25 @@ class RelationStatistics:
         elif kind == "Sr":
             self.by_subject_class[rest[0]][rest[1]] += 1
         else:
-            self.triples[tuple(rest)] += 1
+            self.triples[key] += 1
 
     def _own(self, image_id: int, key: tuple) -> int:
         """Captions of the image whose triples give `key`."""
         return len({c for c, *triple in self.stated.get(image_id, ()) if key in _keys(*triple)})
 
     def _side(
-        self, image_id: int, noun: str, role: str, relations: Iterable[str] | None = None
+        self, image_id: int, noun: str, role: str, relations: Iterable[str]
     ) -> dict[str, tuple[int, str]]:
-        """Each relation's captions on other images with `noun` in `role` (`relations`, or all
-        said of the noun or of its class), where there are any: counted for the head noun
-        where there are any, else for its class (`_backs_off`), or for a rare noun without a
-        class, for its neighbours in meaning (`find_neighbours`)."""
+        """Each relation's captions on other images with `noun` in `role`, where there are any:
+        counted for the head noun where there are any, else for its class (`_backs_off`)."""
         h = head(noun)
         by_noun = self.by_object if role == "o" else self.by_subject
         counts = by_noun.get(h, {})
-        cls, class_counts, level = None, {}, "class"
+        cls, class_counts = None, {}
         if self._backs_off(image_id, h, role):
             cls = noun_class(noun)
             if cls is not None:
                 class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {})
-            elif (h, role) in self.borrowed:
-                class_counts, level = self.borrowed[(h, role)], "neighbour"
-        if relations is None:
-            relations = counts.keys() | class_counts.keys()
         own = self.stated.get(image_id, ())
         found: dict[str, tuple[int, str]] = {}
         for relation in relations:
@@ -330,15 +310,8 @@ class RelationStatistics:
             if n and own and cls is not None:
                 n -= self._own(image_id, ("rO", relation, cls) if role == "o" else ("Sr", cls, relation))
             if n > 0:
-                found[relation] = (n, level)
+                found[relation] = (n, "class")
         return found
-
-    def relations_for(self, image_id: int, subject: str, obj: str) -> dict[str, Evidence]:
-        """Every relation said, on other images, both of this object and of this subject
-        (or of their classes), with its evidence."""
-        object_side = self._side(image_id, obj, "o")
-        subject_side = self._side(image_id, subject, "s", object_side)
-        return {r: _evidence(object_side[r], subject_side[r]) for r in subject_side}
 
     def _backs_off(self, image_id: int, object_head: str, role: str) -> bool:
         """Whether a noun's class stands in for it: always for a subject (what people do to a
@@ -346,7 +319,7 @@ class RelationStatistics:
         can be done to a thing depends on the thing: nothing rides a cigarette)."""
         if role == "s":
             return True
-        own = {(c, r) for c, _, _, r, o, _ in self.stated.get(image_id, ()) if o == object_head}
+        own = {(c, r) for c, _, _, _, r, o, _ in self.stated.get(image_id, ()) if o == object_head}
         return self.object_counts.get(object_head, 0) - len(own) < self.RARE
 
     def pair(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
@@ -361,23 +334,58 @@ class RelationStatistics:
 
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
         """Captions of other images stating the whole triple, by head nouns."""
-        key = (head(subject), relation, head(obj))
+        key = ("sro", head(subject), relation, head(obj))
         n = self.triples.get(key, 0)
-        return n - self._own(image_id, ("sro", *key)) if n else 0
+        return n - self._own(image_id, key) if n else 0
 
+    def whole(
+        self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *, object_class: bool = True
+    ) -> Evidence | None:
+        """The evidence that other images' captions state `relation` of this subject and this
+        object together, in one triple: of both head nouns; else of the subject's class, in its
+        number, and the object; else (`object_class`, and an object other images name rarely:
+        `_backs_off`) of both classes. None where none does.
 
-def _borrowed(near: list[Counter]) -> Counter:
-    """Each relation's captions for a rare noun's neighbours, summed, where two neighbours or
-    more say it: what is said of one is as often that noun's quirk as something said of the
-    kind. The image's own captions name the rare noun, not these, so none needs leaving out."""
-    said_of = Counter(r for counts in near for r in counts)
-    return Counter({r: sum(counts.get(r, 0) for counts in near) for r, k in said_of.items() if k >= 2})
+        Two pairs said apart are not enough: "a cat sitting under a bench" and "a woman sitting
+        under an umbrella" do not make "a woman sitting under a bench" a likely photo."""
+        for group, level in self._groups(image_id, subject, subject_plural, obj, object_class):
+            if (evidence := self._stated_whole(image_id, (*group[:-1], relation, group[-1]), level)) is not None:
+                return evidence
+        return None
+
+    def said_together(self, image_id: int, subject: str, subject_plural: bool, obj: str) -> dict[str, Evidence]:
+        """Every relation `whole` finds for this subject and object, with its evidence."""
+        found: dict[str, Evidence] = {}
+        for group, level in self._groups(image_id, subject, subject_plural, obj, True):
+            for relation in self.together.get(group, ()):
+                if relation not in found:
+                    evidence = self._stated_whole(image_id, (*group[:-1], relation, group[-1]), level)
+                    if evidence is not None:
+                        found[relation] = evidence
+        return found
+
+    def _groups(
+        self, image_id: int, subject: str, subject_plural: bool, obj: str, object_class: bool
+    ) -> list[tuple[tuple, str]]:
+        """The keys of `together` for this subject and object, best level first."""
+        subject_class, object_head = noun_class(subject), head(obj)
+        groups = [(("sro", head(subject), object_head), "noun")]
+        if subject_class is not None:
+            groups.append((("Sro", subject_class, subject_plural, object_head), "subject class"))
+            backs_off = object_class and self._backs_off(image_id, object_head, "o")
+            if backs_off and (cls := noun_class(obj)) is not None:
+                groups.append((("SrO", subject_class, subject_plural, cls), "class"))
+        return groups
+
+    def _stated_whole(self, image_id: int, key: tuple, level: str) -> Evidence | None:
+        n = self.triples.get(key, 0)
+        if n:
+            n -= self._own(image_id, key)
+        return Evidence(n, level) if n >= (1 if level == "noun" else self.MIN_CLASS_CAPTIONS) else None
 
 
 def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
-    if "neighbour" in (object_side[1], subject_side[1]):
-        level = "neighbour"
-    elif object_side[1] == "class":
+    if object_side[1] == "class":
         level = "class"
     else:
         level = "noun" if subject_side[1] == "noun" else "subject class"
@@ -385,11 +393,16 @@ def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Ev
 
 
 @lru_cache(maxsize=65536)
-def _keys(s: str, subject_class: str | None, relation: str, o: str, object_class: str | None) -> frozenset[tuple]:
-    """What one stated triple counts for: its pairs and whole triple by head, and its pairs by class."""
+def _keys(
+    s: str, subject_class: str | None, subject_plural: bool, relation: str, o: str, object_class: str | None
+) -> frozenset[tuple]:
+    """What one stated triple counts for: its pairs and whole triple by head, and its pairs and
+    whole triple by class (the latter with the subject's number)."""
     keys = {("ro", relation, o), ("sr", s, relation), ("sro", s, relation, o)}
     if object_class:
         keys.add(("rO", relation, object_class))
     if subject_class:
-        keys.add(("Sr", subject_class, relation))
+        keys |= {("Sr", subject_class, relation), ("Sro", subject_class, subject_plural, relation, o)}
+        if object_class:
+            keys.add(("SrO", subject_class, subject_plural, relation, object_class))
     return frozenset(keys)

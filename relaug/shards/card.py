@@ -190,20 +190,20 @@ NEGATIVES_CARD = """\
 Each relation's `negatives` are edits of its caption that are false of the image and
 plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
-kept only when the captions of *other* images say its new relation of this object and this
-subject (of their head nouns, else of their COCO category or noun class), no caption of the
-image says it, it is no paraphrase (of the scenes whose captions say the original, at most
-1 in 50 also say it), its verb is close to the original's but not a synonym (all-MiniLM-L6-v2 cosine
-inside the band), and the caption, parsed again, reads as exactly the new triple. Role swaps
-need the swapped triple stated for another image, or two people or two animals; never a
-thing acting on a person or animal, never the ground or a surface on top.
+kept only when captions of *other* images state its whole new triple, subject and object
+together (with their head nouns, else with the subject's class, else, for a rare object,
+with both classes), no caption of the image says it, it is no paraphrase (of the scenes
+whose captions say the original, at most 1 in 50 also say it), its verb is close to the
+original's but not a synonym (all-MiniLM-L6-v2 cosine inside the band), and the caption,
+parsed again, reads as exactly the new triple. Role swaps need the swapped triple stated by
+two captions of other images, or two people; never a thing acting on a person or animal,
+never the ground or a surface on top.
 
-Each negative says why it is plausible: `evidence` is `noun` (other captions say its
-relation of these head nouns; a role swap: state the swapped triple; every preposition swap),
-`subject class` (of this object and the subject's class), `class` (of the object's class) or
-`neighbour` (of the common nouns nearest in meaning to a rare noun no class covers);
-`attestation` is how many captions of other images do (0 for a role swap between two people
-or two animals). `changed` holds the character spans, in the negative's `caption`, of the
+Each negative says why it is plausible: `evidence` is `noun` (other captions state its
+triple with these head nouns; a role swap: the swapped triple), `subject class` (with this
+object and the subject's class, two captions at least) or `class` (with both classes, two
+captions at least; a role swap between two people); `attestation` is how many captions of
+other images do. `changed` holds the character spans, in the negative's `caption`, of the
 words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
 in r["negatives"]))`."""
