@@ -27,6 +27,11 @@ def half_of(image_id: int) -> int:
     return hashlib.blake2b(str(image_id).encode(), digest_size=1).digest()[0] & 1
 
 
+def share_of(image_id: int) -> float:
+    """Where an image falls in [0, 1), by a hash of its id independent of `half_of`'s."""
+    return int.from_bytes(hashlib.blake2b(f"share:{image_id}".encode(), digest_size=4).digest(), "little") / 2**32
+
+
 def tokens(caption: str) -> list[str]:
     return _TOKEN.findall(caption.lower())
 

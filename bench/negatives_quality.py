@@ -33,7 +33,7 @@ from relaug.negatives.statistics import same_thing
 from relaug.verbs import VerbSimilarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from judges import half_of, judges_by_half  # noqa: E402
+from judges import half_of, judges_by_half, share_of  # noqa: E402
 
 DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"
 VERB_KINDS = ("dynamic", "stative")
@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         help="build each half's negatives from that half's captions alone, so that no judge has been read by the builder",
     )
     parser.add_argument(
+        "--images-share", type=float, default=1.0,
+        help="build from this share of the images only (drawn by a hash of the id): how coverage grows with the corpus",
+    )
+    parser.add_argument(
         "--hidden-caption", action="store_true",
         help="build from all but one caption of each image, and count how often that caption states the negative",
     )
@@ -83,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.mined_cache:
             args.mined_cache.write_bytes(pickle.dumps(mined))
     mined_s = time.perf_counter() - start
+    if args.images_share < 1:
+        captions = [c for c in captions if share_of(c.image_id) < args.images_share]
+        mined = [m for m in mined if share_of(m.caption.image_id) < args.images_share]
     relations = relations_of(mined)
     options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
     start = time.perf_counter()
