@@ -17,6 +17,7 @@ from thinc.api import use_ops
 from relaug.choices import Engine
 from relaug.nouns import (
     DEPICTIONS,
+    MULTIWORD_NOUNS,
     NON_OBJECTS,
     PART_WORDS,
     PLURALIA_TANTUM,
@@ -439,6 +440,8 @@ def _compounds(token: Token) -> list[Token]:
             break
         run.insert(0, word)
         i -= 1
+    if not run and token.i > 0 and f"{doc[token.i - 1].lower_} {noun_lemma(token.lower_)}" in MULTIWORD_NOUNS:
+        return [doc[token.i - 1]]  # "hot dog", however the tagger read "hot"
     return run
 
 

@@ -126,3 +126,140 @@ def is_known_plural(word: str) -> bool:
     guessing from its ending ("mets", "texas")."""
     lemmas = getLemma(word.lower(), upos="NOUN", lemmatize_oov=False)
     return bool(lemmas) and lemmas[0] != word.lower()
+
+
+# The 80 object categories of COCO 2017 instances, in COCO's id order.
+COCO_CATEGORIES: tuple[str, ...] = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat",
+    "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack",
+    "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball",
+    "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket",
+    "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair",
+    "couch", "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote",
+    "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book",
+    "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
+)  # fmt: skip
+
+# Caption nouns (as the miner writes them: lemma, singular, lower case) that name
+# a COCO category by another word. Words that name several categories or none
+# reliably ("glass", "bag", "board", "animal", "vehicle") are left out on
+# purpose: no grounding is better than a wrong one.
+COCO_NOUNS: dict[str, tuple[str, ...]] = {
+    "person": (
+        "man", "woman", "person", "people", "child", "kid", "boy", "girl", "baby", "toddler",
+        "infant", "guy", "lady", "gentleman", "adult", "teenager", "teen", "youth", "player",
+        "skier", "surfer", "snowboarder", "skateboarder", "skater", "rider", "biker",
+        "cyclist", "bicyclist", "motorcyclist", "batter", "catcher", "umpire", "athlete",
+        "chef", "cook", "worker", "officer", "policeman", "police officer", "soldier",
+        "student", "tourist", "spectator", "fan", "customer", "vendor", "driver", "passenger",
+        "pedestrian", "shopper", "friend", "mother", "father", "mom", "dad", "daughter", "son",
+        "brother", "sister", "husband", "wife", "bride", "groom", "male", "female", "human",
+        "individual", "businessman", "cowboy", "jockey", "fisherman", "farmer", "kiteboarder",
+        "kitesurfer", "windsurfer", "paddler", "swimmer", "runner", "hiker", "traveler",
+        "traveller", "tennis player", "baseball player", "soccer player",
+    ),
+    "bicycle": ("bicycle", "bike", "mountain bike"),
+    "car": ("car", "automobile", "sedan", "taxi", "cab", "suv", "hatchback", "convertible"),
+    "motorcycle": ("motorcycle", "motorbike", "motor bike", "dirt bike", "moped", "scooter"),
+    "airplane": (
+        "airplane", "plane", "jet", "aircraft", "airliner", "jetliner", "aeroplane", "jumbo jet",
+    ),
+    "bus": ("bus", "double decker", "minibus", "coach bus"),
+    "train": ("train", "locomotive", "tram", "streetcar", "trolley"),
+    "truck": ("truck", "pickup", "pickup truck", "lorry", "semi"),
+    "boat": (
+        "boat", "ship", "sailboat", "canoe", "kayak", "yacht", "ferry", "vessel", "rowboat",
+        "sail boat", "speedboat", "gondola",
+    ),
+    "traffic light": ("traffic light", "stoplight", "stop light", "traffic signal"),
+    "fire hydrant": ("fire hydrant", "hydrant"),
+    "stop sign": ("stop sign",),
+    "parking meter": ("parking meter", "meter"),
+    "bench": ("bench", "park bench"),
+    "bird": (
+        "bird", "seagull", "gull", "pigeon", "duck", "goose", "swan", "parrot", "owl", "eagle",
+        "hawk", "sparrow", "crow", "pelican", "heron", "chicken", "hen", "rooster", "dove",
+        "finch", "flamingo", "ostrich", "penguin", "seabird",
+    ),
+    "cat": ("cat", "kitten", "kitty"),
+    "dog": ("dog", "puppy", "pup", "doggy"),
+    "horse": ("horse", "pony", "foal", "stallion", "mare"),
+    "sheep": ("sheep", "lamb", "ram"),
+    "cow": ("cow", "cattle", "calf", "bull", "ox", "steer", "heifer"),
+    "elephant": ("elephant",),
+    "bear": ("bear", "polar bear", "grizzly"),
+    "zebra": ("zebra",),
+    "giraffe": ("giraffe",),
+    "backpack": ("backpack", "back pack", "rucksack", "knapsack"),
+    "umbrella": ("umbrella", "parasol"),
+    "handbag": ("handbag", "purse", "hand bag"),
+    "tie": ("tie", "necktie", "neck tie", "bow tie"),
+    "suitcase": ("suitcase", "suit case", "luggage"),
+    "frisbee": ("frisbee", "frisbe", "frizbee"),
+    "skis": ("ski", "skis"),
+    "snowboard": ("snowboard", "snow board"),
+    "sports ball": (
+        "sports ball", "ball", "tennis ball", "soccer ball", "basketball", "volleyball",
+        "beach ball",
+    ),
+    "kite": ("kite",),
+    "baseball bat": ("baseball bat", "bat"),
+    "baseball glove": ("baseball glove", "glove", "mitt"),
+    "skateboard": ("skateboard", "skate board"),
+    "surfboard": ("surfboard", "surf board"),
+    "tennis racket": ("tennis racket", "racket", "racquet", "tennis racquet"),
+    "bottle": ("bottle",),
+    "wine glass": ("wine glass", "wineglass"),
+    "cup": ("cup", "mug", "teacup"),
+    "fork": ("fork",),
+    "knife": ("knife",),
+    "spoon": ("spoon",),
+    "bowl": ("bowl",),
+    "banana": ("banana",),
+    "apple": ("apple",),
+    "sandwich": ("sandwich", "sub", "panini"),
+    "orange": ("orange",),
+    "broccoli": ("broccoli",),
+    "carrot": ("carrot",),
+    "hot dog": ("hot dog", "hotdog", "chili dog", "chilli dog", "corn dog"),
+    "pizza": ("pizza",),
+    "donut": ("donut", "doughnut"),
+    "cake": ("cake", "cupcake", "birthday cake"),
+    "chair": ("chair", "armchair"),
+    "couch": ("couch", "sofa", "loveseat"),
+    "potted plant": ("potted plant", "houseplant", "plant"),
+    "bed": ("bed",),
+    "dining table": ("dining table", "table"),
+    "toilet": ("toilet",),
+    "tv": ("tv", "television", "tv set", "monitor"),
+    "laptop": ("laptop", "laptop computer", "notebook computer"),
+    "mouse": ("mouse", "computer mouse"),
+    "remote": ("remote", "remote control", "controller"),
+    "keyboard": ("keyboard",),
+    "cell phone": (
+        "cell phone", "cellphone", "phone", "smartphone", "smart phone", "mobile phone",
+        "iphone",
+    ),
+    "microwave": ("microwave",),
+    "oven": ("oven", "stove"),
+    "toaster": ("toaster",),
+    "sink": ("sink",),
+    "refrigerator": ("refrigerator", "fridge"),
+    "book": ("book", "novel", "textbook"),
+    "clock": ("clock",),
+    "vase": ("vase",),
+    "scissors": ("scissors", "scissor"),
+    "teddy bear": ("teddy bear", "teddy", "stuffed animal", "stuffed bear"),
+    "hair drier": ("hair drier", "hair dryer", "hairdryer", "blow dryer"),
+    "toothbrush": ("toothbrush", "tooth brush"),
+}  # fmt: skip
+
+CATEGORY_OF: dict[str, str] = {
+    word: category for category, words in COCO_NOUNS.items() for word in words
+}
+
+# The COCO nouns of more than one word ("hot dog", "teddy bear", "stop sign"): the tagger
+# often reads their first word as an adjective ("hot"), which would cut them short.
+MULTIWORD_NOUNS = frozenset(word for words in COCO_NOUNS.values() for word in words if " " in word)

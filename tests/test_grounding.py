@@ -5,7 +5,8 @@ import json
 import pytest
 
 from relaug.build import SAMPLE_ROOT
-from relaug.grounding import CATEGORY_OF, COCO_CATEGORIES, category_of, ground
+from relaug.grounding import category_of, ground
+from relaug.nouns import CATEGORY_OF, COCO_CATEGORIES
 from relaug.records import CharSpan, Instance, Triple
 
 

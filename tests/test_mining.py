@@ -67,6 +67,9 @@ SHAPES = [
     pytest.param("A WOMAN IS HOLDING AN UMBRELLA", ("woman", "hold", "umbrella"), [], id="all-capitals"),
     pytest.param("A hand holding a child's pair of scissors.", ("hand", "hold", "scissors"), [],
                  id="plurale-tantum"),
+    # the tagger reads "hot" as an adjective; a hot dog is no dog
+    pytest.param("A man is eating a loaded hot dog with people around him in a line.", ("man", "eat", "hot dog"), [],
+                 id="known-two-word-noun"),
 ]
 
 
