@@ -81,6 +81,26 @@ POSITION_VERBS = frozenset({
     "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile",
 })
 
+# A body holds one posture at a time, and does not walk while it sits: a verb swap that gives
+# a subject a second posture, or a posture beside its own going on foot, contradicts the caption
+# ("two giraffes standing in a field walking through the grass"). Riding, surfing and skiing
+# are done sitting or standing, so they are in neither list.
+POSTURE_VERBS = frozenset({"stand", "sit", "lie", "lay", "kneel", "squat", "crouch", "perch", "sleep"})
+MOTION_VERBS = frozenset({
+    "walk", "run", "jump", "swim", "crawl", "climb", "race", "hop", "march", "stroll", "trot", "gallop",
+    "roam", "wander",
+})
+
+
+def contradicts(new_verb: str, other_verb: str) -> bool:
+    """Whether one subject cannot do both at once: two postures, or a posture and going on foot."""
+    if new_verb == other_verb:
+        return False
+    if new_verb in POSTURE_VERBS:
+        return other_verb in POSTURE_VERBS or other_verb in MOTION_VERBS
+    return new_verb in MOTION_VERBS and other_verb in POSTURE_VERBS
+
+
 # State verbs: posture, position, possession, perception. Anything else is dynamic.
 STATIVE_VERBS = frozenset({
     "sit", "stand", "lie", "lay", "rest", "hang", "lean", "perch", "park", "wear",

@@ -37,7 +37,15 @@ from relaug.negatives.statistics import Corpus, frame_of, head
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample, partner_closeness
-from relaug.verbs import GENERIC_VERBS, VerbSimilarity, gerund_phrase, inflect, preposition_of
+from relaug.verbs import (
+    GENERIC_VERBS,
+    MOTION_VERBS,
+    POSTURE_VERBS,
+    VerbSimilarity,
+    gerund_phrase,
+    inflect,
+    preposition_of,
+)
 
 pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
 
@@ -382,6 +390,29 @@ def test_symmetric_relations_get_no_role_swap(relations, result):
     for r in symmetric:
         assert all(n.kind != "role_swap" for n in result.negatives[r.id])
     assert result.rejected[Rejection.SYMMETRIC] >= len(symmetric)
+
+
+def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result, pairs):
+    """A body holds one posture at a time and does not walk while it sits: "two giraffes
+    standing in a field walking through grass" is rejected without looking."""
+    verbs = defaultdict(dict)
+    for r in relations:
+        t = r.triple
+        if t.verb_span is not None:
+            verbs[(r.caption, t.subject_span.start)][t.verb_span.start] = t.relation.split()[0]
+    checked = 0
+    for r, n in pairs:
+        if n.kind != "verb_swap":
+            continue
+        t, new = r.triple, n.relation.split()[0]
+        others = [v for at, v in verbs[(r.caption, t.subject_span.start)].items() if at != t.verb_span.start]
+        checked += bool(others)
+        for other in others:
+            postures = {new, other} <= POSTURE_VERBS
+            posture_and_motion = {new, other} & POSTURE_VERBS and {new, other} & MOTION_VERBS
+            assert new == other or not (postures or posture_and_motion), (r.caption.caption, n.caption)
+    assert checked > 1000
+    assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
 
 
 def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, pairs, result):

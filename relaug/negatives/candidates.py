@@ -40,6 +40,7 @@ from relaug.verbs import (
     GENERIC_VERBS,
     LOCATIVE_AGENT_VERBS,
     OPPOSITE_PREPOSITIONS,
+    contradicts,
     inflect,
     preposition_of,
     relation_kind,
@@ -305,6 +306,8 @@ class CandidateBuilder:
             return self.reject(Rejection.TRUE_OF_IMAGE)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
+        if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):
+            return self.reject(Rejection.CONTRADICTS_CAPTION)
         # What the old verb also governed, the new one governs too: it must be said that way
         # elsewhere ("licking doughnuts into a bag" is not).
         siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))

@@ -118,12 +118,14 @@ class Corpus:
         # (relations_of, the build), and a set per caption stays small on full COCO.
         caption, stated = None, set()
         at_verb: dict[tuple, list[Relation]] = defaultdict(list)
+        subject_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # (caption, subject) -> verb at each place
         for r in relations:
             if r.caption != caption:
                 caption, stated = r.caption, set()
             t = r.triple
             if t.verb_span is not None:
                 at_verb[(r.caption, t.verb_span.start)].append(r)
+                subject_verbs[(r.caption, t.subject_span.start)][t.verb_span.start] = t.relation.split()[0]
             image = self.images[r.caption.image_id]
             image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
             subject, obj = noun_key(t.subject), noun_key(t.object)
@@ -151,6 +153,15 @@ class Corpus:
             if len(group) > 1
             for r in group
         }
+        # The verbs a caption gives a relation's subject at its other verb tokens, by relation id
+        # ("two giraffes standing in a field grazing on grass": "stand" for the grazing).
+        self.other_verbs: dict[str, frozenset[str]] = {}
+        for r in relations:
+            t = r.triple
+            if t.verb_span is not None:
+                verbs = subject_verbs[(r.caption, t.subject_span.start)]
+                if len(verbs) > 1:
+                    self.other_verbs[r.id] = frozenset(v for at, v in verbs.items() if at != t.verb_span.start)
         # How often captions of one image say each relation (and each verb) of one subject and
         # object, alone and with each other one: over all objects, and per object.
         self.scene_count: Counter = Counter()
