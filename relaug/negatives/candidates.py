@@ -62,15 +62,17 @@ class NegativeResult:
 
 def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
     """The relations of a vocabulary a verb swap may bring in, in name order: stated by
-    `min_captions` captions or more (fewer is most often a misparse or a typo), and not
-    one that holds of nearly anything done with a thing (use, touch, handle).
+    `min_captions` captions or more (fewer is most often a misparse or a typo), not one
+    that holds of nearly anything done with a thing (use, touch, handle), and not one of a
+    mass taking up a place (fill, cover, surround, crowd: `LOCATIVE_AGENT_VERBS`), which is
+    seldom false of a crowd or a heap and nonsense of one thing ("a toilet filling a
+    bathroom").
 
     Left out here, not rejected as drawn: a rejected candidate spends one of
     `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
     caption states."""
-    return sorted(
-        r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in GENERIC_VERBS
-    )
+    never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS
+    return sorted(r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in never)
 
 
 def stable_seed(*parts: object) -> int:
