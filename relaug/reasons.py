@@ -59,6 +59,7 @@ class Rejection:
     PASSIVE_FRAME = "passive: the candidate takes no direct object"
     INTRANSITIVE = "no object alone: the verb needs a preposition (sit on, put on)"
     TAG_CHANGED = "re-parsed, the new verb gets another tag"
+    OBJECT_LEFT_OUT = "verb swap: captions write the new verb with its object before the preposition (carrying a board down)"
     CONTRADICTS_CAPTION = "verb swap: the caption gives its subject another posture, or has it going on foot"
     LEFTOVER_COMPLEMENT = "verb swap: what the old verb also governed is never said with the new one on other images"
     NOT_ROUND_TRIP = "re-parsed, the verb swap is not read as exactly the swapped triple (a complement left behind)"

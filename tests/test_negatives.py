@@ -32,7 +32,7 @@ from relaug.negatives import (
     relations_of,
     stage,
 )
-from relaug.negatives.edits import is_symmetric, verb_forms
+from relaug.negatives.edits import is_symmetric, relation_span, verb_forms
 from relaug.negatives.statistics import Corpus, frame_of, head
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article
@@ -391,6 +391,16 @@ def test_symmetric_relations_get_no_role_swap(relations, result):
     for r in symmetric:
         assert all(n.kind != "role_swap" for n in result.negatives[r.id])
     assert result.rejected[Rejection.SYMMETRIC] >= len(symmetric)
+
+
+def test_a_verb_captions_write_around_its_object_never_replaces_a_relation_written_whole(captions, relations, pairs):
+    """"Carrying a surfboard down the beach": "standing on a street" never becomes "carrying
+    down a street", which lacks what is carried."""
+    corpus = Corpus(captions, relations)
+    assert corpus.written_around_an_object("carry down") and not corpus.written_around_an_object("walk down")
+    whole = [(r, n) for r, n in pairs if n.kind == "verb_swap" and relation_span(r.triple, r.caption.caption) is not None]
+    assert len(whole) > 5000
+    assert not [n.caption for r, n in whole if corpus.written_around_an_object(n.relation)]
 
 
 def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result, pairs):

@@ -327,6 +327,8 @@ class CandidateBuilder:
             return self.reject(Rejection.INFLECTION)
         verb_form, *tail = written.split()
         first = spans[0]
+        if len(spans) == 1 and corpus.written_around_an_object(candidate):
+            return self.reject(Rejection.OBJECT_LEFT_OUT)
         if len(spans) == 1:
             edits = [(first, match_case(written, caption[first.start : first.end]))]
         else:

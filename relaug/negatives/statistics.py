@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from relaug.grounding import category_of, noun_class
-from relaug.negatives.edits import NEEDS_PLACE, WORD
+from relaug.negatives.edits import NEEDS_PLACE, WORD, relation_span
 from relaug.records import Caption, Relation, Triple
 from relaug.verbs import preposition_of
 
@@ -119,6 +119,10 @@ class Corpus:
         caption, stated = None, set()
         at_verb: dict[tuple, list[Relation]] = defaultdict(list)
         subject_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # (caption, subject) -> verb at each place
+        # verb relations with a preposition -> triples, and those written with words between the
+        # verb and its preposition ("carrying a surfboard down the beach")
+        self.with_preposition: Counter = Counter()
+        self.written_apart: Counter = Counter()
         for r in relations:
             if r.caption != caption:
                 caption, stated = r.caption, set()
@@ -126,6 +130,9 @@ class Corpus:
             if t.verb_span is not None:
                 at_verb[(r.caption, t.verb_span.start)].append(r)
                 subject_verbs[(r.caption, t.subject_span.start)][t.verb_span.start] = t.relation.split()[0]
+                if t.preposition_span is not None:
+                    self.with_preposition[t.relation] += 1
+                    self.written_apart[t.relation] += relation_span(t, r.caption.caption) is None
             image = self.images[r.caption.image_id]
             image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
             subject, obj = noun_key(t.subject), noun_key(t.object)
@@ -182,6 +189,14 @@ class Corpus:
         if relation in NEEDS_PLACE:
             return False
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
+
+    def written_around_an_object(self, relation: str) -> bool:
+        """Whether captions mostly write a verb relation with its object between the verb and the
+        preposition ("carrying a surfboard down the beach"): written whole in place of another
+        ("standing on a street" -> "carrying down a street") it lacks that object. Two such
+        captions at least: one is as often a misparse."""
+        apart = self.written_apart[relation]
+        return apart >= 2 and apart * 2 > self.with_preposition[relation]
 
     def can_take_object(self, verb: str, min_count: int) -> bool:
         """Whether captions use a verb with a direct object at all (`min_count` captions), not only mostly."""
