@@ -543,6 +543,9 @@ def _print_mine_summary(report: MineReport) -> None:
         STDERR.print(f"  negatives rejected: {reason}: {candidates:,}", soft_wrap=True, highlight=False)
 
 
+_NEGATIVE_KINDS = {"verb_swap": "verb swaps", "prep_swap": "preposition swaps", "role_swap": "role swaps"}
+
+
 def _build_table(report: BuildReport) -> Table:
     """The closing summary of build and build-coco."""
     table = Table(title=f"relaug build: {report.source} -> {report.out}", show_header=False)
@@ -558,6 +561,11 @@ def _build_table(report: BuildReport) -> Table:
             table.add_row(f"{kind} skipped: {reason}", f"{n:,}")
     for mode, images in sorted(report.converted_images.items()):
         table.add_row(f"images converted to RGB from {mode}", f"{images:,}")
+    relations = sum(counts.relations for counts in report.stats.splits.values())
+    written = ", ".join(f"{n:,} {_NEGATIVE_KINDS[kind]}" for kind, n in sorted(report.stats.negatives.items()))
+    table.add_row(
+        "negatives written", f"{written or 'none'}, on {report.stats.relations_with_negatives:,} of {relations:,} relations"
+    )
     for reason, candidates in report.rejected_negatives.most_common():
         table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")
     table.add_row("shard files", f"{len(report.files)} ({sum(f.bytes for f in report.files) / 1e6:.1f} MB)")

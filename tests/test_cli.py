@@ -5,6 +5,7 @@ import dataclasses
 import json
 import shutil
 
+import pyarrow.parquet as pq
 import pytest
 import typer
 from helpers import one_line_error
@@ -26,6 +27,11 @@ def test_build_coco_without_root_builds_the_bundled_sample(tmp_path):
     result = runner.invoke(app, ["build-coco", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "sample" in result.output and "--coco-root" in result.output
+    triples = [r for path in sorted((out / "triples").glob("*.parquet")) for r in pq.read_table(path).to_pylist()]
+    swaps = sum(n["kind"] == "verb_swap" for r in triples for n in r["negatives"])
+    with_any = sum(bool(r["negatives"]) for r in triples)
+    assert swaps and f"{swaps:,} verb swaps" in result.output
+    assert f"on {with_any:,} of {len(triples):,} relations" in result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert {f["split"] for f in manifest["files"]} == {"train", "validation", "test"}
 

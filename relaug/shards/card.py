@@ -30,6 +30,8 @@ def shard_stats(examples: Iterable[ImageExample]) -> ShardStats:
         counts.captions += len(example.captions)
         counts.relations += len(example.relations)
         stats.relations.update(r.triple.relation for r in example.relations)
+        stats.negatives.update(n.kind for r in example.relations for n in r.negatives)
+        stats.relations_with_negatives += sum(bool(r.negatives) for r in example.relations)
     return stats
 
 

@@ -93,6 +93,8 @@ class ShardStats:
 
     splits: dict[str, SplitCounts] = field(default_factory=dict)
     relations: Counter = field(default_factory=Counter)
+    negatives: Counter = field(default_factory=Counter)  # kind -> negatives written
+    relations_with_negatives: int = 0
 
 
 def relation_row(relation: Relation) -> dict:
