@@ -238,9 +238,10 @@ LEVELS = ("noun", "subject class", "class")
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a negative is plausible: how many captions of other images say its parts."""
+    """Why a negative is plausible: how many captions of other images state it, and how close to
+    the anchor's own nouns."""
 
-    count: int  # captions of other images stating the weaker of its parts
+    count: int  # captions of other images stating its whole triple (`pair`: the weaker of its two pairs)
     level: str  # one of LEVELS
 
 
