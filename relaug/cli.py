@@ -7,6 +7,7 @@ again when started by the `relaug` script, do not load spaCy and torch for it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -539,11 +540,21 @@ def _print_mine_summary(report: MineReport) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    if report.negatives or report.rejected_negatives:
+        STDERR.print(
+            f"  negatives written: {_negatives_written(report.negatives)}, "
+            f"on {report.triples_with_negatives:,} of {report.triples:,} triples",
+            soft_wrap=True, highlight=False,
+        )
     for reason, candidates in report.rejected_negatives.most_common():
         STDERR.print(f"  negatives rejected: {reason}: {candidates:,}", soft_wrap=True, highlight=False)
 
 
 _NEGATIVE_KINDS = {"verb_swap": "verb swaps", "prep_swap": "preposition swaps", "role_swap": "role swaps"}
+
+
+def _negatives_written(by_kind: Counter) -> str:
+    return ", ".join(f"{by_kind[kind]:,} {name}" for kind, name in _NEGATIVE_KINDS.items() if by_kind[kind]) or "none"
 
 
 def _build_table(report: BuildReport) -> Table:
@@ -562,9 +573,9 @@ def _build_table(report: BuildReport) -> Table:
     for mode, images in sorted(report.converted_images.items()):
         table.add_row(f"images converted to RGB from {mode}", f"{images:,}")
     relations = sum(counts.relations for counts in report.stats.splits.values())
-    written = ", ".join(f"{n:,} {_NEGATIVE_KINDS[kind]}" for kind, n in sorted(report.stats.negatives.items()))
     table.add_row(
-        "negatives written", f"{written or 'none'}, on {report.stats.relations_with_negatives:,} of {relations:,} relations"
+        "negatives written",
+        f"{_negatives_written(report.stats.negatives)}, on {report.stats.relations_with_negatives:,} of {relations:,} relations",
     )
     for reason, candidates in report.rejected_negatives.most_common():
         table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")

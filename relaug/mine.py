@@ -49,6 +49,8 @@ class MineReport:
     captions_without_triples: int
     seconds: float
     rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
+    negatives: Counter = field(default_factory=Counter)  # kind -> negatives written (with --negatives)
+    triples_with_negatives: int = 0
 
 
 def _mined_line(mined: MinedCaption, negatives: dict[str, tuple[Negative, ...]] | None = None) -> str:
@@ -156,7 +158,9 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
                 f.write(_mined_line(mined, negatives) + "\n")
                 triples += len(mined.triples)
                 without += not mined.triples
-    return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected)
+    written = Counter(n.kind for found in (negatives or {}).values() for n in found)
+    with_any = sum(bool(found) for found in (negatives or {}).values())
+    return MineReport(options.out, len(captions), triples, without, time.perf_counter() - start, rejected, written, with_any)
 
 
 @contextlib.contextmanager

@@ -648,6 +648,10 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     assert triples and all(t["id"].startswith(f"{row['image_id']}-{row['caption_id']}-") for row in rows for t in row["triples"])
     negatives = [n for t in triples for n in t["negatives"]]
     assert negatives and set(negatives[0]) == {"caption", "text", "kind", "relation", "evidence", "attestation", "changed"}
+    swaps = sum(n["kind"] == "verb_swap" for n in negatives)
+    with_any = sum(bool(t["negatives"]) for t in triples)
+    assert f"negatives written: {swaps:,} verb swaps" in result.output
+    assert f"on {with_any:,} of {len(triples):,} triples" in result.output
     plain = tmp_path / "plain.jsonl"
     assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
