@@ -361,9 +361,7 @@ class RelationStatistics:
 
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
         """Captions of other images stating the whole triple, by head nouns."""
-        key = ("sro", head(subject), relation, head(obj))
-        n = self.triples.get(key, 0)
-        return n - self._own(image_id, key) if n else 0
+        return self._stated_elsewhere(image_id, ("sro", head(subject), relation, head(obj)))
 
     def whole(
         self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *, object_class: bool = True
@@ -405,10 +403,13 @@ class RelationStatistics:
         return groups
 
     def _stated_whole(self, image_id: int, key: tuple, level: str) -> Evidence | None:
-        n = self.triples.get(key, 0)
-        if n:
-            n -= self._own(image_id, key)
+        n = self._stated_elsewhere(image_id, key)
         return Evidence(n, level) if n >= (1 if level == "noun" else self.MIN_CLASS_CAPTIONS) else None
+
+    def _stated_elsewhere(self, image_id: int, key: tuple) -> int:
+        """Captions of other images whose triples give the whole-triple `key`."""
+        n = self.triples.get(key, 0)
+        return n - self._own(image_id, key) if n else 0
 
 
 def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
