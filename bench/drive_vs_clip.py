@@ -49,6 +49,7 @@ def score(checkpoint: Path, shards: Path) -> dict[str, float]:
             images[row["image_id"]] = Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
     rows = [r for p in sorted((shards / "triples").glob("test-*.parquet")) for r in pq.read_table(p).to_pylist()]
     correct: dict[str, list[bool]] = {}
+    wrong_per_relation: dict[str, list[int]] = {}  # preposition swaps: test relation -> [wrong, scored]
     with torch.no_grad():
         pixels = torch.stack([preprocess(images[r["image_id"]]) for r in rows])
         image_features = torch.nn.functional.normalize(model.encode_image(pixels), dim=-1)
@@ -57,9 +58,15 @@ def score(checkpoint: Path, shards: Path) -> dict[str, float]:
             text_features = torch.nn.functional.normalize(model.encode_text(tokenizer(texts)), dim=-1)
             similarity = text_features @ feature
             for negative, s in zip(row["negatives"], similarity[1:]):
-                correct.setdefault(negative["kind"], []).append(bool(similarity[0] > s))
+                right = bool(similarity[0] > s)
+                correct.setdefault(negative["kind"], []).append(right)
+                if negative["kind"] == "prep_swap":
+                    tally = wrong_per_relation.setdefault(row["relation"], [0, 0])
+                    tally[0] += not right
+                    tally[1] += 1
     return {kind: sum(c) / len(c) for kind, c in sorted(correct.items())} | {
-        "relations": len(rows), "negatives": sum(len(c) for c in correct.values())
+        "relations": len(rows), "negatives": sum(len(c) for c in correct.values()),
+        "prep_swap_wrong": dict(sorted(wrong_per_relation.items())),
     }
 
 
@@ -106,6 +113,9 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:11s} {r['steps']:6d} {r.get('prep_swap', float('nan')):10.3f} {r.get('role_swap', float('nan')):10.3f}"
               f" {r['negatives']:10d} {r['train_s']:8d}")
+    print("preposition swaps scored wrong, per test relation (wrong of scored)")
+    for name, r in results.items():
+        print(f"{name:11s} " + ", ".join(f"{relation} {w}/{n}" for relation, (w, n) in r["prep_swap_wrong"].items()))
 
 
 if __name__ == "__main__":
