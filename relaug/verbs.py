@@ -16,6 +16,19 @@ SPATIAL_PREPOSITIONS = (
     "between", "against", "outside", "atop", "among", "toward", "towards",
 )
 
+# Words after a verb's object that say where it sends or moves the object ("riding a bike
+# through the park", "holding food up to her mouth"): the verb chooses them, so a verb that
+# replaces it must be said with them too ("holding a bike through the park" is no English).
+# A verb said with one path ("carrying a board down") takes the others ("across the beach");
+# "up", "onto" and "to" also end other verbs' phrases ("holding up", "holding onto", "handing
+# to") and count alone.
+PATH_WORDS = frozenset({"down", "up", "through", "across", "along", "into", "onto", "toward", "towards", "past", "to"})
+PATHS_COUNTED_ALONE = frozenset({"up", "onto", "to"})
+
+# Prepositions whose object is more than one thing: "standing between two cars", never
+# "between a car" (a verb swap must not bring one in before a singular object).
+PLURAL_OBJECT_PREPOSITIONS = frozenset({"between", "among", "amongst", "amid", "amidst"})
+
 # Opposites for preposition swaps. Only prepositions whose opposite is a plain
 # falsehood are swapped; "in", "at", "with" have no such opposite.
 OPPOSITE_PREPOSITIONS: dict[str, str] = {
@@ -63,10 +76,19 @@ NON_RELATION_VERBS = frozenset({
 })
 
 # Verbs that hold of nearly anything done with a thing: riding a snowboard is using
-# it, holding a bat is touching it, feeding a giraffe is looking at it. As a verb
-# swap's new verb the negative would be true of the image ("a man using a snowboard",
-# "a man looking at a giraffe"), or odd ("a woman using a hat").
-GENERIC_VERBS = frozenset({"use", "touch", "handle", "look", "watch", "view", "observe", "see", "stare", "gaze", "eye"})
+# it, holding a bat is touching it, feeding a giraffe is looking at it, walking down a
+# street is travelling down it. As a verb swap's new verb the negative would be true of
+# the image ("a man using a snowboard", "a man looking at a giraffe", "cows travelling
+# down the street"), or odd ("a woman using a hat").
+GENERIC_VERBS = frozenset({
+    "use", "touch", "handle", "look", "watch", "view", "observe", "see", "stare", "gaze", "eye",
+    "travel", "move", "head", "proceed",
+})
+
+# Verbs of the face and the voice: they go with whatever else the subject does, so a verb swap
+# to one or from one may well be true ("eating pizza" -> "smiling over pizza", "shouting with a
+# racquet" -> "swinging a racquet").
+EXPRESSION_VERBS = frozenset({"smile", "laugh", "grin", "shout", "yell", "scream", "cheer", "giggle", "frown"})
 
 # Verbs whose "with"/"in" phrase names the agent of a passive: "covered in frosting"
 # means the frosting covers it (the locative alternation).

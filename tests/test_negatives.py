@@ -38,9 +38,11 @@ from relaug.negatives.verification import reparse_text, swapped_siblings, verb_r
 from relaug.nouns import indefinite_article
 from relaug.records import Caption, ImageExample, partner_closeness
 from relaug.verbs import (
+    EXPRESSION_VERBS,
     GENERIC_VERBS,
     LOCATIVE_AGENT_VERBS,
     MOTION_VERBS,
+    PATH_WORDS,
     POSTURE_VERBS,
     VerbSimilarity,
     gerund_phrase,
@@ -426,6 +428,46 @@ def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result,
     assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
 
 
+def test_a_verb_swap_never_brings_in_a_verb_that_goes_along_with_the_old_one(captions, relations, result, pairs):
+    """Who holds an umbrella is often standing under it, who eats a pizza sitting in front of
+    it: captions say such a verb, without an object, of subjects doing the old one, so the
+    negative would likely be true. Two postures never go along ("sitting" -> "standing" stays a
+    negative), though a few captions say both of a group."""
+    corpus = Corpus(captions, relations)
+    assert corpus.goes_along_with("stand", "hold") and corpus.goes_along_with("eat", "sit")
+    assert corpus.said_at_once[("sit", "stand")] >= 2 and not corpus.goes_along_with("stand", "sit")
+    assert not corpus.goes_along_with("feed", "hold")  # a verb taking an object says what is done to it
+    swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
+    old_and_new = [(r.triple.relation.split()[0], n.relation.split()[0]) for r, n in swaps]
+    assert not [(old, new) for old, new in old_and_new if new != old and corpus.goes_along_with(new, old)]
+    assert Counter(old_and_new)[("sit", "stand")] > 10
+    assert result.rejected[Rejection.GOES_ALONG] > 100
+
+
+def test_a_verb_swap_puts_between_only_before_more_than_one_thing(relations, result, pairs):
+    """"A cat standing between a white car" is no English."""
+    swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
+    between = [(r, n) for r, n in swaps if preposition_of(n.relation) in ("between", "among")]
+    assert between and all(r.triple.object_plural for r, _ in between)
+    assert result.rejected[Rejection.SINGULAR_OBJECT] > 10
+
+
+def test_a_verb_swap_keeps_a_path_after_the_object_only_with_a_verb_said_with_one(captions, relations, result, pairs):
+    """"A man riding a bike through the park" never becomes "holding a bike through the park":
+    captions say "carrying a board down", "pushing a stroller down", never "holding" along a path."""
+    corpus = Corpus(captions, relations)
+    assert corpus.takes_path("carry", "across", 2) and not corpus.takes_path("hold", "through", 2)
+    kept = 0
+    for r, n in pairs:
+        end = r.triple.object_span.end
+        after = WORD.match(r.caption.caption[end:].lstrip())
+        if n.kind == "verb_swap" and after and after.group().lower() in PATH_WORDS and r.caption.caption[end:][:1] == " ":
+            assert corpus.takes_path(n.relation.split()[0], after.group().lower(), 2), (r.caption.caption, n.caption)
+            kept += 1
+    assert kept > 100
+    assert result.rejected[Rejection.PATH_LEFT_BEHIND] > 100
+
+
 def test_a_verb_another_caption_of_the_image_uses_is_never_a_negative(captions, pairs, result):
     words = defaultdict(set)
     for c in captions:
@@ -475,15 +517,26 @@ def test_captions_numbered_within_each_image_are_counted_apart(small_captions, s
         assert getattr(own_ids, frame).captions == getattr(coco_ids, frame).captions
 
 
-@pytest.mark.parametrize("verbs", [GENERIC_VERBS, LOCATIVE_AGENT_VERBS], ids=["generic", "mass-taking-up-a-place"])
-def test_generic_and_mass_verbs_are_never_a_verb_swap(relations, pairs, verbs):
+@pytest.mark.parametrize(
+    "verbs", [GENERIC_VERBS, LOCATIVE_AGENT_VERBS, EXPRESSION_VERBS], ids=["generic", "mass-taking-up-a-place", "expression"]
+)
+def test_generic_mass_and_expression_verbs_are_never_a_verb_swap(relations, pairs, verbs):
     """Riding a snowboard is using it and feeding a giraffe is looking at it: such a negative
-    is true. "A toilet filling a bathroom" is nonsense, "people filling a beach" seldom false."""
+    is true. "A toilet filling a bathroom" is nonsense, "people filling a beach" seldom false.
+    Who eats a pizza may be smiling over it."""
     stated = [len(ids) for relation, ids in captions_stating(relations).items() if relation.split()[0] in verbs]
     assert max(stated) >= 2  # common enough to be a candidate
     swaps = [n for _, n in pairs if n.kind == "verb_swap"]
     assert swaps
     assert not [n.caption for n in swaps if n.relation.split()[0] in verbs]
+
+
+def test_a_verb_of_the_face_or_the_voice_is_never_swapped_away(relations, result, pairs):
+    """"A man shouting with a tennis racquet" may well be swinging it too."""
+    expressed = [r for r in relations if r.triple.verb_span is not None and r.triple.relation.split()[0] in EXPRESSION_VERBS]
+    assert len(expressed) > 20
+    assert not [n.caption for r, n in pairs if n.kind == "verb_swap" and r.triple.relation.split()[0] in EXPRESSION_VERBS]
+    assert result.rejected[Rejection.EXPRESSION] > 20
 
 
 def test_no_negative_equals_its_positive(pairs):

@@ -37,9 +37,12 @@ from relaug.options import NegativeOptions
 from relaug.reasons import Rejection
 from relaug.records import CharSpan, Negative, Relation
 from relaug.verbs import (
+    EXPRESSION_VERBS,
     GENERIC_VERBS,
     LOCATIVE_AGENT_VERBS,
     OPPOSITE_PREPOSITIONS,
+    PATH_WORDS,
+    PLURAL_OBJECT_PREPOSITIONS,
     contradicts,
     inflect,
     preposition_of,
@@ -66,12 +69,13 @@ def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
     that holds of nearly anything done with a thing (use, touch, handle), and not one of a
     mass taking up a place (fill, cover, surround, crowd: `LOCATIVE_AGENT_VERBS`), which is
     seldom false of a crowd or a heap and nonsense of one thing ("a toilet filling a
-    bathroom").
+    bathroom"), and not a verb of the face or the voice (smile, laugh: `EXPRESSION_VERBS`),
+    which goes with whatever the subject does.
 
     Left out here, not rejected as drawn: a rejected candidate spends one of
     `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
     caption states."""
-    never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS
+    never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS | EXPRESSION_VERBS
     return sorted(r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in never)
 
 
@@ -200,6 +204,9 @@ class CandidateBuilder:
         frame = frame_of(triple, caption)
         if frame is None:
             return []
+        if triple.relation.split()[0] in EXPRESSION_VERBS:
+            self.reject(Rejection.EXPRESSION)
+            return []
         candidates = self._swappable[frame == "participle"]
         statistics, image_id = self.corpus.statistics, relation.caption.image_id
         said = statistics.said_together(image_id, triple.subject, triple.subject_plural, triple.object)
@@ -306,15 +313,30 @@ class CandidateBuilder:
             return self.reject(Rejection.TRUE_OF_IMAGE)
         if (prep := preposition_of(candidate)) and image.states_preposition(subject, prep, obj):
             return self.reject(Rejection.TRUE_OF_IMAGE)
+        if prep in PLURAL_OBJECT_PREPOSITIONS and not triple.object_plural:
+            return self.reject(Rejection.SINGULAR_OBJECT)
+        path = next(WORD.finditer(caption, triple.object_span.end), None)
+        if (
+            path is not None
+            and (word := path.group().lower()) in PATH_WORDS
+            and caption[triple.object_span.end : path.start()].strip() == ""
+            and not corpus.takes_path(verb, word, options.min_relation_count)
+        ):
+            return self.reject(Rejection.PATH_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):
             return self.reject(Rejection.CONTRADICTS_CAPTION)
+        if verb != own_verb and corpus.goes_along_with(verb, own_verb):
+            return self.reject(Rejection.GOES_ALONG)
         # What the old verb also governed, the new one governs too: it must be said that way
         # elsewhere ("licking doughnuts into a bag" is not).
         siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))
         image_id = relation.caption.image_id
-        if any(r != candidate and corpus.statistics.pair(image_id, s, r, o) is None for s, r, o in siblings):
+        if any(
+            r != candidate and corpus.statistics.whole(image_id, s, triple.subject_plural, r, o) is None
+            for s, r, o in siblings
+        ):
             return self.reject(Rejection.LEFTOVER_COMPLEMENT)
         if cosine is not None:
             low, high = options.similarity_band

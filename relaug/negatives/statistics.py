@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD, relation_span
 from relaug.records import Caption, Relation, Triple
-from relaug.verbs import preposition_of
+from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, preposition_of
 
 
 @lru_cache(maxsize=65536)
@@ -101,6 +101,11 @@ PAST_TAGS = frozenset({"VBD", "VBN"})
 # once ("throwing" and "catching" a frisbee). `bench/negatives_quality.py --hidden-caption`
 # measures what gets through.
 PARAPHRASE_RATE = 0.02
+# Captions that must say two verbs of one subject at once for one to go along with the other.
+MIN_SAID_AT_ONCE = 2
+# ... and the share of the captions saying the rarer of the two with another verb that pair it
+# with the other: "sitting" and "standing" meet now and then ("people sitting and standing").
+GOES_ALONG_RATE = 0.05
 
 
 class Corpus:
@@ -169,6 +174,17 @@ class Corpus:
                 verbs = subject_verbs[(r.caption, t.subject_span.start)]
                 if len(verbs) > 1:
                     self.other_verbs[r.id] = frozenset(v for at, v in verbs.items() if at != t.verb_span.start)
+        # Verb pairs one caption says of one subject at once ("a man smiling while holding a
+        # pizza"), counted once per caption and subject.
+        self.said_at_once: Counter = Counter()
+        self.said_with_another: Counter = Counter()  # verb -> captions saying it with another of its subject
+        for verbs in subject_verbs.values():
+            distinct = sorted(set(verbs.values()))
+            if len(distinct) > 1:
+                self.said_with_another.update(distinct)
+            for i, a in enumerate(distinct):
+                for b in distinct[i + 1 :]:
+                    self.said_at_once[(a, b)] += 1
         # How often captions of one image say each relation (and each verb) of one subject and
         # object, alone and with each other one: over all objects, and per object.
         self.scene_count: Counter = Counter()
@@ -189,6 +205,24 @@ class Corpus:
         if relation in NEEDS_PLACE:
             return False
         return " " in relation or active.count[relation] * 2 >= active.verb_count[relation]
+
+    def goes_along_with(self, verb: str, other: str) -> bool:
+        """Whether one of the two verbs is one captions use without an object (pose, stand, sit)
+        and captions say them of one subject at once, often enough ("standing while holding",
+        "sitting at a table eating"): the one is then likely true where the other is ("standing
+        under an umbrella" one holds, "eating from a feeder" a bird sits on)."""
+        if (self.takes_object(verb) and self.takes_object(other)) or contradicts(verb, other):
+            return False
+        pair = (verb, other) if verb < other else (other, verb)
+        together = self.said_at_once[pair]
+        fewer = min(self.said_with_another[verb], self.said_with_another[other])
+        return together >= MIN_SAID_AT_ONCE and together >= GOES_ALONG_RATE * fewer
+
+    def takes_path(self, verb: str, word: str, min_count: int) -> bool:
+        """Whether captions say `verb` with the path word `word` (`min_count` captions or more),
+        or, for a path of motion (down, through, across, ...), with any such path."""
+        words = (word,) if word in PATHS_COUNTED_ALONE else PATH_WORDS - PATHS_COUNTED_ALONE
+        return sum(self.active.captions[f"{verb} {w}"] for w in words) >= min_count
 
     def written_around_an_object(self, relation: str) -> bool:
         """Whether captions mostly write a verb relation with its object between the verb and the
