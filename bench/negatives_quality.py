@@ -26,10 +26,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from relaug.coco import read_captions
-from relaug.grounding import category_of
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
 from relaug.negatives.statistics import same_thing
+from relaug.nouns import category_of
 from relaug.verbs import VerbSimilarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

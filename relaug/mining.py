@@ -24,11 +24,13 @@ from relaug.nouns import (
     PRONOUNS,
     QUANTIFIERS,
     is_known_plural,
+    noun_kind,
     noun_lemma,
     with_article,
 )
 from relaug.records import Caption, CharSpan, MinedCaption, RelationKind, Triple
 from relaug.verbs import (
+    HOLDING_VERBS,
     LOCATIVE_AGENT_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
@@ -286,6 +288,8 @@ _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
 # Adverbs that join the preposition after them: "next to", "away from", "out of".
 _PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
 _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
+# Nouns that make a complex preposition with the words around them: "in front of", "on top of".
+_COMPLEX_PREPOSITION_NOUNS = frozenset({"front", "top", "side", "middle", "edge", "back"})
 _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
 _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
@@ -567,7 +571,48 @@ def _participle_owner(participle: Token) -> Token:
         and _is_noun(place.head)
     ):
         return place.head
+    if participle.tag_ == "VBG" and (owner := _being_behind(noun, participle)) is not None:
+        return owner
     return noun
+
+
+def _says_its(verb: Token) -> bool:
+    """Whether the verb's object is "its" something: "a toilet missing its seat" is the toilet's doing."""
+    return any(c.dep_ == "dobj" and any(p.lower_ == "its" for p in c.children) for c in verb.children)
+
+
+def _being_behind(noun: Token, participle: Token) -> Token | None:
+    """The person or animal that does what an -ing participle says where the parser hangs it on
+    a thing that being has, holds or stands by: "a woman with a rope leading a horse", "a man
+    wearing a shirt playing a guitar", "a man standing in front of a fence holding a
+    skateboard". None where the thing may do it itself: a being, a pronoun ("others standing"),
+    a with-phrase on a verb ("mingling ... with a kite floating"), the object of a verb other
+    than holding or wearing ("watching something cooking"), "its" ("a toilet missing its seat").
+    """
+    if _names_a_being(noun) or noun.lower_ in PRONOUNS or _says_its(participle):
+        return None
+    owner = None
+    if noun.dep_ == "pobj":
+        prep = noun.head
+        holder = prep.head
+        if holder.lower_ in _COMPLEX_PREPOSITION_NOUNS and holder.head.dep_ == "prep":
+            holder = holder.head.head  # "in front of a fence": of <- front <- in <- standing
+        if _is_noun(holder):
+            owner = holder
+        elif _is_clause_head(holder) and prep.lower_ != "with":
+            owner = _active_subject(holder)
+    elif noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS:
+        owner = _active_subject(noun.head)
+    return owner if owner is not None and _names_a_being(owner) else None
+
+
+def _active_subject(verb: Token) -> Token | None:
+    subjects, passive = _clause_subjects(verb)
+    return subjects[0] if subjects and not passive else None
+
+
+def _names_a_being(token: Token) -> bool:
+    return noun_kind(noun_name(token)) in ("person", "animal")
 
 
 def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:

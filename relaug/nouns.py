@@ -263,3 +263,63 @@ CATEGORY_OF: dict[str, str] = {
 # The COCO nouns of more than one word ("hot dog", "teddy bear", "stop sign"): the tagger
 # often reads their first word as an adjective ("hot"), which would cut them short.
 MULTIWORD_NOUNS = frozenset(word for words in COCO_NOUNS.values() for word in words if " " in word)
+
+
+def category_of(noun: str) -> str | None:
+    """The COCO category a caption noun names, or None.
+
+    The whole noun is tried first ("hot dog", "teddy bear"), then ever shorter
+    endings of it, since the head of an English compound is its last word:
+    "passenger jet" -> "jet" -> airplane, "tennis player" -> "player" -> person.
+    """
+    words = noun.lower().split()
+    for start in range(len(words)):
+        category = CATEGORY_OF.get(" ".join(words[start:]))
+        if category is not None:
+            return category
+    return None
+
+
+# COCO's supercategories, by category, as its instance files give them.
+_SUPERCATEGORY_RANGES = (
+    ("person", "person", "person"), ("vehicle", "bicycle", "boat"), ("outdoor", "traffic light", "bench"),
+    ("animal", "bird", "giraffe"), ("accessory", "backpack", "suitcase"), ("sports", "frisbee", "tennis racket"),
+    ("kitchen", "bottle", "bowl"), ("food", "banana", "cake"), ("furniture", "chair", "toilet"),
+    ("electronic", "tv", "cell phone"), ("appliance", "microwave", "refrigerator"), ("indoor", "book", "toothbrush"),
+)
+SUPERCATEGORY: dict[str, str] = {
+    category: name
+    for name, first, last in _SUPERCATEGORY_RANGES
+    for category in COCO_CATEGORIES[COCO_CATEGORIES.index(first) : COCO_CATEGORIES.index(last) + 1]
+}
+# Things that hold others up and do nothing themselves, which COCO does not annotate:
+# the ground, surfaces, water. "A table sitting on a cat" inverts one of these.
+GROUND_NOUNS = frozenset({
+    "ground", "floor", "grass", "field", "street", "road", "sidewalk", "pavement", "beach", "sand", "snow",
+    "water", "ocean", "sea", "lake", "river", "pond", "wave", "hill", "hillside", "mountain", "slope", "dirt",
+    "track", "court", "runway", "tarmac", "lawn", "yard", "park", "shore", "surface", "counter", "countertop",
+    "shelf", "desk", "table", "ledge", "wall", "ceiling", "roof", "sky", "air", "ramp", "rail", "curb",
+    "platform", "pole", "tree", "branch", "fence", "path", "trail", "highway", "lot", "parking lot", "area",
+})
+# Words for animals and people that COCO grounds to no single category.
+_ANIMAL_NOUNS = frozenset({"animal", "pet", "puppy", "kitten", "calf", "lamb", "pony", "foal", "cub", "duck", "goose"})
+
+
+def noun_class(noun: str) -> str | None:
+    """The class of a caption noun, for statistics too sparse at the noun itself: its COCO
+    category where it grounds (puppy -> dog, jet -> airplane), `ground` for the ground and
+    surfaces, `animal` for animal words COCO does not ground, else None."""
+    head = noun.lower().split()[-1]
+    if noun in GROUND_NOUNS or head in GROUND_NOUNS:
+        return "ground"
+    category = category_of(noun)
+    if category is not None:
+        return category
+    return "animal" if head in _ANIMAL_NOUNS else None
+
+
+def noun_kind(noun: str) -> str | None:
+    """What sort of thing a noun names: COCO's supercategory (person, animal, vehicle, food,
+    furniture, ...) where it grounds, `ground` or `animal` as `noun_class` says, else None."""
+    cls = noun_class(noun)
+    return SUPERCATEGORY.get(cls, cls) if cls else None

@@ -85,6 +85,10 @@ GENERIC_VERBS = frozenset({
     "travel", "move", "head", "proceed",
 })
 
+# Verbs whose object goes where the subject goes: what a participle the parser hangs on the
+# object says ("a man wearing a shirt playing a guitar") is the subject's doing.
+HOLDING_VERBS = frozenset({"hold", "carry", "wear", "have", "grip", "clutch", "use"})
+
 # Verbs of the face and the voice: they go with whatever else the subject does, so a verb swap
 # to one or from one may well be true ("eating pizza" -> "smiling over pizza", "shouting with a
 # racquet" -> "swinging a racquet").

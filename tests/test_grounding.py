@@ -5,8 +5,8 @@ import json
 import pytest
 
 from relaug.build import SAMPLE_ROOT
-from relaug.grounding import category_of, ground
-from relaug.nouns import CATEGORY_OF, COCO_CATEGORIES
+from relaug.grounding import ground
+from relaug.nouns import CATEGORY_OF, COCO_CATEGORIES, category_of
 from relaug.records import CharSpan, Instance, Triple
 
 

@@ -121,6 +121,30 @@ def test_inside_of_and_outside_of_are_inside_and_outside(nlp, caption, expected)
     assert expected in triples(nlp, caption)
 
 
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("a woman with a rope leading a horse", ("woman", "lead", "horse")),
+    ("A young man standing in front of a fence holding a skateboard.", ("man", "hold", "skateboard")),
+    ("Lady wearing a red tennis outfit holding a racket and laughing.", ("lady", "hold", "racket")),
+])
+def test_a_thing_the_parser_hangs_a_participle_on_hands_it_to_the_being_that_has_it(nlp, caption, expected):
+    """What a rope, a fence or an outfit cannot do, the woman, man or lady it belongs to or
+    stands by does (captions of the development gold)."""
+    mined = triples(nlp, caption)
+    assert expected in mined
+    assert not [t for t in mined if t[1] == expected[1] and t[0] != expected[0]]
+
+
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("People mingling on a beach with a kite floating in the sky.", ("kite", "float in", "sky")),  # with on a verb
+    ("A small cat sits on top of a white toilet missing its seat in a bathroom.", ("toilet", "miss", "seat")),
+])
+def test_a_thing_that_may_do_it_keeps_its_participle(nlp, caption, expected):
+    """A with-phrase on a verb says what its own noun does; "its seat" is the toilet's."""
+    mined = triples(nlp, caption)
+    assert expected in mined
+    assert not [t for t in mined if t[1] == expected[1] and t[0] != expected[0]]
+
+
 def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
     assert triples(nlp, "a yellow sign of a person carrying a surf board") == [("person", "carry", "surf board")]
 

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from relaug.cli import app
 from relaug.coco import read_captions
 from relaug.errors import StoppedError
-from relaug.grounding import noun_class, noun_kind
 from relaug.mining import mine_captions, mine_captions_parallel, parsing_pool, stated_form
 from relaug.negatives import (
     OPPOSITE_PREPOSITIONS,
@@ -35,7 +34,7 @@ from relaug.negatives import (
 from relaug.negatives.edits import is_symmetric, relation_span, verb_forms
 from relaug.negatives.statistics import Corpus, frame_of, head
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
-from relaug.nouns import indefinite_article
+from relaug.nouns import indefinite_article, noun_class, noun_kind
 from relaug.records import Caption, ImageExample, partner_closeness
 from relaug.verbs import (
     EXPRESSION_VERBS,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from spacy.language import Language
 
-from relaug.grounding import noun_kind
 from relaug.mining import render_text, stated_form
 from relaug.negatives.edits import (
     ADVERBS,
@@ -32,7 +31,7 @@ from relaug.negatives.edits import (
 )
 from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
-from relaug.nouns import noun_lemma
+from relaug.nouns import noun_kind, noun_lemma
 from relaug.options import NegativeOptions
 from relaug.reasons import Rejection
 from relaug.records import CharSpan, Negative, Relation

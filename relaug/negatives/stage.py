@@ -15,11 +15,11 @@ from pathlib import Path
 from spacy.language import Language
 
 from relaug.errors import StoppedError
-from relaug.grounding import category_of
 from relaug.mining import render_text, stated_form, worker_pipeline
 from relaug.negatives.candidates import CandidateBuilder, ChunkResult, NegativeResult, swappable
 from relaug.negatives.partners import find_partners
 from relaug.negatives.statistics import Corpus
+from relaug.nouns import category_of
 from relaug.options import NegativeOptions
 from relaug.records import Caption, ImageExample, MinedCaption, Relation, relation_id
 from relaug.verbs import VerbSimilarity

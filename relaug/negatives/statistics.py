@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from relaug.grounding import category_of, noun_class
 from relaug.negatives.edits import NEEDS_PLACE, WORD, relation_span
+from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
 from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, preposition_of
 
