@@ -23,6 +23,7 @@ from relaug.nouns import (
     PLURALIA_TANTUM,
     PRONOUNS,
     QUANTIFIERS,
+    is_known_noun,
     is_known_plural,
     noun_kind,
     noun_lemma,
@@ -32,12 +33,15 @@ from relaug.records import Caption, CharSpan, MinedCaption, RelationKind, Triple
 from relaug.verbs import (
     HOLDING_VERBS,
     LOCATIVE_AGENT_VERBS,
+    MOTION_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
     POSITION_VERBS,
+    POSTURE_VERBS,
     SPATIAL_PREPOSITIONS,
     VERB_PREPOSITIONS,
     inflect,
+    is_present_participle,
     relation_kind,
     verb_lemma,
 )
@@ -332,6 +336,10 @@ def _clauses(doc: Doc) -> Iterator[_Clause]:
                 yield _Clause(token, lemma, token.tag_, tuple(subjects), passive)
         elif (subject := _verb_tagged_as_noun(token)) is not None:
             yield _Clause(token, verb_lemma(token.text), "VBZ", (subject,), False)
+        elif (subject := _participle_tagged_as_noun(token)) is not None:
+            # "a man in a helmet standing by a bicycle": the helmet's wearer stands
+            doer = subject if _names_a_being(subject) else _being_behind(token, token) or subject
+            yield _Clause(token, verb_lemma(token.text), "VBG", tuple(_conjoined(doer)), False)
 
 
 def _verb_tagged_as_noun(token: Token) -> Token | None:
@@ -347,6 +355,29 @@ def _verb_tagged_as_noun(token: Token) -> Token | None:
     if before.dep_ != "compound" or determiner is None or determiner.lower_ not in ("a", "an"):
         return None
     return before if inflect(verb_lemma(token.text), "VBZ") == token.lower_ else None
+
+
+def _participle_tagged_as_noun(token: Token) -> Token | None:
+    """The subject, when the tagger read an -ing participle as a noun: "A giraffe standing in
+    a field" as the noun "giraffe standing", "Two zebra standing on top of a field".
+
+    The word must be the -ing form of a verb and govern a phrase; a word the dictionary
+    also knows as a noun ("a train station building on ...") only for a verb of posture or
+    motion, whose nouns ("a standing") captions hardly use. The subject is the noun before
+    it, which the parser made its compound (a person or an animal first), or the noun it
+    hangs on.
+    """
+    if token.tag_ not in ("NN", "NNS") or not is_present_participle(token.text):
+        return None
+    if is_known_noun(token.text) and verb_lemma(token.text) not in POSTURE_VERBS | MOTION_VERBS:
+        return None
+    if _child(token, ("prep", "dobj", "advmod")) is None:
+        return None
+    compounds = [c for c in token.lefts if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")]
+    if compounds:
+        # "a person kite boarding": the one who boards, not what names the sport
+        return next((c for c in compounds if _names_a_being(c)), compounds[-1])
+    return token.head if token.dep_ == "acl" and _is_noun(token.head) else None
 
 
 def _is_clause_head(token: Token) -> bool:
@@ -395,6 +426,8 @@ def _through_quantifier(token: Token) -> Token:
 def _is_main(noun: Token) -> bool:
     """Whether the noun is what the whole caption is about (its root or main subject)."""
     noun = _through_quantifier(noun)
+    if noun.dep_ == "compound" and _participle_tagged_as_noun(noun.head) is noun:
+        noun = noun.head  # "A giraffe standing in a field": the giraffe leads the caption
     while noun.dep_ == "conj":
         noun = noun.head
     if noun.dep_ == "ROOT":
@@ -421,6 +454,8 @@ def core_noun(token: Token) -> Token | None:
         token = inner
     if not _is_noun(token) or token.lower_ in PRONOUNS:
         return None
+    if (subject := _participle_tagged_as_noun(token)) is not None:
+        return core_noun(subject)  # "next to a zebra laying on the ground": the thing is the zebra
     lemma = _noun_lemma(token)
     if lemma in NON_OBJECTS or (lemma in PART_WORDS and not _compounds(token)):
         return None

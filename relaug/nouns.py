@@ -121,6 +121,13 @@ def noun_lemma(word: str) -> str:
     return lemmas[0]
 
 
+@lru_cache(maxsize=65536)
+def is_known_noun(word: str) -> bool:
+    """Whether the dictionary knows `word` as a common noun ("building", "painting"), not only
+    as the form of another word ("walking" is only a verb's)."""
+    return bool(getLemma(word.lower(), upos="NOUN", lemmatize_oov=False))
+
+
 def is_known_plural(word: str) -> bool:
     """Whether the dictionary knows `word` as the plural of a common noun ("clouds"), not by
     guessing from its ending ("mets", "texas")."""

@@ -145,6 +145,13 @@ def verb_lemma(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def is_present_participle(word: str) -> bool:
+    """Whether the dictionary knows `word` as the -ing form of a verb ("standing", "grazing")."""
+    lemmas = getLemma(word.lower(), upos="VERB", lemmatize_oov=False)
+    return word.lower().endswith("ing") and bool(lemmas) and inflect(lemmas[0], "VBG") == word.lower()
+
+
+@lru_cache(maxsize=65536)
 def inflect(lemma: str, tag: str) -> str | None:
     """The form of `lemma` for a Penn tag (VB, VBD, VBG, VBN, VBP, VBZ), or None if unknown."""
     forms = getInflection(lemma, tag=tag)
