@@ -456,6 +456,8 @@ def core_noun(token: Token) -> Token | None:
         return None
     if (subject := _participle_tagged_as_noun(token)) is not None:
         return core_noun(subject)  # "next to a zebra laying on the ground": the thing is the zebra
+    if token.tag_ in ("NN", "NNS") and is_present_participle(token.text) and not is_known_noun(token.text):
+        return None  # "holding a racket and laughing": a doing, no thing
     lemma = _noun_lemma(token)
     if lemma in NON_OBJECTS or (lemma in PART_WORDS and not _compounds(token)):
         return None

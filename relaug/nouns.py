@@ -15,6 +15,7 @@ QUANTIFIERS = frozenset({
     "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
     "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "series", "display", "mix",
     "body", "roll",  # "a body of water", "a roll of toilet paper"
+    "duo", "trio", "quartet",
 })
 
 # Containers that quantify only when the caption names nothing else about them;

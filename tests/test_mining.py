@@ -166,6 +166,17 @@ def test_an_ing_word_the_dictionary_knows_as_a_noun_stays_one(nlp, caption, expe
     assert expected in triples(nlp, caption)
 
 
+def test_an_ing_word_only_a_verb_names_no_thing(nlp):
+    """"Holding a racket and laughing": the tagger makes "laughing" a second object."""
+    mined = triples(nlp, "Lady wearing a red tennis outfit holding a racket and laughing.")
+    assert ("lady", "hold", "racket") in mined
+    assert not [t for t in mined if t[2] == "laughing"]
+
+
+def test_a_trio_is_a_number_of_things(nlp):
+    assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
+
+
 def test_a_picture_is_not_a_thing_but_what_it_shows_is(nlp):
     assert triples(nlp, "a yellow sign of a person carrying a surf board") == [("person", "carry", "surf board")]
 
