@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--world-seed", type=int, default=0)
     parser.add_argument("--train-images", type=int, default=3000)
     parser.add_argument("--val-images", type=int, default=600)
-    parser.add_argument("--epochs", type=int, default=8, help="8 x 187 steps of 32 groups of 2 images: about 1,500 steps")
+    parser.add_argument("--epochs", type=int, default=16, help="16 x 187 steps of 32 groups of 2 images: about 3,000 steps")
     parser.add_argument("--batch-size", type=int, default=32, help="groups of an image and 1 partner per step (64 images)")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=int, default=50)
