@@ -291,9 +291,8 @@ _RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our"})
 # Adverbs that join the preposition after them: "next to", "away from", "out of".
 _PREPOSITION_ADVERBS = frozenset({"next", "close", "away", "out", "up", "down", "off", "back"})
+# Nouns that make a multiword preposition with the words around them: "in front of", "on top of".
 _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
-# Nouns that make a complex preposition with the words around them: "in front of", "on top of".
-_COMPLEX_PREPOSITION_NOUNS = frozenset({"front", "top", "side", "middle", "edge", "back"})
 _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
 _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
@@ -632,7 +631,7 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
     if noun.dep_ == "pobj":
         prep = noun.head
         holder = prep.head
-        if holder.lower_ in _COMPLEX_PREPOSITION_NOUNS and holder.head.dep_ == "prep":
+        if holder.lower_ in _MULTIWORD_HEADS and holder.head.dep_ == "prep":
             holder = holder.head.head  # "in front of a fence": of <- front <- in <- standing
         if _is_noun(holder):
             owner = holder
