@@ -275,7 +275,7 @@ class Evidence:
     """Why a negative is plausible: how many captions of other images state it, and how close to
     the anchor's own nouns."""
 
-    count: int  # captions of other images stating its whole triple (`pair`: the weaker of its two pairs)
+    count: int  # captions of other images stating its whole triple
     level: str  # one of LEVELS
 
 
@@ -294,10 +294,8 @@ class RelationStatistics:
     MIN_CLASS_CAPTIONS = 2
 
     def __init__(self, relations: Iterable[Relation]):
-        self.by_object: dict[str, Counter] = defaultdict(Counter)  # object head -> relation -> captions
-        self.by_subject: dict[str, Counter] = defaultdict(Counter)
-        self.by_object_class: dict[str, Counter] = defaultdict(Counter)
-        self.by_subject_class: dict[str, Counter] = defaultdict(Counter)
+        # object head -> captions naming it, once per relation they say of it
+        self.object_counts: Counter = Counter()
         # whole triples -> captions: ("sro", subject head, relation, object head), and with the
         # subject's class ("Sro") or both classes ("SrO") in place of the nouns, and the subject's
         # number, which a class hides: "people filling a beach" says nothing of one surfer
@@ -316,82 +314,27 @@ class RelationStatistics:
                 by_caption[caption_id].update(_keys(*triple))
             for keys in by_caption.values():
                 for key in keys:
-                    self._add(key)
+                    if key[0] == "ro":
+                        self.object_counts[key[2]] += 1
+                    else:
+                        self.triples[key] += 1
         self.stated = dict(self.stated)
-        for table in (self.by_object, self.by_subject, self.by_object_class, self.by_subject_class):
-            table.default_factory = None
-        # object head -> captions naming it, once per relation they say of it
-        self.object_counts = {h: sum(relations.values()) for h, relations in self.by_object.items()}
         # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
         self.together: dict[tuple, list[str]] = defaultdict(list)
         for key in self.triples:
             self.together[(*key[:-2], key[-1])].append(key[-2])
         self.together = dict(self.together)
 
-    def _add(self, key: tuple) -> None:
-        kind, *rest = key
-        if kind == "ro":
-            self.by_object[rest[1]][rest[0]] += 1
-        elif kind == "sr":
-            self.by_subject[rest[0]][rest[1]] += 1
-        elif kind == "rO":
-            self.by_object_class[rest[1]][rest[0]] += 1
-        elif kind == "Sr":
-            self.by_subject_class[rest[0]][rest[1]] += 1
-        else:
-            self.triples[key] += 1
-
     def _own(self, image_id: int, key: tuple) -> int:
         """Captions of the image whose triples give `key`."""
         return len({c for c, *triple in self.stated.get(image_id, ()) if key in _keys(*triple)})
 
-    def _side(
-        self, image_id: int, noun: str, role: str, relations: Iterable[str]
-    ) -> dict[str, tuple[int, str]]:
-        """Each relation's captions on other images with `noun` in `role`, where there are any:
-        counted for the head noun where there are any, else for its class (`_backs_off`)."""
-        h = head(noun)
-        by_noun = self.by_object if role == "o" else self.by_subject
-        counts = by_noun.get(h, {})
-        cls, class_counts = None, {}
-        if self._backs_off(image_id, h, role):
-            cls = noun_class(noun)
-            if cls is not None:
-                class_counts = (self.by_object_class if role == "o" else self.by_subject_class).get(cls, {})
-        own = self.stated.get(image_id, ())
-        found: dict[str, tuple[int, str]] = {}
-        for relation in relations:
-            n = counts.get(relation, 0)
-            if n and own:
-                n -= self._own(image_id, ("ro", relation, h) if role == "o" else ("sr", h, relation))
-            if n > 0:
-                found[relation] = (n, "noun")
-                continue
-            n = class_counts.get(relation, 0)
-            if n and own and cls is not None:
-                n -= self._own(image_id, ("rO", relation, cls) if role == "o" else ("Sr", cls, relation))
-            if n > 0:
-                found[relation] = (n, "class")
-        return found
-
-    def _backs_off(self, image_id: int, object_head: str, role: str) -> bool:
-        """Whether a noun's class stands in for it: always for a subject (what people do to a
-        thing, any person may do), for an object only where other images name it rarely (what
-        can be done to a thing depends on the thing: nothing rides a cigarette)."""
-        if role == "s":
-            return True
+    def _backs_off(self, image_id: int, object_head: str) -> bool:
+        """Whether an object's class stands in for it: only where other images name it rarely
+        (what can be done to a thing depends on the thing: nothing rides a cigarette); a
+        subject's class always may (what people do to a thing, any person may do)."""
         own = {(c, r) for c, _, _, _, r, o, _ in self.stated.get(image_id, ()) if o == object_head}
         return self.object_counts.get(object_head, 0) - len(own) < self.RARE
-
-    def pair(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
-        """The evidence that other images' captions say `relation` of this object and this subject."""
-        object_side = self._side(image_id, obj, "o", (relation,))
-        if relation not in object_side:
-            return None
-        subject_side = self._side(image_id, subject, "s", (relation,))
-        if relation not in subject_side:
-            return None
-        return _evidence(object_side[relation], subject_side[relation])
 
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
         """Captions of other images stating the whole triple, by head nouns."""
@@ -431,7 +374,7 @@ class RelationStatistics:
         groups = [(("sro", head(subject), object_head), "noun")]
         if subject_class is not None:
             groups.append((("Sro", subject_class, subject_plural, object_head), "subject class"))
-            backs_off = object_class and self._backs_off(image_id, object_head, "o")
+            backs_off = object_class and self._backs_off(image_id, object_head)
             if backs_off and (cls := noun_class(obj)) is not None:
                 groups.append((("SrO", subject_class, subject_plural, cls), "class"))
         return groups
@@ -446,25 +389,16 @@ class RelationStatistics:
         return n - self._own(image_id, key) if n else 0
 
 
-def _evidence(object_side: tuple[int, str], subject_side: tuple[int, str]) -> Evidence:
-    if object_side[1] == "class":
-        level = "class"
-    else:
-        level = "noun" if subject_side[1] == "noun" else "subject class"
-    return Evidence(min(object_side[0], subject_side[0]), level)
-
-
 @lru_cache(maxsize=65536)
 def _keys(
     s: str, subject_class: str | None, subject_plural: bool, relation: str, o: str, object_class: str | None
 ) -> frozenset[tuple]:
-    """What one stated triple counts for: its pairs and whole triple by head, and its pairs and
-    whole triple by class (the latter with the subject's number)."""
-    keys = {("ro", relation, o), ("sr", s, relation), ("sro", s, relation, o)}
-    if object_class:
-        keys.add(("rO", relation, object_class))
+    """What one stated triple counts for: its object with its relation ("ro", for how often other
+    images name the object), and its whole triple by head nouns, with the subject's class, and
+    with both classes (the latter two with the subject's number)."""
+    keys = {("ro", relation, o), ("sro", s, relation, o)}
     if subject_class:
-        keys |= {("Sr", subject_class, relation), ("Sro", subject_class, subject_plural, relation, o)}
+        keys.add(("Sro", subject_class, subject_plural, relation, o))
         if object_class:
             keys.add(("SrO", subject_class, subject_plural, relation, object_class))
     return frozenset(keys)
