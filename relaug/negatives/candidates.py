@@ -34,7 +34,7 @@ from relaug.negatives.verification import edit_round_trip, reparse_text, swapped
 from relaug.nouns import noun_kind, noun_lemma
 from relaug.options import NegativeOptions
 from relaug.reasons import Rejection
-from relaug.records import CharSpan, Negative, Relation
+from relaug.records import CharSpan, Negative, Relation, Triple
 from relaug.verbs import (
     EXPRESSION_VERBS,
     GENERIC_VERBS,
@@ -76,6 +76,15 @@ def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
     caption states."""
     never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS | EXPRESSION_VERBS
     return sorted(r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in never)
+
+
+def _path_after_object(triple: Triple, caption: str) -> str | None:
+    """The path word right after the triple's object ("riding a bike through the park"), or None."""
+    after = next(WORD.finditer(caption, triple.object_span.end), None)
+    if after is None or caption[triple.object_span.end : after.start()].strip():
+        return None
+    word = after.group().lower()
+    return word if word in PATH_WORDS else None
 
 
 def stable_seed(*parts: object) -> int:
@@ -249,6 +258,7 @@ class CandidateBuilder:
         keys = np.log(rng.random(len(names))) / weights
         levels = np.array([LEVELS.index(e.level) for e in evidence])
         order = np.lexsort((-keys, levels))
+        path = _path_after_object(triple, caption)
         kept: list[Candidate] = []
         tried = 0
         for i in order.tolist():
@@ -259,7 +269,7 @@ class CandidateBuilder:
             if tried > self.options.max_verb_candidates:
                 break
             cosine = None if cosines is None else cosines[i]
-            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -293,11 +303,13 @@ class CandidateBuilder:
         )
 
     def verb_swap(
-        self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str
+        self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str,
+        path: str | None,
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
         apart; or (verb, None): the verb alone, the candidate having the same preposition.
-        `cosine`: the candidate's similarity to the relation (None: no band)."""
+        `cosine`: the candidate's similarity to the relation (None: no band). `path`: the path
+        word right after the object, which the candidate must be said with (None: none)."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -314,13 +326,7 @@ class CandidateBuilder:
             return self.reject(Rejection.TRUE_OF_IMAGE)
         if prep in PLURAL_OBJECT_PREPOSITIONS and not triple.object_plural:
             return self.reject(Rejection.SINGULAR_OBJECT)
-        path = next(WORD.finditer(caption, triple.object_span.end), None)
-        if (
-            path is not None
-            and (word := path.group().lower()) in PATH_WORDS
-            and caption[triple.object_span.end : path.start()].strip() == ""
-            and not corpus.takes_path(verb, word, options.min_relation_count)
-        ):
+        if path is not None and not corpus.takes_path(verb, path, options.min_relation_count):
             return self.reject(Rejection.PATH_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)

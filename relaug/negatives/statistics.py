@@ -101,6 +101,8 @@ PAST_TAGS = frozenset({"VBD", "VBN"})
 # once ("throwing" and "catching" a frisbee). `bench/negatives_quality.py --hidden-caption`
 # measures what gets through.
 PARAPHRASE_RATE = 0.02
+_MOTION_PATHS = PATH_WORDS - PATHS_COUNTED_ALONE  # down, through, across, ...: one stands for all
+
 # Captions that must say two verbs of one subject at once for one to go along with the other.
 MIN_SAID_AT_ONCE = 2
 # ... and the share of the captions saying the rarer of the two with another verb that pair it
@@ -221,7 +223,7 @@ class Corpus:
     def takes_path(self, verb: str, word: str, min_count: int) -> bool:
         """Whether captions say `verb` with the path word `word` (`min_count` captions or more),
         or, for a path of motion (down, through, across, ...), with any such path."""
-        words = (word,) if word in PATHS_COUNTED_ALONE else PATH_WORDS - PATHS_COUNTED_ALONE
+        words = (word,) if word in PATHS_COUNTED_ALONE else _MOTION_PATHS
         return sum(self.active.captions[f"{verb} {w}"] for w in words) >= min_count
 
     def written_around_an_object(self, relation: str) -> bool:
