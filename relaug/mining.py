@@ -732,17 +732,19 @@ class _Collector:
         verb, lemma, subjects = clause.verb, clause.lemma, clause.subjects
         main = any(_is_main(s) for s in subjects)
         relates = lemma not in NON_RELATION_VERBS
-        # A particle that heads a preposition ("away from") belongs to that phrase.
+        objects = [o for c in verb.children if c.dep_ == "dobj" for o in _conjoined(c)]
+        prepositions = _prepositions(verb)
+        # A particle that heads a preposition ("away from") belongs to that phrase; one after
+        # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [
             c for c in verb.children
             if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
+            and not any(p.tokens[0].i < c.i for p in prepositions)
         ]
         verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])
         # "sitting in behind a window": a spatial particle right before a preposition
         # is absorbed by it, so the verb reads "sit behind".
         bare_phrase = " ".join([lemma, *(p.lower_ for p in particles if p.lower_ not in SPATIAL_PREPOSITIONS)])
-        objects = [o for c in verb.children if c.dep_ == "dobj" for o in _conjoined(c)]
-        prepositions = _prepositions(verb)
 
         agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
         # Only a past participle has an agent; "looking up by a laptop" is a place.

@@ -173,6 +173,14 @@ def test_an_ing_word_only_a_verb_names_no_thing(nlp):
     assert not [t for t in mined if t[2] == "laughing"]
 
 
+def test_a_particle_after_a_prepositional_phrase_is_not_the_verbs(nlp):
+    """val2017: "up" belongs to the goggles, not to the skiing; a particle after the object stays."""
+    got = mine(nlp, "The man is skiing down the hill with his goggles up.").triples
+    assert [(t.subject, t.relation, t.object) for t in got] == [("man", "ski down", "hill")]
+    assert got[0].preposition_span.end < got[0].object_span.start
+    assert ("man", "pick up", "ball") in triples(nlp, "A man picking the ball up off the ground.")
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
