@@ -63,6 +63,8 @@ class Rejection:
     CONTRADICTS_CAPTION = "verb swap: the caption gives its subject another posture, or has it going on foot"
     EXPRESSION = "verb swap: the old verb is one of the face or the voice (smiling), which goes with any other"
     PATH_LEFT_BEHIND = "verb swap: captions never say the new verb with the path word after the object (holding a bike through)"
+    OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"
+    MISSPELLED = "verb swap: the caption's verb looks misspelled (one letter from a verb captions use far more often)"
     SINGULAR_OBJECT = "verb swap: the new preposition needs more than one thing (between a car)"
     GOES_ALONG = "verb swap: captions often say both verbs of one subject at once, one without an object (standing while holding)"
     LEFTOVER_COMPLEMENT = "verb swap: what the old verb also governed is never said with the new one on other images"

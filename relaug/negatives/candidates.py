@@ -25,6 +25,7 @@ from relaug.negatives.edits import (
     inflected,
     is_symmetric,
     match_case,
+    owned_after,
     relation_span,
     splice,
     verb_forms,
@@ -62,19 +63,20 @@ class NegativeResult:
     rejected: Counter = field(default_factory=Counter)  # reason -> rejected candidates
 
 
-def swappable(vocabulary: Vocabulary, min_captions: int) -> list[str]:
+def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[str] = frozenset()) -> list[str]:
     """The relations of a vocabulary a verb swap may bring in, in name order: stated by
     `min_captions` captions or more (fewer is most often a misparse or a typo), not one
     that holds of nearly anything done with a thing (use, touch, handle), and not one of a
     mass taking up a place (fill, cover, surround, crowd: `LOCATIVE_AGENT_VERBS`), which is
     seldom false of a crowd or a heap and nonsense of one thing ("a toilet filling a
     bathroom"), and not a verb of the face or the voice (smile, laugh: `EXPRESSION_VERBS`),
-    which goes with whatever the subject does.
+    which goes with whatever the subject does, nor a verb of `misspelled` (`Corpus.misspelled`:
+    "ridding" is "riding" mistyped).
 
     Left out here, not rejected as drawn: a rejected candidate spends one of
     `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
     caption states."""
-    never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS | EXPRESSION_VERBS
+    never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS | EXPRESSION_VERBS | misspelled
     return sorted(r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in never)
 
 
@@ -119,7 +121,7 @@ class CandidateBuilder:
         # Verb relations a swap may bring in, as captions use them actively and as participles
         # (by frame == "participle").
         self._swappable = {
-            participle: frozenset(swappable(vocabulary, options.min_relation_count))
+            participle: frozenset(swappable(vocabulary, options.min_relation_count, corpus.misspelled))
             for participle, vocabulary in ((False, corpus.active), (True, corpus.participle))
         }
 
@@ -212,8 +214,12 @@ class CandidateBuilder:
         frame = frame_of(triple, caption)
         if frame is None:
             return []
-        if triple.relation.split()[0] in EXPRESSION_VERBS:
+        own_verb = triple.relation.split()[0]
+        if own_verb in EXPRESSION_VERBS:
             self.reject(Rejection.EXPRESSION)
+            return []
+        if own_verb in self.corpus.misspelled:
+            self.reject(Rejection.MISSPELLED)
             return []
         candidates = self._swappable[frame == "participle"]
         statistics, image_id = self.corpus.statistics, relation.caption.image_id
@@ -259,6 +265,7 @@ class CandidateBuilder:
         levels = np.array([LEVELS.index(e.level) for e in evidence])
         order = np.lexsort((-keys, levels))
         path = _path_after_object(triple, caption)
+        owned = owned_after(caption, triple.object_span.end)
         kept: list[Candidate] = []
         tried = 0
         for i in order.tolist():
@@ -269,7 +276,7 @@ class CandidateBuilder:
             if tried > self.options.max_verb_candidates:
                 break
             cosine = None if cosines is None else cosines[i]
-            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path, owned)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -304,12 +311,14 @@ class CandidateBuilder:
 
     def verb_swap(
         self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str,
-        path: str | None,
+        path: str | None, owned: str | None,
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
         apart; or (verb, None): the verb alone, the candidate having the same preposition.
         `cosine`: the candidate's similarity to the relation (None: no band). `path`: the path
-        word right after the object, which the candidate must be said with (None: none)."""
+        word right after the object, which the candidate must be said with (None: none).
+        `owned`: the preposition of a phrase like "with his bat" right after the object, which
+        the candidate must be said with too (None: none)."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -328,6 +337,8 @@ class CandidateBuilder:
             return self.reject(Rejection.SINGULAR_OBJECT)
         if path is not None and not corpus.takes_path(verb, path, options.min_relation_count):
             return self.reject(Rejection.PATH_LEFT_BEHIND)
+        if owned is not None and not corpus.says_owned_after_object(candidate, owned, options.min_relation_count):
+            return self.reject(Rejection.OWNED_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):

@@ -54,6 +54,15 @@ POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "your", "our", "who
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 WORD_SPAN = re.compile(r"\S+")  # a word as spaCy's tokenizer first splits: between whitespace
 VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
+# A preposition and a possessive right after a verb's object: the verb's instrument or the
+# body part it works with ("hitting the ball with his bat", "holding a frisbee in his hand").
+OWNED_AFTER = re.compile(r"\s+(with|in|on|under|between|by|from|to|against|over)\s+(?:his|her|their|its|my|your|our)\b", re.I)
+
+
+def owned_after(caption: str, end: int) -> str | None:
+    """The preposition of a phrase like "with his bat" starting at `end`, lower case, or None."""
+    match = OWNED_AFTER.match(caption, end)
+    return match.group(1).lower() if match else None
 
 
 @lru_cache(maxsize=None)

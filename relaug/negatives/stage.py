@@ -76,7 +76,7 @@ def build_negatives(
     corpus = Corpus(captions, relations)
     if similarity is not None and hasattr(similarity, "prepare"):
         similarity.prepare(
-            r for vocabulary in (corpus.active, corpus.participle) for r in swappable(vocabulary, options.min_relation_count)
+            r for vocabulary in (corpus.active, corpus.participle) for r in swappable(vocabulary, options.min_relation_count, corpus.misspelled)
         )
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
     chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from relaug.negatives.edits import NEEDS_PLACE, WORD, relation_span
+from relaug.negatives.edits import NEEDS_PLACE, WORD, owned_after, relation_span
 from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
-from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, preposition_of
+from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, inflect, is_present_participle, preposition_of
 
 
 @lru_cache(maxsize=65536)
@@ -110,6 +110,36 @@ MIN_SAID_AT_ONCE = 2
 GOES_ALONG_RATE = 0.05
 
 
+# A verb whose -ing form is one letter away from that of a verb captions use this many times as
+# often is most likely a misspelling of it, even where it is a word: "ridding" (riding), "holing"
+# (holding) ...
+MISSPELLING_RATIO = 100
+# ... and where the dictionary does not know it, this many times suffices: "staning" (standing).
+NON_WORD_MISSPELLING_RATIO = 30
+
+
+def _one_letter_variants(word: str) -> set[str]:
+    """The word, and the word with any one letter left out. Two words one insertion, deletion,
+    substitution or swap of neighbours apart share one of these."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def likely_misspellings(verb_counts: Counter) -> frozenset[str]:
+    """The verbs of `verb_counts` (lemma -> triples) that are likely misspellings of another of them."""
+    forms = {verb: inflect(verb, "VBG") or verb for verb in verb_counts}
+    by_variant: dict[str, set[str]] = defaultdict(set)
+    for verb, form in forms.items():
+        for variant in _one_letter_variants(form):
+            by_variant[variant].add(verb)
+
+    def misspelled(verb: str, n: int) -> bool:
+        ratio = MISSPELLING_RATIO if is_present_participle(forms[verb]) else NON_WORD_MISSPELLING_RATIO
+        near = {other for variant in _one_letter_variants(forms[verb]) for other in by_variant[variant]}
+        return any(verb_counts[other] >= ratio * n for other in near)
+
+    return frozenset(verb for verb, n in verb_counts.items() if misspelled(verb, n))
+
+
 class Corpus:
     """What the whole corpus says: relation counts, who does what to what, and per image."""
 
@@ -130,6 +160,8 @@ class Corpus:
         # verb and its preposition ("carrying a surfboard down the beach")
         self.with_preposition: Counter = Counter()
         self.written_apart: Counter = Counter()
+        # (relation, preposition) -> triples whose object a phrase like "with his bat" follows
+        self.owned_after_object: Counter = Counter()
         for r in relations:
             if r.caption != caption:
                 caption, stated = r.caption, set()
@@ -140,6 +172,8 @@ class Corpus:
                 if t.preposition_span is not None:
                     self.with_preposition[t.relation] += 1
                     self.written_apart[t.relation] += relation_span(t, r.caption.caption) is None
+                if (owned := owned_after(r.caption.caption, t.object_span.end)) is not None:
+                    self.owned_after_object[(t.relation, owned)] += 1
             image = self.images[r.caption.image_id]
             image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
             subject, obj = noun_key(t.subject), noun_key(t.object)
@@ -158,6 +192,7 @@ class Corpus:
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
+        self.misspelled = likely_misspellings(self.active.verb_count + self.participle.verb_count)
         self.statistics = RelationStatistics(relations)
         # The other triples a caption states with the same verb token, by relation id: a verb
         # swap changes them too ("riding a skateboard down a street" -> "pushing ... down").
@@ -225,6 +260,11 @@ class Corpus:
         or, for a path of motion (down, through, across, ...), with any such path."""
         words = (word,) if word in PATHS_COUNTED_ALONE else _MOTION_PATHS
         return sum(self.active.captions[f"{verb} {w}"] for w in words) >= min_count
+
+    def says_owned_after_object(self, relation: str, preposition: str, min_count: int) -> bool:
+        """Whether captions say a verb relation with a phrase like "with his bat" after its object
+        (`preposition` "with"), `min_count` times or more."""
+        return self.owned_after_object[(relation, preposition)] >= min_count
 
     def written_around_an_object(self, relation: str) -> bool:
         """Whether captions mostly write a verb relation with its object between the verb and the
