@@ -351,25 +351,26 @@ class RelationStatistics:
             obj = (head(t.object), noun_class(t.object))
             self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         for image_stated in self.stated.values():
-            by_caption: dict[int, set[tuple]] = defaultdict(set)
-            for caption_id, *triple in image_stated:
-                by_caption[caption_id].update(_keys(*triple))
-            for keys in by_caption.values():
-                for key in keys:
-                    if key[0] == "ro":
-                        self.object_counts[key[2]] += 1
-                    else:
-                        self.triples[key] += 1
+            for key, n in _caption_counts(image_stated).items():
+                if key[0] == "ro":
+                    self.object_counts[key[2]] += n
+                else:
+                    self.triples[key] += n
         self.stated = dict(self.stated)
         # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
         self.together: dict[tuple, list[str]] = defaultdict(list)
         for key in self.triples:
             self.together[(*key[:-2], key[-1])].append(key[-2])
         self.together = dict(self.together)
+        self._own_image: int | None = None
+        self._own_counts: Counter = Counter()
 
     def _own(self, image_id: int, key: tuple) -> int:
         """Captions of the image whose triples give `key`."""
-        return len({c for c, *triple in self.stated.get(image_id, ()) if key in _keys(*triple)})
+        if image_id != self._own_image:
+            # Lookups come relation by relation, image by image: the last image's counts answer most.
+            self._own_image, self._own_counts = image_id, _caption_counts(self.stated.get(image_id, ()))
+        return self._own_counts[key]
 
     def _backs_off(self, image_id: int, object_head: str) -> bool:
         """Whether an object's class stands in for it: only where other images name it rarely
@@ -429,6 +430,14 @@ class RelationStatistics:
         """Captions of other images whose triples give the whole-triple `key`."""
         n = self.triples.get(key, 0)
         return n - self._own(image_id, key) if n else 0
+
+
+def _caption_counts(image_stated: Iterable[tuple]) -> Counter:
+    """Key (`_keys`) -> captions of one image whose stated triples give it."""
+    by_caption: dict[int, set[tuple]] = defaultdict(set)
+    for caption_id, *triple in image_stated:
+        by_caption[caption_id].update(_keys(*triple))
+    return Counter(key for keys in by_caption.values() for key in keys)
 
 
 @lru_cache(maxsize=65536)
