@@ -20,6 +20,7 @@ from relaug.nouns import (
     MULTIWORD_NOUNS,
     NON_OBJECTS,
     PART_WORDS,
+    PLACE_ADVERBS,
     PLURALIA_TANTUM,
     PRONOUNS,
     QUANTIFIERS,
@@ -457,6 +458,9 @@ def core_noun(token: Token) -> Token | None:
         return core_noun(subject)  # "next to a zebra laying on the ground": the thing is the zebra
     if token.tag_ in ("NN", "NNS") and is_present_participle(token.text) and not is_known_noun(token.text):
         return None  # "holding a racket and laughing": a doing, no thing
+    if token.lower_ in PLACE_ADVERBS:
+        compounds = _compounds(token)
+        return core_noun(compounds[-1]) if compounds else None
     lemma = _noun_lemma(token)
     if lemma in NON_OBJECTS or (lemma in PART_WORDS and not _compounds(token)):
         return None

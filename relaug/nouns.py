@@ -45,7 +45,14 @@ NON_OBJECTS = frozenset({
     "nap", "race", "performance", "lesson", "competition", "contest", "dance", "attention",
     "weather", "sunlight", "daylight", "sun", "sunshine", "shade", "shadow", "air", "rain",
     "fog", "mist", "dark", "darkness",
+    # times of day, like "day" and "night": "stopped at an intersection at twilight"
+    "morning", "afternoon", "evening", "noon", "midnight", "dawn", "dusk", "twilight", "sunrise",
+    "sunset", "nighttime", "daytime",
 })
+
+# Adverbs of place the tagger reads as the head noun of the phrase before them ("on a carpeted
+# floor indoors"): the noun before them names the thing.
+PLACE_ADVERBS = frozenset({"indoors", "outdoors", "upstairs", "downstairs", "overhead", "nearby", "abroad"})
 
 # Nouns that are plural in form for one thing: "a pair of scissors" -> scissors.
 PLURALIA_TANTUM = frozenset({

@@ -181,6 +181,16 @@ def test_a_particle_after_a_prepositional_phrase_is_not_the_verbs(nlp):
     assert ("man", "pick up", "ball") in triples(nlp, "A man picking the ball up off the ground.")
 
 
+def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
+    """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
+    assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
+        ("car", "stop at", "intersection"), ("truck", "stop at", "intersection")]
+    got = mine(nlp, "A suitcase as well as other types of luggage are propped up on a carpeted floor indoors.")
+    caption = got.caption.caption
+    assert [(t.relation, t.object, caption[t.object_span.start : t.object_span.end]) for t in got.triples] == [
+        ("prop up on", "floor", "a carpeted floor")]
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
