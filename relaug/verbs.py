@@ -118,10 +118,19 @@ MOTION_VERBS = frozenset({
 })
 
 
+# Going on foot and being carried along exclude each other ("walking across a beach riding a
+# surfboard"); jumping, climbing and swimming do not (one jumps riding a skateboard).
+ON_FOOT_VERBS = frozenset({"walk", "run", "stroll", "march", "crawl", "wander", "roam", "hike", "jog", "trot"})
+RIDING_VERBS = frozenset({"ride", "drive", "surf", "ski", "skate", "skateboard", "snowboard", "bike", "cycle", "pedal"})
+
+
 def contradicts(new_verb: str, other_verb: str) -> bool:
-    """Whether one subject cannot do both at once: two postures, or a posture and going on foot."""
+    """Whether one subject cannot do both at once: two postures, a posture and going on foot,
+    or going on foot and riding."""
     if new_verb == other_verb:
         return False
+    if {new_verb, other_verb} & ON_FOOT_VERBS and {new_verb, other_verb} & RIDING_VERBS:
+        return True
     if new_verb in POSTURE_VERBS:
         return other_verb in POSTURE_VERBS or other_verb in MOTION_VERBS
     return new_verb in MOTION_VERBS and other_verb in POSTURE_VERBS

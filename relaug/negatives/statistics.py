@@ -322,7 +322,7 @@ class Evidence:
 
 
 class RelationStatistics:
-    """Who does what to what across the corpus, by head noun and by noun class.
+    """Who does what to what across the corpus, by noun (a compound, or its head) and by noun class.
 
     Counted in captions (a caption stating a triple twice counts once), so that one
     misparsed caption weighs one. Every lookup is for an anchor relation and leaves
@@ -330,25 +330,28 @@ class RelationStatistics:
     that *other* photos are described that way.
     """
 
-    RARE = 5  # an object named by fewer captions of other images backs off to its class
+    # An object named by fewer captions of other images backs off: a compound to its head noun
+    # ("tennis ball" to "ball"), a head noun to its class.
+    RARE = 5
     # Captions that must state a whole triple through a class: one caption is as often a misparse
     # ("a man on an umbrella") as a scene, and a class stands for many nouns it may not fit.
     MIN_CLASS_CAPTIONS = 2
 
     def __init__(self, relations: Iterable[Relation]):
-        # object head -> captions naming it, once per relation they say of it
+        # object noun (head, or whole compound) -> captions naming it, once per relation they say of it
         self.object_counts: Counter = Counter()
-        # whole triples -> captions: ("sro", subject head, relation, object head), and with the
+        # whole triples -> captions: ("sro", subject head, relation, object noun), and with the
         # subject's class ("Sro") or both classes ("SrO") in place of the nouns, and the subject's
         # number, which a class hides: "people filling a beach" says nothing of one surfer
         self.triples: Counter = Counter()
         # image -> what its captions state: (caption, subject head, its class, its number, relation,
-        # object head, its class), the classes those of the whole nouns, as lookups take them
+        # object head, its class, the whole object noun), the classes those of the whole nouns, as
+        # lookups take them
         self.stated: dict[int, set[tuple]] = defaultdict(set)
         for r in relations:
             t = r.triple
             subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
-            obj = (head(t.object), noun_class(t.object))
+            obj = (head(t.object), noun_class(t.object), t.object)
             self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         for image_stated in self.stated.values():
             for key, n in _caption_counts(image_stated).items():
@@ -365,19 +368,33 @@ class RelationStatistics:
         self._own_image: int | None = None
         self._own_counts: Counter = Counter()
 
-    def _own(self, image_id: int, key: tuple) -> int:
-        """Captions of the image whose triples give `key`."""
+    def _own(self, image_id: int) -> Counter:
+        """Key -> captions of the image whose triples give it (`_caption_counts`)."""
         if image_id != self._own_image:
             # Lookups come relation by relation, image by image: the last image's counts answer most.
             self._own_image, self._own_counts = image_id, _caption_counts(self.stated.get(image_id, ()))
-        return self._own_counts[key]
+        return self._own_counts
 
-    def _backs_off(self, image_id: int, object_head: str) -> bool:
+    def _named_elsewhere(self, image_id: int, noun: str) -> int:
+        """Captions of other images naming `noun` as an object, once per relation they say of it."""
+        n = self.object_counts.get(noun, 0)
+        if n:
+            n -= sum(k for key, k in self._own(image_id).items() if key[0] == "ro" and key[2] == noun)
+        return n
+
+    def _object_noun(self, image_id: int, obj: str) -> str:
+        """What an object is looked up as: the whole compound where other images name it often
+        (a tennis ball is hit, a soccer ball kicked), else its head noun."""
+        object_head = head(obj)
+        if obj != object_head and self._named_elsewhere(image_id, obj) >= self.RARE:
+            return obj
+        return object_head
+
+    def _backs_off(self, image_id: int, object_noun: str) -> bool:
         """Whether an object's class stands in for it: only where other images name it rarely
         (what can be done to a thing depends on the thing: nothing rides a cigarette); a
         subject's class always may (what people do to a thing, any person may do)."""
-        own = {(c, r) for c, _, _, _, r, o, _ in self.stated.get(image_id, ()) if o == object_head}
-        return self.object_counts.get(object_head, 0) - len(own) < self.RARE
+        return self._named_elsewhere(image_id, object_noun) < self.RARE
 
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
         """Captions of other images stating the whole triple, by head nouns."""
@@ -387,7 +404,8 @@ class RelationStatistics:
         self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *, object_class: bool = True
     ) -> Evidence | None:
         """The evidence that other images' captions state `relation` of this subject and this
-        object together, in one triple: of both head nouns; else of the subject's class, in its
+        object together, in one triple: of the subject's head noun and the object's noun
+        (`_object_noun`); else of the subject's class, in its
         number, and the object; else (`object_class`, and an object other images name rarely:
         `_backs_off`) of both classes. None where none does.
 
@@ -413,11 +431,11 @@ class RelationStatistics:
         self, image_id: int, subject: str, subject_plural: bool, obj: str, object_class: bool
     ) -> list[tuple[tuple, str]]:
         """The keys of `together` for this subject and object, best level first."""
-        subject_class, object_head = noun_class(subject), head(obj)
-        groups = [(("sro", head(subject), object_head), "noun")]
+        subject_class, object_noun = noun_class(subject), self._object_noun(image_id, obj)
+        groups = [(("sro", head(subject), object_noun), "noun")]
         if subject_class is not None:
-            groups.append((("Sro", subject_class, subject_plural, object_head), "subject class"))
-            backs_off = object_class and self._backs_off(image_id, object_head)
+            groups.append((("Sro", subject_class, subject_plural, object_noun), "subject class"))
+            backs_off = object_class and self._backs_off(image_id, object_noun)
             if backs_off and (cls := noun_class(obj)) is not None:
                 groups.append((("SrO", subject_class, subject_plural, cls), "class"))
         return groups
@@ -429,7 +447,7 @@ class RelationStatistics:
     def _stated_elsewhere(self, image_id: int, key: tuple) -> int:
         """Captions of other images whose triples give the whole-triple `key`."""
         n = self.triples.get(key, 0)
-        return n - self._own(image_id, key) if n else 0
+        return n - self._own(image_id)[key] if n else 0
 
 
 def _caption_counts(image_stated: Iterable[tuple]) -> Counter:
@@ -442,14 +460,19 @@ def _caption_counts(image_stated: Iterable[tuple]) -> Counter:
 
 @lru_cache(maxsize=65536)
 def _keys(
-    s: str, subject_class: str | None, subject_plural: bool, relation: str, o: str, object_class: str | None
+    s: str, subject_class: str | None, subject_plural: bool, relation: str, o: str, object_class: str | None,
+    whole_object: str,
 ) -> frozenset[tuple]:
     """What one stated triple counts for: its object with its relation ("ro", for how often other
     images name the object), and its whole triple by head nouns, with the subject's class, and
-    with both classes (the latter two with the subject's number)."""
-    keys = {("ro", relation, o), ("sro", s, relation, o)}
+    with both classes (the latter two with the subject's number). The object counts by its head
+    noun and, a compound, by the whole compound too."""
+    keys = set()
+    for noun in {o, whole_object}:
+        keys |= {("ro", relation, noun), ("sro", s, relation, noun)}
+        if subject_class:
+            keys.add(("Sro", subject_class, subject_plural, relation, noun))
     if subject_class:
-        keys.add(("Sro", subject_class, subject_plural, relation, o))
         if object_class:
             keys.add(("SrO", subject_class, subject_plural, relation, object_class))
     return frozenset(keys)
