@@ -389,7 +389,7 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
         split = ShardSplit(source, options.split)
         negatives = split_negatives(split, options.limit)
         if not negatives:
-            raise InputError(f"{source}: split {options.split!r} holds no negatives to explain")
+            raise InputError(f"{source}: split '{options.split}' holds no negatives to explain")
     else:
         if options.caption is None:
             raise InputError(f"give the CAPTION to explain against {source}")
@@ -544,7 +544,7 @@ def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[Dense
     split = ShardSplit(options.shards, options.split)
     negatives = split_negatives(split)
     if not negatives:
-        raise InputError(f"{options.shards}: split {options.split!r} holds no negatives")
+        raise InputError(f"{options.shards}: split '{options.split}' holds no negatives")
     if all(n.changed is None for n in negatives):
         raise InputError(
             f"{options.shards}: its negatives carry no changed spans (built before the field); rebuild with relaug build-coco"

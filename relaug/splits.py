@@ -35,7 +35,7 @@ class ShardSplit:
             self.triples = load_split(shards, "triples", split)
             images = load_split(shards, "default", split)
         except (ValueError, FileNotFoundError) as e:
-            raise InputError(f"{shards}: cannot open split {split!r} ({e})") from e
+            raise InputError(f"{shards}: cannot open split '{split}' ({e})") from e
         if images.num_rows and images.data.column("image").null_count == images.num_rows:
             raise InputError(
                 f"{shards}: a text-only build (`relaug build --text-only`): its rows have no image to train or score on"
