@@ -63,7 +63,7 @@ class NegativeResult:
     rejected: Counter = field(default_factory=Counter)  # reason -> rejected candidates
 
 
-def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[str] = frozenset()) -> list[str]:
+def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[str]) -> list[str]:
     """The relations of a vocabulary a verb swap may bring in, in name order: stated by
     `min_captions` captions or more (fewer is most often a misparse or a typo), not one
     that holds of nearly anything done with a thing (use, touch, handle), and not one of a

@@ -127,14 +127,15 @@ def _one_letter_variants(word: str) -> set[str]:
 def likely_misspellings(verb_counts: Counter) -> frozenset[str]:
     """The verbs of `verb_counts` (lemma -> triples) that are likely misspellings of another of them."""
     forms = {verb: inflect(verb, "VBG") or verb for verb in verb_counts}
+    variants = {verb: _one_letter_variants(form) for verb, form in forms.items()}
     by_variant: dict[str, set[str]] = defaultdict(set)
-    for verb, form in forms.items():
-        for variant in _one_letter_variants(form):
+    for verb, its_variants in variants.items():
+        for variant in its_variants:
             by_variant[variant].add(verb)
 
     def misspelled(verb: str, n: int) -> bool:
         ratio = MISSPELLING_RATIO if is_present_participle(forms[verb]) else NON_WORD_MISSPELLING_RATIO
-        near = {other for variant in _one_letter_variants(forms[verb]) for other in by_variant[variant]}
+        near = {other for variant in variants[verb] for other in by_variant[variant]}
         return any(verb_counts[other] >= ratio * n for other in near)
 
     return frozenset(verb for verb, n in verb_counts.items() if misspelled(verb, n))
@@ -354,11 +355,9 @@ class RelationStatistics:
             obj = (head(t.object), noun_class(t.object), t.object)
             self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         for image_stated in self.stated.values():
-            for key, n in _caption_counts(image_stated).items():
-                if key[0] == "ro":
-                    self.object_counts[key[2]] += n
-                else:
-                    self.triples[key] += n
+            counts = _image_counts(image_stated)
+            self.object_counts.update(counts.named)
+            self.triples.update(counts.triples)
         self.stated = dict(self.stated)
         # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
         self.together: dict[tuple, list[str]] = defaultdict(list)
@@ -366,21 +365,19 @@ class RelationStatistics:
             self.together[(*key[:-2], key[-1])].append(key[-2])
         self.together = dict(self.together)
         self._own_image: int | None = None
-        self._own_counts: Counter = Counter()
+        self._own_counts = _ImageCounts(Counter(), Counter())
 
-    def _own(self, image_id: int) -> Counter:
-        """Key -> captions of the image whose triples give it (`_caption_counts`)."""
+    def _own(self, image_id: int) -> _ImageCounts:
+        """What the image's own captions give (`_image_counts`)."""
         if image_id != self._own_image:
             # Lookups come relation by relation, image by image: the last image's counts answer most.
-            self._own_image, self._own_counts = image_id, _caption_counts(self.stated.get(image_id, ()))
+            self._own_image, self._own_counts = image_id, _image_counts(self.stated.get(image_id, ()))
         return self._own_counts
 
     def _named_elsewhere(self, image_id: int, noun: str) -> int:
         """Captions of other images naming `noun` as an object, once per relation they say of it."""
         n = self.object_counts.get(noun, 0)
-        if n:
-            n -= sum(k for key, k in self._own(image_id).items() if key[0] == "ro" and key[2] == noun)
-        return n
+        return n - self._own(image_id).named[noun] if n else 0
 
     def _object_noun(self, image_id: int, obj: str) -> str:
         """What an object is looked up as: the whole compound where other images name it often
@@ -447,15 +444,29 @@ class RelationStatistics:
     def _stated_elsewhere(self, image_id: int, key: tuple) -> int:
         """Captions of other images whose triples give the whole-triple `key`."""
         n = self.triples.get(key, 0)
-        return n - self._own(image_id)[key] if n else 0
+        return n - self._own(image_id).triples[key] if n else 0
 
 
-def _caption_counts(image_stated: Iterable[tuple]) -> Counter:
-    """Key (`_keys`) -> captions of one image whose stated triples give it."""
+@dataclass
+class _ImageCounts:
+    """What one image's captions give, each caption counted once."""
+
+    triples: Counter  # whole-triple key (`_keys`) -> captions stating it
+    named: Counter  # object noun -> captions naming it, once per relation they say of it
+
+
+def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
     by_caption: dict[int, set[tuple]] = defaultdict(set)
     for caption_id, *triple in image_stated:
         by_caption[caption_id].update(_keys(*triple))
-    return Counter(key for keys in by_caption.values() for key in keys)
+    counts = _ImageCounts(Counter(), Counter())
+    for keys in by_caption.values():
+        for key in keys:
+            if key[0] == "ro":
+                counts.named[key[2]] += 1
+            else:
+                counts.triples[key] += 1
+    return counts
 
 
 @lru_cache(maxsize=65536)
