@@ -5,7 +5,7 @@
     python bench/mining_scale.py --negatives              # with the negatives stage
 
 The captions are the 25,014 val2017 captions repeated with new caption and image
-ids (`tests/data/val2017_captions.jsonl`, or --captions). Each run is `relaug mine`
+ids (`examples/val2017_captions.jsonl`, or --captions). Each run is `relaug mine`
 as a user runs it, in a fresh process, timed whole. Peak memory is the largest sum
 of the resident memory of every process of the run, sampled every 0.2 s: the
 command and its worker processes, and for Ray every Ray process of the machine
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"
+DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "examples" / "val2017_captions.jsonl"
 
 
 def write_captions(source: Path, n: int, out: Path) -> None:

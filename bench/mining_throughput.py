@@ -1,6 +1,6 @@
 """Captions per second of `relaug mine` beside a bare spaCy parse of the same captions.
 
-    python bench/mining_throughput.py [--captions tests/data/val2017_captions.jsonl]
+    python bench/mining_throughput.py [--captions examples/val2017_captions.jsonl]
 
 Three bare parses, each one process, `nlp.pipe` over the captions and nothing else:
 - `stock`: the English pipeline as spaCy loads it (`spacy.load(name)`), what a user
@@ -38,7 +38,7 @@ import spacy
 from relaug.coco import read_captions
 from relaug.mining import installed_english_pipeline, load_pipeline
 
-DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"  # all 25,014
+DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "examples" / "val2017_captions.jsonl"  # all 25,014
 
 
 def bare_parse_seconds(nlp: spacy.Language, texts: list[str], batch_size: int) -> float:

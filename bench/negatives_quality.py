@@ -1,6 +1,6 @@
 """Quality of relaug's hard negatives on COCO val2017 captions, text only (issue 3's benchmark).
 
-    python bench/negatives_quality.py [--captions CAPTIONS]  # default: all val2017 captions, tests/data
+    python bench/negatives_quality.py [--captions CAPTIONS]  # default: all val2017 captions, examples/
 
 Reports, per kind of negative and side by side (issue 17): how often a text-only
 trigram model of captions, trained on the other half of the images, prefers the
@@ -35,7 +35,7 @@ from relaug.verbs import VerbSimilarity
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from judges import half_of, judges_by_half, share_of  # noqa: E402
 
-DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"
+DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "examples" / "val2017_captions.jsonl"
 VERB_KINDS = ("dynamic", "stative")
 # SugarCrepe's human-checked negatives of the same val2017 images, judged by the same
 # trigram model (`--sugarcrepe DIR` with its data/ folder measures them again): the
@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         help="build from this share of the images only (drawn by a hash of the id): how coverage grows with the corpus",
     )
     parser.add_argument(
+        "--reference-rest", action="store_true",
+        help="with --images-share: the other images' captions are the build's reference (--reference-captions)",
+    )
+    parser.add_argument(
         "--hidden-caption", action="store_true",
         help="build from all but one caption of each image, and count how often that caption states the negative",
     )
@@ -87,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.mined_cache:
             args.mined_cache.write_bytes(pickle.dumps(mined))
     mined_s = time.perf_counter() - start
+    reference = []
     if args.images_share < 1:
+        if args.reference_rest:
+            reference = relations_of(m for m in mined if share_of(m.caption.image_id) >= args.images_share)
         captions = [c for c in captions if share_of(c.image_id) < args.images_share]
         mined = [m for m in mined if share_of(m.caption.image_id) < args.images_share]
     relations = relations_of(mined)
@@ -112,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     with parsing_pool(args.workers) if args.workers > 1 else contextlib.nullcontext() as pool:
         for corpus_captions, corpus_relations in corpora:
             part = build_negatives(
-                corpus_captions, corpus_relations, options, similarity, None if args.no_verify else nlp, pool=pool
+                corpus_captions, corpus_relations, options, similarity, None if args.no_verify else nlp, pool=pool,
+                reference=reference,
             )
             result.negatives.update(part.negatives)
             result.rejected.update(part.rejected)

@@ -32,7 +32,7 @@ from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, build_negatives, relations_of
 from relaug.verbs import VerbSimilarity
 
-DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "val2017_captions.jsonl"
+DEFAULT_CAPTIONS = Path(__file__).resolve().parents[1] / "examples" / "val2017_captions.jsonl"
 RELAUG_DRAWS = {"verb_swap": 90, "prep_swap": 30, "role_swap": 20}
 SUGARCREPE_DRAWS = {"replace_rel": 60, "swap_obj": 20}
 

@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CAPTIONS = REPO / "tests" / "data" / "val2017_captions.jsonl"
+CAPTIONS = REPO / "examples" / "val2017_captions.jsonl"
 SAMPLE = REPO / "examples" / "coco-sample"
 KEEP = 1.2
 SPEEDUPS = ("minilm", "pos-lookup", "frozen-heap")

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,13 +21,23 @@ from relaug.coco import (
     CocoSource,
     UnsafeImagePath,
     image_path,
+    read_captions,
     read_coco,
 )
 from relaug.collection import collection_image_path, files_of, input_stamps, read_collection
 from relaug.errors import InputError
+from relaug.files import sha256_of
 from relaug.grounding import ground
 from relaug.images import ImageCheck, check_image, stored_images
-from relaug.mine import job_parsing_pool, mined_in_order, mining_pipeline, output_errors, tracked
+from relaug.mine import (
+    job_parsing_pool,
+    mined_in_order,
+    mining_pipeline,
+    not_own,
+    output_errors,
+    reference_relations,
+    tracked,
+)
 from relaug.mining import (
     pipeline_version,
     render_text,
@@ -66,6 +76,9 @@ from relaug.workers import available_cores
 
 # The slice of COCO that ships with the source (see its NOTICE.md).
 SAMPLE_ROOT = Path(relaug.__file__).resolve().parent.parent / "examples" / "coco-sample"
+# The sample's reference corpus (`reference_captions`): all of val2017's captions, which its 20
+# val2017 images are among (see examples/NOTICE.md).
+SAMPLE_REFERENCE = SAMPLE_ROOT.parent / "val2017_captions.jsonl"
 
 
 
@@ -84,6 +97,7 @@ class BuildReport:
     shards_reused: int = 0  # files a resumed build found finished
     corpus_reused: bool = False  # a resumed build found the mining, image checks and negatives done
     rejected_negatives: Counter = field(default_factory=Counter)  # reason -> candidates
+    reference_captions: int = 0  # captions of `reference_captions` mined for the negatives' statistics
     files: list[ShardFile] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # relaug, spaCy and its pipeline
     recorded: dict[str, object] = field(default_factory=dict)  # the options that determine every output byte
@@ -99,7 +113,10 @@ class BuildReport:
 
 
 # What the stages before writing add to the report, kept with their results for a resumed build.
-_MINED_FIELDS = ("triples_mined", "captions_without_triples", "skipped_images", "converted_images", "rejected_negatives")
+_MINED_FIELDS = (
+    "triples_mined", "captions_without_triples", "skipped_images", "converted_images", "rejected_negatives",
+    "reference_captions",
+)  # fmt: skip
 CORPUS = "corpus.pickle"  # the MinedCorpus of a build, in its staging folder
 
 
@@ -282,16 +299,21 @@ def _mine_and_check(
     pool: ThreadPoolExecutor,
     progress: Progress,
     staging: Staging,
+    reference: Sequence[Caption],
 ) -> tuple[list[ImageExample], dict[int, ImageCheck]]:
-    """Mine, ground and check every readable image, then add negatives and partners:
-    the examples to write, and the checks of their images."""
+    """Mine, ground and check every readable image, then add negatives and partners (their
+    statistics also from the `reference` captions): the examples to write, and the checks of
+    their images."""
+    reference = not_own(reference, (c for image, _ in readable for c in image.captions))
     captions = sum(len(image.captions) for image, _ in readable)
-    with job_parsing_pool(captions, options) as parsing:
+    with job_parsing_pool(captions + len(reference), options) as parsing:
         examples, checks = _examples(readable, nlp, options, report, pool, parsing, progress)
         if not examples:
             staging.discard()
             reasons = ", ".join(f"{n} {reason}" for reason, n in report.skipped_images.most_common())
             raise InputError(f"{report.source}: no image could be written ({reasons})")
+        report.reference_captions = len(reference)
+        reference_mined = reference_relations(reference, nlp, parsing, options.batch_size, progress)
         # Negatives and partners are added here, between mining and writing:
         # partners are found across a whole split, so they need every example.
         advance = progress.start("Building negatives and partners", sum(len(e.relations) for e in examples))
@@ -300,7 +322,7 @@ def _mine_and_check(
         )
         examples, rejected = add_negatives(
             examples, negative_options, default_similarity(), nlp,
-            pool=parsing, progress=advance,
+            pool=parsing, progress=advance, reference=reference_mined,
         )
     report.rejected_negatives.update(rejected)
     return examples, checks
@@ -412,15 +434,18 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
             )
     max_shard_bytes = _check_options(options)
     if options.coco_root is None:
+        if options.reference_captions is None:
+            options = replace(options, reference_captions=SAMPLE_REFERENCE)
         progress.note(
-            f"No --coco-root given: building the bundled COCO sample {root} (40 images); "
-            "pass --coco-root DIR to build full COCO."
+            f"No --coco-root given: building the bundled COCO sample {root} (40 images), its negatives "
+            f"chosen by what the captions of {options.reference_captions} say; pass --coco-root DIR to build full COCO."
         )
     report = BuildReport(out=Path(options.out), source=f"--coco-root {root}")
     read = progress.start("Reading COCO annotations", 1)
     source: CocoSource = read_coco(root)
     inputs = input_hashes(root)
     read(1)
+    reference = _read_reference(options)
     nlp = mining_pipeline(options.spacy_model)
     staging = _staging(options, {"coco_root": str(root)}, inputs, nlp, report)
     return _build(
@@ -434,7 +459,7 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
             "in two splits.",
             licence=COCO_LICENCE,
         ),
-        max_shard_bytes=max_shard_bytes, start=start,
+        max_shard_bytes=max_shard_bytes, start=start, reference=reference,
     )  # fmt: skip
 
 
@@ -448,6 +473,7 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
     read = progress.start(f"Reading the {collection.source} collection", 1)
     files = files_of(Path(collection.path), collection.source, Path(options.out))
     inputs = input_stamps(files)
+    reference = _read_reference(options)
     nlp = mining_pipeline(options.spacy_model)
     recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
     staging = _staging(options, recorded, inputs, nlp, report)
@@ -463,7 +489,7 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
         options, source, staging, nlp, report, progress,
         locate=None if collection.text_only else collection_image_path,
         described=_collection_description(collection),
-        max_shard_bytes=max_shard_bytes, start=start,
+        max_shard_bytes=max_shard_bytes, start=start, reference=reference,
     )  # fmt: skip
 
 
@@ -502,11 +528,20 @@ def _staging(options: BuildOptions, source_options: dict, inputs: dict, nlp: spa
         "max_partners": options.max_partners,
         "seed": options.seed,
     }
+    if options.reference_captions is not None:
+        report.recorded["reference_captions"] = str(options.reference_captions)
+        inputs = {**inputs, "reference_captions": sha256_of(options.reference_captions)}
     report.inputs = inputs
     return Staging(
         Path(options.out), {"options": report.recorded, "versions": report.versions, "inputs": inputs},
         overwrite=options.overwrite,
     )
+
+
+def _read_reference(options: BuildOptions) -> list[Caption]:
+    """The captions of `options.reference_captions`, read before anything is written: a file
+    that is not a caption file stops the build with an InputError naming it."""
+    return read_captions(options.reference_captions) if options.reference_captions is not None else []
 
 
 def _build(
@@ -521,6 +556,7 @@ def _build(
     described: SourceDescription,
     max_shard_bytes: int,
     start: float,
+    reference: Sequence[Caption],
 ) -> BuildReport:
     """What every build does once its source is read: mine, check, add negatives, write, publish."""
     out = Path(options.out)
@@ -538,7 +574,7 @@ def _build(
                 setattr(report, name, value)
             report.corpus_reused = True
         else:
-            examples, checks = _mine_and_check(readable, nlp, options, report, pool, progress, staging)
+            examples, checks = _mine_and_check(readable, nlp, options, report, pool, progress, staging, reference)
             corpus = MinedCorpus(examples, checks, files, {name: getattr(report, name) for name in _MINED_FIELDS})
             with output_errors(out, _BUILD_KEPT):
                 staging.keep(CORPUS, corpus)

@@ -110,6 +110,14 @@ SpacyModel = Annotated[
 BatchSize = Annotated[int, typer.Option(min=1, metavar="N", help="Captions per spaCy batch.")]
 NegativesPerTriple = Annotated[int, typer.Option(min=0, metavar="N", help="Hard negatives kept per triple, at most.")]
 Seed = Annotated[int, typer.Option(metavar="N", help="Seeds the choice of negatives and partners: same seed, same output.")]
+ReferenceCaptions = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Captions of other images (COCO captions JSON or JSONL, e.g. COCO train's for a build of val) whose "
+        "relations add to the statistics negatives are chosen by; nothing is written for them.",
+    ),
+]
 Workers = Annotated[
     int | None,
     typer.Option(min=1, metavar="N", help="Processes that mine and build negatives, threads that read images; default: all cores."),
@@ -151,6 +159,7 @@ def mine(
     workers: Workers = None,
     engine: EngineOption = MineOptions.engine,
     ray_address: RayAddress = MineOptions.ray_address,
+    reference_captions: ReferenceCaptions = MineOptions.reference_captions,
 ) -> None:
     """Mine (subject, relation, object) triples from every caption of a file; the first of each line is its primary."""
     from relaug.workers import import_spacy
@@ -171,6 +180,7 @@ def mine(
                 workers=workers,
                 engine=engine,
                 ray_address=ray_address,
+                reference_captions=reference_captions,
             ),
             progress,
         )
@@ -223,16 +233,19 @@ def build_coco_command(
     workers: Workers = None,
     engine: EngineOption = BuildOptions.engine,
     ray_address: RayAddress = BuildOptions.ray_address,
+    reference_captions: ReferenceCaptions = BuildOptions.reference_captions,
     overwrite: Overwrite = BuildOptions.overwrite,
 ) -> None:
-    """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens."""
+    """Mine COCO captions into typed Parquet shards that datasets.load_dataset(OUT) opens.
+
+    Without --coco-root, the bundled sample, with the bundled val2017 captions as its --reference-captions."""
     from relaug.build import build_coco
 
     options = BuildOptions(
         out=out, coco_root=coco_root, embed_images=embed_images, max_shard_size=max_shard_size,
         spacy_model=spacy_model, batch_size=batch_size, negatives_per_triple=negatives_per_triple,
         max_partners=max_partners, seed=seed, workers=workers, engine=engine,
-        ray_address=ray_address, overwrite=overwrite,
+        ray_address=ray_address, reference_captions=reference_captions, overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:
         report = build_coco(options, progress)
@@ -279,6 +292,7 @@ def build_command(
     workers: Workers = None,
     engine: EngineOption = BuildOptions.engine,
     ray_address: RayAddress = BuildOptions.ray_address,
+    reference_captions: ReferenceCaptions = BuildOptions.reference_captions,
     overwrite: Overwrite = BuildOptions.overwrite,
 ) -> None:
     """Mine an image-text collection (Parquet, CSV or WebDataset) into the shards build-coco writes."""
@@ -291,7 +305,8 @@ def build_command(
     options = BuildOptions(
         out=out, embed_images=embed_images, max_shard_size=max_shard_size, spacy_model=spacy_model,
         batch_size=batch_size, negatives_per_triple=negatives_per_triple, max_partners=max_partners, seed=seed,
-        workers=workers, engine=engine, ray_address=ray_address, overwrite=overwrite,
+        workers=workers, engine=engine, ray_address=ray_address, reference_captions=reference_captions,
+        overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:
         report = build_collection(options, collection, progress)
@@ -577,6 +592,9 @@ def _build_table(report: BuildReport) -> Table:
         "negatives written",
         f"{_negatives_written(report.stats.negatives)}, on {report.stats.relations_with_negatives:,} of {relations:,} relations",
     )
+    if report.reference_captions:
+        reference = f"{report.reference_captions:,} ({report.recorded['reference_captions']})"
+        table.add_row("  chosen with reference captions", reference)
     for reason, candidates in report.rejected_negatives.most_common():
         table.add_row(f"negatives rejected: {reason}", f"{candidates:,}")
     table.add_row("shard files", f"{len(report.files)} ({sum(f.bytes for f in report.files) / 1e6:.1f} MB)")

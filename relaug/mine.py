@@ -26,7 +26,7 @@ from relaug.mining import load_pipeline, mine_captions, mine_captions_parallel, 
 from relaug.negatives import build_negatives, default_similarity, relations_of
 from relaug.options import BuildOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
-from relaug.records import Caption, MinedCaption, Negative, relation_id
+from relaug.records import Caption, MinedCaption, Negative, Relation, relation_id
 from relaug.workers import available_cores
 
 # Captions per task sent to a mining process: large enough that shipping records
@@ -121,6 +121,23 @@ def mined_in_order(captions: Sequence[Caption], nlp: spacy.Language, pool: Execu
     return mine_captions_parallel(captions, pool, CHUNK_CAPTIONS)
 
 
+def not_own(reference: Sequence[Caption], own: Iterable[Caption]) -> list[Caption]:
+    """The reference captions (`reference_captions`) that are not among a job's `own`: a
+    caption of the same image in both is counted once, as the image's own."""
+    own_captions = {(c.image_id, c.caption) for c in own}
+    return [c for c in reference if (c.image_id, c.caption) not in own_captions]
+
+
+def reference_relations(
+    captions: Sequence[Caption], nlp: spacy.Language, pool: Executor | None, batch_size: int, progress: Progress
+) -> list[Relation]:
+    """The relations mined from reference captions, for `build_negatives(reference=...)`."""
+    if not captions:
+        return []
+    mined = mined_in_order(captions, nlp, pool, batch_size)
+    return relations_of(tracked(progress, mined, len(captions), "Mining reference captions"))
+
+
 def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
     """Mine every caption of a file into JSONL, one line per caption in input order, telling
     `progress` how far it has got.
@@ -130,7 +147,13 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
     start = time.perf_counter()
     if options.out.is_dir():
         raise InputError(f"--out {options.out}: a directory; give the JSONL file to write, e.g. {options.out / 'triples.jsonl'}")
+    if options.reference_captions is not None and not options.negatives:
+        raise InputError(
+            f"--reference-captions {options.reference_captions}: reference captions only add to the "
+            "statistics negatives are chosen by; add --negatives"
+        )
     captions = read_captions(options.captions)
+    reference = not_own(read_captions(options.reference_captions), captions) if options.reference_captions else []
     nlp = mining_pipeline(options.spacy_model)
     triples = without = 0
     kept = "nothing was written under that name: make room or fix the cause, then run again"
@@ -141,7 +164,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
             f = output.enter_context(written_whole(options.out))
         except OSError as e:
             raise unwritable_out(options.out, e) from e
-        with job_parsing_pool(len(captions), options) as pool:
+        with job_parsing_pool(len(captions) + len(reference), options) as pool:
             mined_stream = mined_in_order(captions, nlp, pool, options.batch_size)
             mined_stream = tracked(progress, mined_stream, len(captions), "Mining captions")
             negatives, rejected = None, Counter()
@@ -152,6 +175,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
                 result = build_negatives(
                     captions, relations, negative_options, default_similarity(), nlp,
                     pool=pool, progress=progress.start("Building negatives", len(relations)),
+                    reference=reference_relations(reference, nlp, pool, options.batch_size, progress),
                 )
                 negatives, rejected = result.negatives, result.rejected
             for mined in mined_stream:

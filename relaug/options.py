@@ -39,6 +39,9 @@ class MineOptions:
     seed: int = NegativeOptions.seed
     engine: Engine = Engine.LOCAL  # where mining and negatives run; the output is the same
     ray_address: str | None = None  # with Engine.RAY: the cluster to join; None: start a local one
+    # With negatives: a caption file of other images (COCO JSON or JSONL) whose relations add to
+    # the statistics negatives are chosen by, not to the output; None: the input's captions alone
+    reference_captions: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class BuildOptions:
     workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
     engine: Engine = MineOptions.engine
     ray_address: str | None = MineOptions.ray_address
+    # None: none, except for the bundled sample, whose statistics come from the bundled val2017 captions
+    reference_captions: Path | None = MineOptions.reference_captions
     overwrite: bool = False  # replace a build in `out` made with other options instead of refusing
 
 

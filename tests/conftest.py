@@ -7,14 +7,27 @@ from pathlib import Path
 import datasets
 import pytest
 
-from relaug.build import BuildOptions, BuildReport, build_coco
+import relaug.build
+from relaug.build import SAMPLE_REFERENCE, BuildOptions, BuildReport, build_coco
+
+# 1,524 val2017 captions (tests/data/README.md): the reference corpus of the sample builds that test
+# anything but the negatives, which would otherwise mine all of val2017's captions each time.
+SMALL_REFERENCE = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_sample_reference():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(relaug.build, "SAMPLE_REFERENCE", SMALL_REFERENCE)
+        yield
 
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
-    """The bundled COCO sample built with a 1MB shard limit, so every split spans several files."""
+    """The bundled COCO sample as the README builds it (all of val2017's captions its reference),
+    with a 1MB shard limit, so every split spans several files."""
     out = tmp_path_factory.mktemp("sample") / "shards"
-    return build_coco(BuildOptions(out=out, max_shard_size="1MB"))
+    return build_coco(BuildOptions(out=out, max_shard_size="1MB", reference_captions=SAMPLE_REFERENCE))
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +43,7 @@ def sample_dataset(sample_shards: Path, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="session")
 def sample_triples(sample_shards: Path, tmp_path_factory: pytest.TempPathFactory) -> datasets.DatasetDict:
-    return datasets.load_dataset(
-        str(sample_shards), "triples", cache_dir=str(tmp_path_factory.mktemp("hf-cache"))
-    )
+    return datasets.load_dataset(str(sample_shards), "triples", cache_dir=str(tmp_path_factory.mktemp("hf-cache")))
 
 
 @pytest.fixture(scope="session")

@@ -232,3 +232,19 @@ def test_a_broken_file_is_one_line_naming_it_exit_2_and_nothing_written(tmp_path
     (line,) = result.output.strip().splitlines()
     assert str(path) in line and problem in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "write_it, problem",
+    [(None, "No such file"), (lambda path: path.write_text("not captions\n"), "")],
+)
+def test_a_reference_caption_file_that_cannot_be_read_is_named_and_nothing_written(tmp_path, write_it, problem):
+    reference = tmp_path / "reference.jsonl"
+    if write_it is not None:
+        write_it(reference)
+    out = tmp_path / "shards"
+    result = runner.invoke(app, ["build-coco", "--out", str(out), "--reference-captions", str(reference), "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert str(reference) in result.output and problem in result.output
+    assert not out.exists()

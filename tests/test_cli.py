@@ -176,7 +176,8 @@ def test_the_library_prints_nothing_and_tells_its_progress_to_whoever_asks(tmp_p
     assert started == [("Mining captions", 1)]
     build_coco(BuildOptions(out=tmp_path / "shards", workers=1), Recorder())
     assert [d for d, _ in started[1:]] == [
-        "Reading COCO annotations", "Mining captions, checking images", "Building negatives and partners", "Writing shards"
+        "Reading COCO annotations", "Mining captions, checking images", "Mining reference captions",
+        "Building negatives and partners", "Writing shards",
     ]
     assert len(noted) == 1 and "bundled COCO sample" in noted[0]
     out, err = capfd.readouterr()

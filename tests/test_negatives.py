@@ -54,7 +54,7 @@ from relaug.verbs import (
 pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
 
 DATA = Path(__file__).parent / "data" / "val2017_negatives_captions.jsonl"
-VAL2017 = Path(__file__).parent / "data" / "val2017_captions.jsonl"
+VAL2017 = Path(__file__).parents[1] / "examples" / "val2017_captions.jsonl"
 TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
 KINDS = ("verb_swap", "prep_swap", "role_swap")
 WORD = re.compile(r"[A-Za-z]+")
@@ -765,6 +765,72 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     plain = tmp_path / "plain.jsonl"
     assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
+
+
+def test_mine_reference_captions_add_negatives_and_need_negatives(tmp_path):
+    """`--reference-captions`: the other captions of the file count as other images, and a
+    caption of both files is counted once; without --negatives the option is refused."""
+    source = tmp_path / "captions.jsonl"
+    source.write_text("\n".join(DATA.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
+
+    def negatives(*options: str) -> int:
+        out = tmp_path / "mined.jsonl"
+        result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), *options])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        return sum(len(t["negatives"]) for row in rows for t in row["triples"])
+
+    assert negatives("--negatives", "--reference-captions", str(DATA)) > 2 * negatives("--negatives")
+    out = tmp_path / "refused.jsonl"
+    refused = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--reference-captions", str(DATA)])
+    assert refused.exit_code == 2, refused.output
+    assert f"--reference-captions {DATA}: " in refused.output and "add --negatives" in refused.output
+    assert not out.exists()
+
+
+def test_reference_relations_count_as_other_images_and_get_no_negatives(captions, relations, verb_similarity):
+    """A quarter of val2017's images built alone, and with the other three quarters' relations
+    as its reference: many more of its verb triples get a verb swap, every one still false by
+    the quarter's own captions (no verb of the image's captions brought in), and the reference
+    gets none of its own."""
+    quarter = [c for c in captions if c.image_id % 4 == 0]
+    own = [r for r in relations if r.caption.image_id % 4 == 0]
+    rest = [r for r in relations if r.caption.image_id % 4 != 0]
+    alone = build_negatives(quarter, own, NegativeOptions(), verb_similarity)
+    with_rest = build_negatives(quarter, own, NegativeOptions(), verb_similarity, reference=rest)
+    assert set(with_rest.negatives) == set(alone.negatives) == {r.id for r in own}
+
+    def verb_swapped(result) -> int:
+        return sum(any(n.kind == "verb_swap" for n in result.negatives[r.id]) for r in own)
+
+    assert verb_swapped(with_rest) > 1.5 * verb_swapped(alone)
+    words = defaultdict(set)
+    for c in quarter:
+        words[c.image_id].update(w.lower() for w in WORD.findall(c.caption))
+    for r in own:
+        for n in with_rest.negatives[r.id]:
+            verb = n.relation.split()[0]
+            if n.kind == "verb_swap" and verb != r.triple.relation.split()[0]:
+                assert words[r.caption.image_id].isdisjoint(verb_forms(verb)), (r.caption.caption, n.caption)
+
+
+def test_the_bundled_sample_takes_the_bundled_captions_as_its_reference(sample_build, tmp_path):
+    """Built as the README does, the sample's negatives are chosen with val2017's captions (its own
+    100 val2017 captions among them counted once, as its own): many more than with its 200 alone."""
+    import relaug.build
+    from relaug.build import SAMPLE_ROOT, BuildOptions, build_coco
+
+    manifest = json.loads((sample_build.out / "manifest.json").read_text(encoding="utf-8"))
+    assert Path(manifest["options"]["reference_captions"]).resolve() == VAL2017.resolve()
+    assert len(manifest["inputs"]["reference_captions"]) == 64
+    assert sample_build.reference_captions == len(read_captions(VAL2017)) - 100
+    card = (sample_build.out / "README.md").read_text(encoding="utf-8")
+    assert f"include those of `{VAL2017.name}` (`reference_captions`)" in card
+    default = build_coco(BuildOptions(out=tmp_path / "default"))  # tests make the default reference a smaller file
+    assert default.recorded["reference_captions"] == str(relaug.build.SAMPLE_REFERENCE)
+    alone = build_coco(BuildOptions(out=tmp_path / "alone", coco_root=SAMPLE_ROOT))
+    assert "reference_captions" not in alone.recorded
+    assert sample_build.stats.relations_with_negatives > 5 * max(1, alone.stats.relations_with_negatives)
 
 
 def test_no_room_for_the_workers_set_up_is_a_stopped_run_naming_the_temporary_folder(

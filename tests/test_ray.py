@@ -15,7 +15,7 @@ from relaug.mine import MineOptions, mine_file
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
-CAPTIONS = Path(__file__).resolve().parent / "data" / "val2017_captions.jsonl"
+CAPTIONS = Path(__file__).resolve().parents[1] / "examples" / "val2017_captions.jsonl"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -57,6 +57,7 @@ def build_negatives(
     *,
     pool: Executor | None = None,
     progress: Callable[[int], None] | None = None,
+    reference: Sequence[Relation] = (),
 ) -> NegativeResult:
     """Hard negatives for every relation of a corpus, and every rejected candidate by reason.
 
@@ -71,9 +72,11 @@ def build_negatives(
     over chunks of relations, on the processes of `pool` (a `relaug.mining.parsing_pool`,
     whose workers hold the pipeline `nlp` was loaded as) when there is more than one
     chunk, else here. Chunks do not depend on the pool, so neither does the result.
-    `progress` is told how many relations each finished chunk had.
+    `progress` is told how many relations each finished chunk had. `reference`: relations
+    mined from captions of other images (`relations_of` them), which add to the corpus
+    statistics only: no negative is built for them, and none is checked against their captions.
     """
-    corpus = Corpus(captions, relations)
+    corpus = Corpus(captions, relations, reference)
     if similarity is not None and hasattr(similarity, "prepare"):
         similarity.prepare(
             r for vocabulary in (corpus.active, corpus.participle) for r in swappable(vocabulary, options.min_relation_count, corpus.misspelled)
@@ -160,15 +163,16 @@ def add_negatives(
     *,
     pool: Executor | None = None,
     progress: Callable[[int], None] | None = None,
+    reference: Sequence[Relation] = (),
 ) -> tuple[list[ImageExample], Counter]:
     """The examples with `negatives`, `partners` and `swap_partners` filled; and the rejection counts.
 
-    `pool` and `progress` are those of `build_negatives`.
+    `pool`, `progress` and `reference` are those of `build_negatives`.
     """
     relations = [r for e in examples for r in e.relations]
     captions = [c for e in examples for c in e.captions]
     result = build_negatives(
-        captions, relations, options, similarity, nlp, pool=pool, progress=progress
+        captions, relations, options, similarity, nlp, pool=pool, progress=progress, reference=reference
     )
     partners = find_partners(examples, options.max_partners, options.seed)
     filled = [

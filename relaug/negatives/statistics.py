@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
 
 from relaug.negatives.edits import NEEDS_PLACE, WORD, owned_after, relation_span
 from relaug.nouns import category_of, noun_class
@@ -95,6 +96,12 @@ def frame_of(t: Triple, caption: str) -> str | None:
 
 PAST_TAGS = frozenset({"VBD", "VBN"})
 
+
+def reference_key(image_id: int) -> tuple[str, int]:
+    """Where a reference caption's image is counted: apart from every image of the build, so
+    that a reference never stands for an anchor's own image."""
+    return ("reference", image_id)
+
 # A verb swap is a paraphrase where captions of more than this share of the scenes that say
 # the old relation also say the new one: the swap would be true of about that share of photos.
 # One co-use anywhere is too strict: on a large corpus nearly every pair of common verbs meets
@@ -142,9 +149,15 @@ def likely_misspellings(verb_counts: Counter) -> frozenset[str]:
 
 
 class Corpus:
-    """What the whole corpus says: relation counts, who does what to what, and per image."""
+    """What the whole corpus says: relation counts, who does what to what, and per image.
 
-    def __init__(self, captions: Iterable[Caption], relations: Sequence[Relation]):
+    `reference`: relations mined from captions of other images (a larger corpus, such as COCO
+    train's captions for a build of val2017), which add to what the corpus says of things (the
+    statistics, paraphrases, which verbs take an object) but never to what an image's own
+    captions state.
+    """
+
+    def __init__(self, captions: Iterable[Caption], relations: Sequence[Relation], reference: Sequence[Relation] = ()):
         self.images: dict[int, ImageFacts] = defaultdict(lambda: ImageFacts(set(), []))
         for caption in captions:
             self.images[caption.image_id].words.update(w.lower() for w in WORD.findall(caption.caption))
@@ -163,22 +176,26 @@ class Corpus:
         self.written_apart: Counter = Counter()
         # (relation, preposition) -> triples whose object a phrase like "with his bat" follows
         self.owned_after_object: Counter = Counter()
-        for r in relations:
+        reference_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # as subject_verbs, of the reference
+        for r, own in chain(((r, True) for r in relations), ((r, False) for r in reference)):
             if r.caption != caption:
                 caption, stated = r.caption, set()
             t = r.triple
             if t.verb_span is not None:
-                at_verb[(r.caption, t.verb_span.start)].append(r)
-                subject_verbs[(r.caption, t.subject_span.start)][t.verb_span.start] = t.relation.split()[0]
+                if own:
+                    at_verb[(r.caption, t.verb_span.start)].append(r)
+                verbs = subject_verbs if own else reference_verbs
+                verbs[(r.caption, t.subject_span.start)][t.verb_span.start] = t.relation.split()[0]
                 if t.preposition_span is not None:
                     self.with_preposition[t.relation] += 1
                     self.written_apart[t.relation] += relation_span(t, r.caption.caption) is None
                 if (owned := owned_after(r.caption.caption, t.object_span.end)) is not None:
                     self.owned_after_object[(t.relation, owned)] += 1
-            image = self.images[r.caption.image_id]
-            image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
             subject, obj = noun_key(t.subject), noun_key(t.object)
-            image.triples.append((subject, t.relation, obj))
+            if own:
+                image = self.images[r.caption.image_id]
+                image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
+                image.triples.append((subject, t.relation, obj))
             frame = frame_of(t, r.caption.caption)
             vocabulary = vocabularies.get(frame)
             if vocabulary is None:
@@ -189,12 +206,13 @@ class Corpus:
             if not (frame == "active" and t.verb_tag in PAST_TAGS):
                 vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
                 stated.add((frame, t.relation))
-            scene = (r.caption.image_id, subject[1] or subject[0], obj[1] or obj[0])
+            image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
+            scene = (image_key, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
         self.misspelled = likely_misspellings(self.active.verb_count + self.participle.verb_count)
-        self.statistics = RelationStatistics(relations)
+        self.statistics = RelationStatistics(relations, reference)
         # The other triples a caption states with the same verb token, by relation id: a verb
         # swap changes them too ("riding a skateboard down a street" -> "pushing ... down").
         self.verb_siblings: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -216,7 +234,7 @@ class Corpus:
         # pizza"), counted once per caption and subject.
         self.said_at_once: Counter = Counter()
         self.said_with_another: Counter = Counter()  # verb -> captions saying it with another of its subject
-        for verbs in subject_verbs.values():
+        for verbs in chain(subject_verbs.values(), reference_verbs.values()):
             distinct = sorted(set(verbs.values()))
             if len(distinct) > 1:
                 self.said_with_another.update(distinct)
@@ -328,7 +346,8 @@ class RelationStatistics:
     Counted in captions (a caption stating a triple twice counts once), so that one
     misparsed caption weighs one. Every lookup is for an anchor relation and leaves
     out the captions of the anchor's own image: what makes a negative plausible is
-    that *other* photos are described that way.
+    that *other* photos are described that way. `reference`: relations of other images
+    (`Corpus`), counted in every lookup.
     """
 
     # An object named by fewer captions of other images backs off: a compound to its head noun
@@ -338,7 +357,7 @@ class RelationStatistics:
     # ("a man on an umbrella") as a scene, and a class stands for many nouns it may not fit.
     MIN_CLASS_CAPTIONS = 2
 
-    def __init__(self, relations: Iterable[Relation]):
+    def __init__(self, relations: Iterable[Relation], reference: Iterable[Relation] = ()):
         # object noun (head, or whole compound) -> captions naming it, once per relation they say of it
         self.object_counts: Counter = Counter()
         # whole triples -> captions: ("sro", subject head, relation, object noun), and with the
@@ -349,12 +368,14 @@ class RelationStatistics:
         # object head, its class, the whole object noun), the classes those of the whole nouns, as
         # lookups take them
         self.stated: dict[int, set[tuple]] = defaultdict(set)
-        for r in relations:
+        # the same of the reference's images, counted, not kept: only an anchor's own image is left out
+        reference_stated: dict[int, set[tuple]] = defaultdict(set)
+        for r, stated in chain(((r, self.stated) for r in relations), ((r, reference_stated) for r in reference)):
             t = r.triple
             subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object), t.object)
-            self.stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
-        for image_stated in self.stated.values():
+            stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
+        for image_stated in chain(self.stated.values(), reference_stated.values()):
             counts = _image_counts(image_stated)
             self.object_counts.update(counts.named)
             self.triples.update(counts.triples)

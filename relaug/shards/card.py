@@ -168,7 +168,7 @@ def render_card(
         "## The 20 most frequent relations",
         _table(("relation", "triples"), stats.relations.most_common(20)),
         "## How the negatives are chosen",
-        NEGATIVES_CARD,
+        NEGATIVES_CARD + _reference_note(options),
         "## DRIVE partners",
         PARTNERS_CARD,
         "## Rejected negative candidates",
@@ -176,6 +176,15 @@ def render_card(
     ]
     yaml = card_data(files, source.name).to_yaml()
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def _reference_note(options: dict) -> str:
+    if "reference_captions" not in options:
+        return ""
+    return (
+        f"\n\nThe captions of other images include those of `{Path(options['reference_captions']).name}` "
+        "(`reference_captions`): they count towards what captions state, nothing is written for them."
+    )
 
 
 PARTNERS_CARD = """\
