@@ -64,6 +64,7 @@ class Rejection:
     EXPRESSION = "verb swap: the old verb is one of the face or the voice (smiling), which goes with any other"
     PATH_LEFT_BEHIND = "verb swap: captions never say the new verb with the path word after the object (holding a bike through)"
     OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"
+    BARE_OBJECT = "verb swap: captions never say the new verb with this object bare, without an article (chasing frisbee)"
     MISSPELLED = "verb swap: the caption's verb looks misspelled (one letter from a verb captions use far more often)"
     SINGULAR_OBJECT = "verb swap: the new preposition needs more than one thing (between a car)"
     GOES_ALONG = "verb swap: captions often say both verbs of one subject at once, one without an object (standing while holding)"

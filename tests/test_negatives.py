@@ -31,7 +31,7 @@ from relaug.negatives import (
     relations_of,
     stage,
 )
-from relaug.negatives.edits import is_symmetric, owned_after, relation_span, verb_forms
+from relaug.negatives.edits import DETERMINERS, is_symmetric, owned_after, relation_span, verb_forms
 from relaug.negatives.statistics import Corpus, frame_of, head
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article, noun_class, noun_kind
@@ -120,7 +120,7 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
 
 # On val2017, at least: role swaps are few, since a swapped triple must be stated twice elsewhere
 # (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 10_000, "prep_swap": 100, "role_swap": 2}
+FEWEST = {"verb_swap": 9_000, "prep_swap": 100, "role_swap": 2}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -335,7 +335,7 @@ def test_paraphrases_from_captions_of_one_image_are_never_swapped(captions, rela
     assert corpus.synonyms("sit on", "lay on", "couch")
     assert not corpus.synonyms("sit on", "lay on", "bench")
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
-    assert len(swaps) > 10_000
+    assert len(swaps) > 9_000
     for r, n in swaps:
         assert not corpus.synonyms(r.triple.relation, n.relation, r.triple.object), (r.caption.caption, n.caption)
 
@@ -345,7 +345,7 @@ def test_every_verb_swap_reads_back_as_exactly_its_triple(relations, result, pai
     triples at that verb, nothing left over; those that do not are counted and dropped."""
     siblings = Corpus([], relations).verb_siblings
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"][::20]
-    assert len(swaps) > 500
+    assert len(swaps) > 400
     for (r, n), doc in zip(swaps, nlp.pipe([reparse_text(n.caption) for _, n in swaps])):
         assert verb_round_trip(r, n, doc, siblings.get(r.id, ())) is None, n.caption
     assert result.rejected[Rejection.NOT_ROUND_TRIP] > 0
@@ -499,6 +499,22 @@ def test_a_verb_swap_keeps_a_phrase_like_with_his_bat_only_with_a_relation_said_
             kept += 1
     assert kept > 20
     assert result.rejected[Rejection.OWNED_LEFT_BEHIND] > 100
+
+
+def test_a_verb_swap_keeps_a_bare_object_only_with_a_relation_said_of_it_bare(corpus, result, pairs):
+    """"Two young men playing frisbee" never becomes "chasing frisbee": where the object has no
+    article, the new relation must be said of it so by captions ("throwing frisbee" is)."""
+    assert corpus.says_bare("play", "frisbee", 2) and corpus.says_bare("eat", "pizza", 2)
+    assert not corpus.says_bare("chase", "frisbee", 2) and not corpus.says_bare("play", "pizza", 1)
+    kept = 0
+    for r, n in pairs:
+        phrase = r.caption.caption[r.triple.object_span.start : r.triple.object_span.end]
+        first = WORD.match(phrase).group().lower()
+        if n.kind == "verb_swap" and not r.triple.object_plural and first not in {"a", "an", "the", "his", "her", "their"}:
+            assert corpus.says_bare(n.relation, r.triple.object, 2) or first in DETERMINERS, (r.caption.caption, n.caption)
+            kept += first not in DETERMINERS
+    assert kept > 50
+    assert result.rejected[Rejection.BARE_OBJECT] > 500
 
 
 def test_a_compound_other_images_name_often_is_looked_up_whole(corpus, pairs):

@@ -22,6 +22,7 @@ from relaug.negatives.edits import (
     THERE_IS,
     WORD,
     WORD_SPAN,
+    bare_singular,
     inflected,
     is_symmetric,
     match_case,
@@ -266,6 +267,7 @@ class CandidateBuilder:
         order = np.lexsort((-keys, levels))
         path = _path_after_object(triple, caption)
         owned = owned_after(caption, triple.object_span.end)
+        bare = bare_singular(caption[triple.object_span.start : triple.object_span.end], triple.object_plural)
         kept: list[Candidate] = []
         tried = 0
         for i in order.tolist():
@@ -276,7 +278,7 @@ class CandidateBuilder:
             if tried > self.options.max_verb_candidates:
                 break
             cosine = None if cosines is None else cosines[i]
-            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path, owned)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path, owned, bare)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -311,14 +313,15 @@ class CandidateBuilder:
 
     def verb_swap(
         self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str,
-        path: str | None, owned: str | None,
+        path: str | None, owned: str | None, bare: bool,
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
         apart; or (verb, None): the verb alone, the candidate having the same preposition.
         `cosine`: the candidate's similarity to the relation (None: no band). `path`: the path
         word right after the object, which the candidate must be said with (None: none).
         `owned`: the preposition of a phrase like "with his bat" right after the object, which
-        the candidate must be said with too (None: none)."""
+        the candidate must be said with too (None: none). `bare`: the object is a singular noun
+        without a determiner ("playing frisbee"), which the candidate must be said with so too."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -339,6 +342,8 @@ class CandidateBuilder:
             return self.reject(Rejection.PATH_LEFT_BEHIND)
         if owned is not None and not corpus.says_owned_after_object(candidate, owned, options.min_relation_count):
             return self.reject(Rejection.OWNED_LEFT_BEHIND)
+        if bare and not corpus.says_bare(candidate, triple.object, options.min_relation_count):
+            return self.reject(Rejection.BARE_OBJECT)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):

@@ -59,6 +59,20 @@ VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ")
 OWNED_AFTER = re.compile(r"\s+(with|in|on|under|between|by|from|to|against|over)\s+(?:his|her|their|its|my|your|our)\b", re.I)
 
 
+# Words that open a noun phrase that is not bare: "playing frisbee" is bare, "a frisbee" is not.
+DETERMINERS = POSSESSIVES | {
+    "a", "an", "the", "this", "that", "these", "those", "some", "any", "another", "each", "every", "no", "one",
+}  # fmt: skip
+
+
+def bare_singular(phrase: str, plural: bool) -> bool:
+    """Whether a singular noun phrase has no determiner: "frisbee" in "playing frisbee", "tall
+    grass"; a verb that takes such an object is most often said of a game or a mass, and another
+    verb seldom takes it so ("chasing frisbee")."""
+    first = WORD.match(phrase.lstrip())
+    return not plural and first is not None and first.group().lower() not in DETERMINERS
+
+
 def owned_after(caption: str, end: int) -> str | None:
     """The preposition of a phrase like "with his bat" starting at `end`, lower case, or None."""
     match = OWNED_AFTER.match(caption, end)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain
 
-from relaug.negatives.edits import NEEDS_PLACE, WORD, owned_after, relation_span
+from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, relation_span
 from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
 from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, inflect, is_present_participle, preposition_of
@@ -176,6 +176,8 @@ class Corpus:
         self.written_apart: Counter = Counter()
         # (relation, preposition) -> triples whose object a phrase like "with his bat" follows
         self.owned_after_object: Counter = Counter()
+        # (relation, object head) -> triples whose object is a bare singular ("playing frisbee")
+        self.bare_object: Counter = Counter()
         reference_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # as subject_verbs, of the reference
         for r, own in chain(((r, True) for r in relations), ((r, False) for r in reference)):
             if r.caption != caption:
@@ -191,6 +193,8 @@ class Corpus:
                     self.written_apart[t.relation] += relation_span(t, r.caption.caption) is None
                 if (owned := owned_after(r.caption.caption, t.object_span.end)) is not None:
                     self.owned_after_object[(t.relation, owned)] += 1
+                if bare_singular(r.caption.caption[t.object_span.start : t.object_span.end], t.object_plural):
+                    self.bare_object[(t.relation, head(t.object))] += 1
             subject, obj = noun_key(t.subject), noun_key(t.object)
             if own:
                 image = self.images[r.caption.image_id]
@@ -284,6 +288,11 @@ class Corpus:
         """Whether captions say a verb relation with a phrase like "with his bat" after its object
         (`preposition` "with"), `min_count` times or more."""
         return self.owned_after_object[(relation, preposition)] >= min_count
+
+    def says_bare(self, relation: str, obj: str, min_count: int) -> bool:
+        """Whether captions say a verb relation of this object (its head noun) with no determiner
+        before it ("tossing frisbee"), `min_count` times or more."""
+        return self.bare_object[(relation, head(obj))] >= min_count
 
     def written_around_an_object(self, relation: str) -> bool:
         """Whether captions mostly write a verb relation with its object between the verb and the
