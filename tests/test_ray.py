@@ -31,7 +31,9 @@ def _files(out: Path) -> dict[str, bytes]:
 
 
 def test_a_ray_build_of_the_sample_is_byte_identical_to_a_local_one(sample_build, tmp_path):
-    report = build_coco(BuildOptions(out=tmp_path / "shards", max_shard_size="1MB", engine=Engine.RAY, workers=2))
+    reference = Path(sample_build.recorded["reference_captions"])  # all of val2017's: mined by the Ray actors too
+    options = BuildOptions(out=tmp_path / "shards", max_shard_size="1MB", engine=Engine.RAY, workers=2, reference_captions=reference)
+    report = build_coco(options)
     assert _files(report.out) == _files(sample_build.out)
 
 
