@@ -267,7 +267,7 @@ class CandidateBuilder:
         order = np.lexsort((-keys, levels))
         path = _path_after_object(triple, caption)
         owned = owned_after(caption, triple.object_span.end)
-        bare = bare_singular(caption[triple.object_span.start : triple.object_span.end], triple.object_plural)
+        bare = bare_singular(triple, caption)
         kept: list[Candidate] = []
         tried = 0
         for i in order.tolist():

@@ -65,12 +65,12 @@ DETERMINERS = POSSESSIVES | {
 }  # fmt: skip
 
 
-def bare_singular(phrase: str, plural: bool) -> bool:
-    """Whether a singular noun phrase has no determiner: "frisbee" in "playing frisbee", "tall
-    grass"; a verb that takes such an object is most often said of a game or a mass, and another
-    verb seldom takes it so ("chasing frisbee")."""
-    first = WORD.match(phrase.lstrip())
-    return not plural and first is not None and first.group().lower() not in DETERMINERS
+def bare_singular(triple: Triple, caption: str) -> bool:
+    """Whether the triple's object is a singular noun phrase without a determiner: "frisbee" in
+    "playing frisbee", "tall grass"; a verb that takes such an object is most often said of a
+    game or a mass, and another verb seldom takes it so ("chasing frisbee")."""
+    first = WORD.match(caption[triple.object_span.start : triple.object_span.end].lstrip())
+    return not triple.object_plural and first is not None and first.group().lower() not in DETERMINERS
 
 
 def owned_after(caption: str, end: int) -> str | None:

@@ -193,7 +193,7 @@ class Corpus:
                     self.written_apart[t.relation] += relation_span(t, r.caption.caption) is None
                 if (owned := owned_after(r.caption.caption, t.object_span.end)) is not None:
                     self.owned_after_object[(t.relation, owned)] += 1
-                if bare_singular(r.caption.caption[t.object_span.start : t.object_span.end], t.object_plural):
+                if bare_singular(t, r.caption.caption):
                     self.bare_object[(t.relation, head(t.object))] += 1
             subject, obj = noun_key(t.subject), noun_key(t.object)
             if own:
