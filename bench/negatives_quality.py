@@ -28,7 +28,7 @@ from pathlib import Path
 from relaug.coco import read_captions
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
-from relaug.negatives.statistics import same_thing
+from relaug.negatives.statistics import LEVELS, same_thing
 from relaug.nouns import category_of
 from relaug.verbs import VerbSimilarity
 
@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=50, help="random negatives to print")
     parser.add_argument("--mined-cache", type=Path, help="pickle of mined captions: read if present, else written")
     parser.add_argument("--no-verify", action="store_true", help="build without the re-parse check")
+    parser.add_argument(
+        "--whole-evidence", action="store_true",
+        help="verb swaps only where a caption states their whole triple (NegativeOptions.pairs_evidence off)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes building the negatives")
     parser.add_argument("--reparse-limit", type=int, default=0, help="re-parse at most this many (0: all)")
     parser.add_argument("--sugarcrepe", type=Path, help="SugarCrepe's data/ folder: judge its negatives too")
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         captions = [c for c in captions if share_of(c.image_id) < args.images_share]
         mined = [m for m in mined if share_of(m.caption.image_id) < args.images_share]
     relations = relations_of(mined)
-    options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed)
+    options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed, pairs_evidence=not args.whole_evidence)
     start = time.perf_counter()
     # The builder's statistics leave out only the anchor's own image; with --held-out they
     # also leave out the half its judges are built from.
@@ -234,6 +238,19 @@ def _print_judged(captions, mined, relations, result, sugarcrepe: Path | None) -
         print(f"  {kind:9s} {len(pairs):10,}  {len(anchors) / whole:8.3f}  {hack:8.3f} ({TARGET_HACKABILITY[kind]:.3f})"
               f"{'':14s}  {rate:8.3f}  {positives[kind]:15.3f}  {rate / positives[kind]:.2f}")
     print("  coverage: share of verb triples (verb_swap) or of all triples with a negative of the kind")
+    print("\n  verb swaps by evidence (how close to the anchor's nouns their triple is stated)")
+    print("  evidence        negatives  LM prefers positive  attested  ratio")
+    for level in LEVELS:
+        pairs = [(r, n) for r in relations for n in result.negatives[r.id] if n.kind == "verb_swap" and n.evidence == level]
+        if not pairs:
+            continue
+        prefers = attested = 0
+        for r, n in pairs:
+            half = half_of(r.caption.image_id)
+            prefers += lms[half].logprob(r.caption.caption) > lms[half].logprob(n.caption)
+            attested += attestations[half].pairs(r.triple.subject, n.relation, r.triple.object)
+        rate = attested / len(pairs)
+        print(f"  {level:14s} {len(pairs):10,}  {prefers / len(pairs):19.3f}  {rate:8.3f}  {rate / positives['verb_swap']:.2f}")
     if sugarcrepe is not None:
         import json
 

@@ -8,7 +8,8 @@ does) and writes `items.jsonl`: 90 verb swaps, 30 preposition swaps and 20 role 
 of relaug (fewer where fewer exist) and 60 replace-rel and 20 swap-obj negatives of
 SugarCrepe (`DIR`: its `data/` folder, https://github.com/RAIVNLab/sugar-crepe), drawn
 with `--seed` and shuffled together, each as an original caption and an altered one;
-nothing says which tool made which. The key (source, kind, evidence) goes to
+nothing says which tool made which (`--half-pairs`: half the verb swaps are of
+evidence `pairs`, attested in two pairs, not whole). The key (source, kind, evidence) goes to
 `key.json` beside it: reviewers are given `items.jsonl` alone, with `INSTRUCTIONS`
 below, and each writes a JSONL of `{"id", "g", "f", "p", "note"}`.
 
@@ -67,7 +68,14 @@ def sample(args: argparse.Namespace) -> int:
                 "source": "relaug", "kind": n.kind, "original": r.caption.caption.strip(),
                 "altered": n.caption.strip(), "evidence": n.evidence, "attestation": n.attestation,
             })
-    items = [x for kind, k in RELAUG_DRAWS.items() for x in rng.sample(by_kind[kind], min(k, len(by_kind[kind])))]
+    if args.half_pairs:  # half the verb swaps from those two pairs alone attest, to set beside the rest
+        verb_swaps = by_kind.pop("verb_swap")
+        by_kind["verb_swap pairs"] = [x for x in verb_swaps if x["evidence"] == "pairs"]
+        by_kind["verb_swap"] = [x for x in verb_swaps if x["evidence"] != "pairs"]
+    draws = dict(RELAUG_DRAWS)
+    if args.half_pairs:
+        draws["verb_swap pairs"] = draws["verb_swap"] = RELAUG_DRAWS["verb_swap"] // 2
+    items = [x for kind, k in draws.items() for x in rng.sample(by_kind[kind], min(k, len(by_kind[kind])))]
     for name, k in SUGARCREPE_DRAWS.items():
         found = list(json.loads((args.sugarcrepe / f"{name}.json").read_text()).values())
         items += [
@@ -133,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     drawing.add_argument("--captions", type=Path, default=DEFAULT_CAPTIONS)
     drawing.add_argument("--seed", type=int, default=0)
     drawing.add_argument("--workers", type=int, default=2)
+    drawing.add_argument(
+        "--half-pairs", action="store_true", help="half the verb swaps drawn from those of evidence 'pairs'"
+    )
     scoring = commands.add_parser("score", help="score reviewers' ratings against the key")
     scoring.add_argument("review", type=Path, help="the folder `sample` wrote")
     scoring.add_argument("ratings", type=Path, nargs="+", help="one JSONL of ratings per reviewer")

@@ -25,6 +25,9 @@ class NegativeOptions:
     min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
     similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
     max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
+    # Also verb swaps no caption states whole, only in two pairs (the relation of this object, and
+    # of this subject): evidence "pairs", tried after every whole one (docs/negatives.md)
+    pairs_evidence: bool = True
 
 
 @dataclass(frozen=True)

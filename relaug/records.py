@@ -108,8 +108,9 @@ class Negative:
     # Why it is plausible: "noun" when captions of other images state its triple with these
     # head nouns (a role swap: the swapped triple, by two captions at least), "subject class"
     # when with this object and the subject's class, "class" when with both classes, two
-    # captions at least for either (a role swap: between two people, stated or not) ...
-    evidence: Literal["noun", "subject class", "class"]
+    # captions at least for either (a role swap: between two people, stated or not), "pairs"
+    # for a verb swap stated of this object and of this subject apart, two captions each ...
+    evidence: Literal["noun", "subject class", "class", "pairs"]
     attestation: int  # ... and how many captions of other images do (0: the class rule alone)
     # Where the words it changed stand in `caption`: the exact place a model reading the
     # caption against the image should find the contradiction (`relaug eval --benchmark relaug-dense`).

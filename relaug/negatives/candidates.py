@@ -224,7 +224,9 @@ class CandidateBuilder:
             return []
         candidates = self._swappable[frame == "participle"]
         statistics, image_id = self.corpus.statistics, relation.caption.image_id
-        said = statistics.said_together(image_id, triple.subject, triple.subject_plural, triple.object)
+        said = statistics.said_together(
+            image_id, triple.subject, triple.subject_plural, triple.object, pairs=self.options.pairs_evidence
+        )
         attested = {r: e for r, e in said.items() if r in candidates and r != triple.relation}
         if not attested:
             self.reject(Rejection.NO_ATTESTED_VERB)

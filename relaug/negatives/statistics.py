@@ -336,8 +336,10 @@ def head(noun: str) -> str:
 
 # How close to the anchor's own nouns a negative's triple is stated, best first: with both head
 # nouns; with the object's head and the subject's class (any person may ride what people
-# ride); with both classes (its COCO category: a puppy is a dog).
-LEVELS = ("noun", "subject class", "class")
+# ride); with both classes (its COCO category: a puppy is a dog); or in two pairs, never
+# in one triple: the relation of this object by other subjects, and of this subject (or its
+# class) with other objects (issue 17's attestation, for triples no whole one reaches).
+LEVELS = ("noun", "subject class", "class", "pairs")
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,9 @@ class RelationStatistics:
     # Captions that must state a whole triple through a class: one caption is as often a misparse
     # ("a man on an umbrella") as a scene, and a class stands for many nouns it may not fit.
     MIN_CLASS_CAPTIONS = 2
+    # Captions that must state each pair of the "pairs" level: the relation of the object, and of
+    # the subject (its head noun or its class).
+    MIN_PAIR_CAPTIONS = 2
 
     def __init__(self, relations: Iterable[Relation], reference: Iterable[Relation] = ()):
         # object noun (head, or whole compound) -> captions naming it, once per relation they say of it
@@ -384,18 +389,28 @@ class RelationStatistics:
             subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object), t.object)
             stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
+        # pairs -> captions: ("ro", relation, object noun), ("sr", subject head, relation) and
+        # ("Sr", subject class, its number, relation)
+        self.pairs: Counter = Counter()
         for image_stated in chain(self.stated.values(), reference_stated.values()):
             counts = _image_counts(image_stated)
             self.object_counts.update(counts.named)
             self.triples.update(counts.triples)
+            self.pairs.update(counts.pairs)
         self.stated = dict(self.stated)
+        # object noun -> the relations stated of it
+        self.of_object: dict[str, list[str]] = defaultdict(list)
+        for key in self.pairs:
+            if key[0] == "ro":
+                self.of_object[key[2]].append(key[1])
+        self.of_object = dict(self.of_object)
         # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
         self.together: dict[tuple, list[str]] = defaultdict(list)
         for key in self.triples:
             self.together[(*key[:-2], key[-1])].append(key[-2])
         self.together = dict(self.together)
         self._own_image: int | None = None
-        self._own_counts = _ImageCounts(Counter(), Counter())
+        self._own_counts = _ImageCounts(Counter(), Counter(), Counter())
 
     def _own(self, image_id: int) -> _ImageCounts:
         """What the image's own captions give (`_image_counts`)."""
@@ -443,8 +458,11 @@ class RelationStatistics:
                 return evidence
         return None
 
-    def said_together(self, image_id: int, subject: str, subject_plural: bool, obj: str) -> dict[str, Evidence]:
-        """Every relation `whole` finds for this subject and object, with its evidence."""
+    def said_together(
+        self, image_id: int, subject: str, subject_plural: bool, obj: str, *, pairs: bool = False
+    ) -> dict[str, Evidence]:
+        """Every relation `whole` finds for this subject and object, with its evidence; with
+        `pairs`, also those `in_pairs` finds."""
         found: dict[str, Evidence] = {}
         for group, level in self._groups(image_id, subject, subject_plural, obj, True):
             for relation in self.together.get(group, ()):
@@ -452,7 +470,33 @@ class RelationStatistics:
                     evidence = self._stated_whole(image_id, (*group[:-1], relation, group[-1]), level)
                     if evidence is not None:
                         found[relation] = evidence
+        if pairs:
+            for relation in self.of_object.get(self._object_noun(image_id, obj), ()):
+                if relation not in found:
+                    evidence = self.in_pairs(image_id, subject, subject_plural, relation, obj)
+                    if evidence is not None:
+                        found[relation] = evidence
         return found
+
+    def in_pairs(self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str) -> Evidence | None:
+        """The evidence that other images' captions state `relation` of this object
+        (`_object_noun`) and of this subject's head noun or its class in its number, if not
+        together, MIN_PAIR_CAPTIONS captions each; None where either is missing. The count is
+        the object's."""
+        with_object = self._paired_elsewhere(image_id, ("ro", relation, self._object_noun(image_id, obj)))
+        if with_object < self.MIN_PAIR_CAPTIONS:
+            return None
+        subject_class = noun_class(subject)
+        subject_keys = [("sr", head(subject), relation)]
+        if subject_class is not None:
+            subject_keys.append(("Sr", subject_class, subject_plural, relation))
+        if any(self._paired_elsewhere(image_id, key) >= self.MIN_PAIR_CAPTIONS for key in subject_keys):
+            return Evidence(with_object, "pairs")
+        return None
+
+    def _paired_elsewhere(self, image_id: int, key: tuple) -> int:
+        n = self.pairs.get(key, 0)
+        return n - self._own(image_id).pairs[key] if n else 0
 
     def _groups(
         self, image_id: int, subject: str, subject_plural: bool, obj: str, object_class: bool
@@ -483,20 +527,26 @@ class _ImageCounts:
 
     triples: Counter  # whole-triple key (`_keys`) -> captions stating it
     named: Counter  # object noun -> captions naming it, once per relation they say of it
+    pairs: Counter  # pair key (`_keys`: "ro", "sr", "Sr") -> captions stating it
 
 
 def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
     by_caption: dict[int, set[tuple]] = defaultdict(set)
     for caption_id, *triple in image_stated:
         by_caption[caption_id].update(_keys(*triple))
-    counts = _ImageCounts(Counter(), Counter())
+    counts = _ImageCounts(Counter(), Counter(), Counter())
     for keys in by_caption.values():
         for key in keys:
-            if key[0] == "ro":
-                counts.named[key[2]] += 1
+            if key[0] in _PAIR_KEYS:
+                counts.pairs[key] += 1
+                if key[0] == "ro":
+                    counts.named[key[2]] += 1
             else:
                 counts.triples[key] += 1
     return counts
+
+
+_PAIR_KEYS = frozenset({"ro", "sr", "Sr"})
 
 
 @lru_cache(maxsize=65536)
@@ -505,15 +555,17 @@ def _keys(
     whole_object: str,
 ) -> frozenset[tuple]:
     """What one stated triple counts for: its object with its relation ("ro", for how often other
-    images name the object), and its whole triple by head nouns, with the subject's class, and
-    with both classes (the latter two with the subject's number). The object counts by its head
-    noun and, a compound, by the whole compound too."""
-    keys = set()
+    images name the object), its subject with its relation ("sr" by head noun, "Sr" by class and
+    number), and its whole triple by head nouns, with the subject's class, and with both classes
+    (the latter two with the subject's number). The object counts by its head noun and, a
+    compound, by the whole compound too."""
+    keys = {("sr", s, relation)}
     for noun in {o, whole_object}:
         keys |= {("ro", relation, noun), ("sro", s, relation, noun)}
         if subject_class:
             keys.add(("Sro", subject_class, subject_plural, relation, noun))
     if subject_class:
+        keys.add(("Sr", subject_class, subject_plural, relation))
         if object_class:
             keys.add(("SrO", subject_class, subject_plural, relation, object_class))
     return frozenset(keys)

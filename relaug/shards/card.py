@@ -212,8 +212,10 @@ never the ground or a surface on top.
 
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
 triple with these head nouns; a role swap: the swapped triple), `subject class` (with this
-object and the subject's class, two captions at least) or `class` (with both classes, two
-captions at least; a role swap between two people); `attestation` is how many captions of
+object and the subject's class, two captions at least), `class` (with both classes, two
+captions at least; a role swap between two people) or, for a verb swap no caption states
+whole, `pairs` (its relation said of this object and of this subject apart, two captions
+each); `attestation` is how many captions of
 other images do. `changed` holds the character spans, in the negative's `caption`, of the
 words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
