@@ -270,7 +270,8 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     """A verb or preposition swap's new triple is stated, subject and object together, by
     captions of other images: of both head nouns (one caption is enough), or through a class
     (two captions at least). A verb swap no caption states whole (evidence `pairs`) has its
-    relation said of this object, and of this subject or its class, by two captions each.
+    relation said of this object, and of this subject or its class, by two captions each, and
+    is one verb taking its object directly: where a thing sits depends on both things.
     No caption of val2017 has a woman sitting under a bench, though cats sit under benches and
     women under umbrellas: that pair of pairs is no whole triple, and as a pairs-level swap of
     "sitting on" it is too close (the embedding band); and nothing sits under train tracks."""
@@ -279,6 +280,7 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     swaps = [(r, n) for r, n in pairs if n.kind != "role_swap"]
     assert {n.evidence for _, n in swaps} == {"noun", "subject class", "class", "pairs"}
     assert {n.kind for _, n in swaps if n.evidence == "pairs"} == {"verb_swap"}
+    assert not [n.relation for _, n in swaps if n.evidence == "pairs" and " " in n.relation]
     for r, n in swaps:
         t, image_id = r.triple, r.caption.image_id
         obj = t.object if n.evidence == "class" else object_noun(named, image_id, t.object)
@@ -301,6 +303,21 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
     assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
     assert result.rejected[Rejection.NOT_ATTESTED] > 0 and result.rejected[Rejection.NO_ATTESTED_VERB] > 0
+
+
+def test_a_verb_swap_falls_back_on_two_pairs_only_for_a_verb_taking_its_object_directly(corpus):
+    """No caption of val2017 has people cutting a pizza, but captions have people cutting things
+    and pizzas being cut: a verb swap may bring "cut" in, as evidence `pairs`. Captions have
+    dogs sitting on things and people sitting on horses, but where a thing sits depends on both
+    things together: "a dog sitting on two horses" is never a negative."""
+    statistics = corpus.statistics
+    whole = statistics.said_together(-1, "people", True, "pizza")
+    with_pairs = statistics.said_together(-1, "people", True, "pizza", pairs=True)
+    assert "cut" not in whole and with_pairs["cut"].level == "pairs" and with_pairs["cut"].count >= 2
+    assert all(with_pairs[r] == e for r, e in whole.items())
+    assert statistics.whole(-1, "dog", False, "sit on", "horse") is None
+    assert statistics.pairs[("ro", "sit on", "horse")] >= 2 and statistics.pairs[("sr", "dog", "sit on")] >= 2
+    assert statistics.in_pairs(-1, "dog", False, "sit on", "horse") is None
 
 
 def test_prep_swaps_keep_the_objects_own_noun(pairs):

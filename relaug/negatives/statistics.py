@@ -482,7 +482,14 @@ class RelationStatistics:
         """The evidence that other images' captions state `relation` of this object
         (`_object_noun`) and of this subject's head noun or its class in its number, if not
         together, MIN_PAIR_CAPTIONS captions each; None where either is missing. The count is
-        the object's."""
+        the object's.
+
+        Only for a relation of one verb, which takes its object directly: what is done to a
+        thing depends on the thing (cut a pizza, pet a dog), and who can do it on the doer.
+        Where a thing sits, stands or lies depends on both together, which no pair says: a
+        man sits on a horse and a dog sits on a couch, yet "a dog sitting on two horses"."""
+        if " " in relation:
+            return None
         with_object = self._paired_elsewhere(image_id, ("ro", relation, self._object_noun(image_id, obj)))
         if with_object < self.MIN_PAIR_CAPTIONS:
             return None
