@@ -336,9 +336,9 @@ def head(noun: str) -> str:
 
 # How close to the anchor's own nouns a negative's triple is stated, best first: with both head
 # nouns; with the object's head and the subject's class (any person may ride what people
-# ride); with both classes (its COCO category: a puppy is a dog); or in two pairs, never
-# in one triple: the relation of this object by other subjects, and of this subject (or its
-# class) with other objects (issue 17's attestation, for triples no whole one reaches).
+# ride); with both classes (its COCO category: a puppy is a dog); or in two pairs, never in
+# one triple: a one-verb relation said of this object by other subjects, and of this subject
+# (or its class) with other objects, for triples no whole one reaches (`in_pairs`).
 LEVELS = ("noun", "subject class", "class", "pairs")
 
 

@@ -203,7 +203,8 @@ plausible for a photo: `verb_swap` replaces the verb (with its preposition), `pr
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when captions of *other* images state its whole new triple, subject and object
 together (with their head nouns, else with the subject's class, else, for a rare object,
-with both classes), no caption of the image says it, it is no paraphrase (of the scenes
+with both classes; a verb swap of one verb taking its object directly, failing those, its
+relation said of this object and of this subject apart), no caption of the image says it, it is no paraphrase (of the scenes
 whose captions say the original, at most 1 in 50 also say it), its verb is close to the
 original's but not a synonym (all-MiniLM-L6-v2 cosine inside the band), and the caption,
 parsed again, reads as exactly the new triple. Role swaps need the swapped triple stated by
@@ -213,9 +214,9 @@ never the ground or a surface on top.
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
 triple with these head nouns; a role swap: the swapped triple), `subject class` (with this
 object and the subject's class, two captions at least), `class` (with both classes, two
-captions at least; a role swap between two people) or, for a verb swap no caption states
-whole, `pairs` (its relation said of this object and of this subject apart, two captions
-each); `attestation` is how many captions of
+captions at least; a role swap between two people) or, for a verb swap of one verb no
+caption states whole, `pairs` (its relation said of this object and of this subject apart,
+two captions each); `attestation` is how many captions of
 other images do. `changed` holds the character spans, in the negative's `caption`, of the
 words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
