@@ -297,6 +297,7 @@ _MULTIWORD_HEADS = frozenset({"front", "top", "left", "right"})
 _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "along", "through", "under"})
 _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
+_NEARBY = frozenset({"near", "next to", "beside", "by"})
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
 
@@ -673,11 +674,14 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
     return _conjoined(noun)
 
 
-def _containment_holders(noun: Token, prep: _Preposition) -> list[Token]:
-    """Who else a place contains: in "a dog standing on a rug in a bathroom" the bathroom
-    holds the rug and so the dog on it."""
+def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
+    """Who else a phrase on a place locates: what is on or in that place. In "a dog standing
+    on a rug in a bathroom" the bathroom holds the rug and so the dog on it; in "a bird
+    standing on a post near a house" the bird is near the house too."""
     locator = noun.head
-    if prep.text not in _CONTAINING or noun.dep_ != "pobj" or locator.lower_ not in _PLACE_PREPOSITIONS:
+    if (
+        prep.text not in _CONTAINING | _NEARBY or noun.dep_ != "pobj" or locator.lower_ not in _PLACE_PREPOSITIONS
+    ):
         return []
     holder = locator.head
     if _is_clause_head(holder):
@@ -808,7 +812,7 @@ class _Collector:
                 continue
             owners = _phrase_owners(noun, prep)
             main = any(_is_main(o) for o in owners)
-            for subject in owners + _containment_holders(noun, prep):
+            for subject in owners + _place_holders(noun, prep):
                 for obj in prep.objects:
                     self.add(_PRIMARY_SPATIAL, prep.tokens[0].i, main, subject, prep.text, obj,
                              preposition=prep.tokens)

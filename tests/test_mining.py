@@ -48,6 +48,11 @@ SHAPES = [
     pytest.param("A bench that has been placed in a field.", ("bench", "place in", "field"), [], id="relative-passive"),
     pytest.param("A dog that is standing on a rug in a bathroom.", ("dog", "stand on", "rug"),
                  [("dog", "in", "bathroom")], id="relative-clause"),
+    # what stands on a place near something is near it too (development gold)
+    pytest.param("A bird standing on a wooden post near a house.", ("bird", "stand on", "post"),
+                 [("bird", "near", "house"), ("post", "near", "house")], id="near-what-it-stands-on"),
+    pytest.param("A cat sleeping on a desk next to an open laptop.", ("cat", "sleep on", "desk"),
+                 [("cat", "next to", "laptop")], id="next-to-what-it-lies-on"),
     pytest.param("A group of people riding motorcycles in the woods.", ("people", "ride", "motorcycle"),
                  [("people", "in", "wood")], id="group-of"),
     pytest.param("a couple of animals walk through the grass", ("animal", "walk through", "grass"), [],
