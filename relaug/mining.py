@@ -26,6 +26,7 @@ from relaug.nouns import (
     QUANTIFIERS,
     is_known_noun,
     is_known_plural,
+    is_noun_not_adjective,
     noun_kind,
     noun_lemma,
     with_article,
@@ -307,6 +308,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     `offsets` maps each character of the parsed text to the original caption, when
     they differ (see `_prepare`).
     """
+    _mend_nouns_read_as_adjectives(doc)
     collector = _Collector(doc, offsets)
     clauses = list(_clauses(doc))
     for clause in clauses:
@@ -317,6 +319,26 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
         if _is_noun(token) and token.i not in clause_heads:
             collector.add_noun_prepositions(token)
     return collector.triples()
+
+
+def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
+    """Make the head of a compound the tagger read as an adjective after the noun before it
+    ("a fire hydrant on a street": "hydrant" an amod of "fire") the noun phrase's head, with
+    the word before it as its compound and the phrases of both as its own. Only a word the
+    dictionary knows as a noun and not as an adjective: "a table full of food" stays."""
+    for token in doc:
+        head = token.head
+        if not (
+            token.tag_ == "JJ" and token.dep_ == "amod" and head.i == token.i - 1 and head.pos_ == "NOUN"
+            and is_noun_not_adjective(token.text)
+        ):
+            continue
+        rights = [c for c in head.rights if c.i != token.i]
+        token.head, token.dep_ = (token, "ROOT") if head.head.i == head.i else (head.head, head.dep_)
+        head.head, head.dep_ = token, "compound"
+        for child in rights:
+            child.head = token
+        token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
 
 
 @dataclass(frozen=True)

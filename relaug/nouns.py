@@ -136,6 +136,13 @@ def is_known_noun(word: str) -> bool:
     return bool(getLemma(word.lower(), upos="NOUN", lemmatize_oov=False))
 
 
+@lru_cache(maxsize=65536)
+def is_noun_not_adjective(word: str) -> bool:
+    """Whether the dictionary knows `word` as a common noun and not as an adjective ("hydrant",
+    not "full" or "white")."""
+    return is_known_noun(word) and not getLemma(word.lower(), upos="ADJ", lemmatize_oov=False)
+
+
 def is_known_plural(word: str) -> bool:
     """Whether the dictionary knows `word` as the plural of a common noun ("clouds"), not by
     guessing from its ending ("mets", "texas")."""
