@@ -71,7 +71,7 @@ VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
 NON_RELATION_VERBS = frozenset({
     "be", "have", "contain", "show", "feature", "depict", "display", "include",
     "make", "take", "do", "perform", "get", "give", "try", "attempt", "seem", "appear",
-    "want", "need", "begin", "start", "prepare", "enjoy", "wait", "pose", "go", "come",
+    "want", "need", "begin", "start", "prepare", "enjoy", "wait", "go", "come",
     "see", "let", "help", "keep",
 })
 
@@ -89,10 +89,10 @@ GENERIC_VERBS = frozenset({
 # object says ("a man wearing a shirt playing a guitar") is the subject's doing.
 HOLDING_VERBS = frozenset({"hold", "carry", "wear", "have", "grip", "clutch", "use"})
 
-# Verbs of the face and the voice: they go with whatever else the subject does, so a verb swap
-# to one or from one may well be true ("eating pizza" -> "smiling over pizza", "shouting with a
-# racquet" -> "swinging a racquet").
-EXPRESSION_VERBS = frozenset({"smile", "laugh", "grin", "shout", "yell", "scream", "cheer", "giggle", "frown"})
+# Verbs of the face, the voice and the pose: they go with whatever else the subject does, so a
+# verb swap to one or from one may well be true ("eating pizza" -> "smiling over pizza", "shouting
+# with a racquet" -> "swinging a racquet", "sitting on a bench" -> "posing on a bench").
+EXPRESSION_VERBS = frozenset({"smile", "laugh", "grin", "shout", "yell", "scream", "cheer", "giggle", "frown", "pose"})
 
 # Verbs whose "with"/"in" phrase names the agent of a passive: "covered in frosting"
 # means the frosting covers it (the locative alternation).

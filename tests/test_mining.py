@@ -72,6 +72,9 @@ SHAPES = [
     pytest.param("A WOMAN IS HOLDING AN UMBRELLA", ("woman", "hold", "umbrella"), [], id="all-capitals"),
     pytest.param("A hand holding a child's pair of scissors.", ("hand", "hold", "scissors"), [],
                  id="plurale-tantum"),
+    # posing says how one is there (development gold)
+    pytest.param("Three cross-country skiers posing for the camera on a snowy lane", ("skier", "pose on", "lane"),
+                 [], id="pose-on"),
     # the tagger reads "hydrant" as an adjective of "fire" (development gold)
     pytest.param("A white fire hydrant on the sidewalk by a car.", ("fire hydrant", "on", "sidewalk"),
                  [("fire hydrant", "by", "car")], id="noun-read-as-adjective"),

@@ -70,7 +70,7 @@ def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[s
     that holds of nearly anything done with a thing (use, touch, handle), and not one of a
     mass taking up a place (fill, cover, surround, crowd: `LOCATIVE_AGENT_VERBS`), which is
     seldom false of a crowd or a heap and nonsense of one thing ("a toilet filling a
-    bathroom"), and not a verb of the face or the voice (smile, laugh: `EXPRESSION_VERBS`),
+    bathroom"), and not a verb of the face, the voice or the pose (smile, pose: `EXPRESSION_VERBS`),
     which goes with whatever the subject does, nor a verb of `misspelled` (`Corpus.misspelled`:
     "ridding" is "riding" mistyped).
 
