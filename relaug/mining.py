@@ -696,6 +696,18 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
     return _conjoined(noun)
 
 
+def _near_what_it_has(noun: Token, prep: _Preposition) -> list[Token]:
+    """What else a phrase of nearness on a noun locates: the thing its with-phrase names right
+    before it. "A room with a table next to a shelf": the table is next to the shelf."""
+    if prep.text not in _NEARBY:
+        return []
+    with_phrase = _child(noun, ("prep",), "with")
+    thing = _child(with_phrase, ("pobj",)) if with_phrase is not None else None
+    if thing is None or thing.right_edge.i != prep.tokens[0].i - 1:
+        return []
+    return _conjoined(thing)
+
+
 def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
     """Who else a phrase on a place locates: what is on or in that place. In "a dog standing
     on a rug in a bathroom" the bathroom holds the rug and so the dog on it; in "a bird
@@ -804,7 +816,11 @@ class _Collector:
         # The first phrase of a verb without an object completes the verb ("sit on a
         # bench"); the rest locate the subject ("... in a park").
         completes_verb = relates and not objects and not agents
-        after_object = next((p for p in prepositions if objects and p.tokens[0].i > objects[-1].i), None)
+        # What a phrase right after may locate: the verb's objects, else a passive's agents, if
+        # the phrase says what is near them ("a table topped with bananas next to a coin"); a place
+        # after an agent is the scene's ("giraffes in a field surrounded by woods in a zoo").
+        things = objects or agents
+        after_object = next((p for p in prepositions if things and p.tokens[0].i > things[-1].i), None)
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
             accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
@@ -822,8 +838,8 @@ class _Collector:
             # After "riding a horse", "on a beach" may locate the rider or the horse; the
             # parse cannot tell, so the phrase right after a verb's object is said of both.
             located = list(subjects)
-            if rank == _PRIMARY_SPATIAL and relates and prep is after_object:
-                located += objects
+            if rank == _PRIMARY_SPATIAL and relates and prep is after_object and (objects or prep.text in _NEARBY):
+                located += things
             for subject in located:
                 for obj in prep.objects:
                     add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
@@ -832,7 +848,7 @@ class _Collector:
         for prep in _prepositions(noun):
             if prep.text not in SPATIAL_PREPOSITIONS:
                 continue
-            owners = _phrase_owners(noun, prep)
+            owners = _phrase_owners(noun, prep) + _near_what_it_has(noun, prep)
             main = any(_is_main(o) for o in owners)
             for subject in owners + _place_holders(noun, prep):
                 for obj in prep.objects:

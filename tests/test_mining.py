@@ -72,6 +72,9 @@ SHAPES = [
     pytest.param("A WOMAN IS HOLDING AN UMBRELLA", ("woman", "hold", "umbrella"), [], id="all-capitals"),
     pytest.param("A hand holding a child's pair of scissors.", ("hand", "hold", "scissors"), [],
                  id="plurale-tantum"),
+    # a phrase of nearness right after what a thing is topped with or has (development gold)
+    pytest.param("A table topped with bananas next to a coin.", ("banana", "top", "table"),
+                 [("banana", "next to", "coin")], id="near-the-agent"),
     # posing says how one is there (development gold)
     pytest.param("Three cross-country skiers posing for the camera on a snowy lane", ("skier", "pose on", "lane"),
                  [], id="pose-on"),
@@ -82,6 +85,18 @@ SHAPES = [
     pytest.param("A man is eating a loaded hot dog with people around him in a line.", ("man", "eat", "hot dog"), [],
                  id="known-two-word-noun"),
 ]
+
+
+def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
+    """"A room with a table next to a shelf": the table is next to the shelf (development gold)."""
+    assert ("table", "next to", "book shelf") in triples(nlp, "a living room with a big table next to a book shelf")
+    assert ("shower door", "next to", "toilet") in triples(nlp, "A bathroom with a sliding shower door next to a toilet.")
+
+
+def test_a_place_after_a_passive_agent_is_the_scenes(nlp):
+    """"Surrounded by woods in a zoo": the zoo holds the giraffes, not (only) the woods."""
+    mined = triples(nlp, "Giraffes stand in a field surrounded by woods in a zoo.")
+    assert ("wood", "surround", "field") in mined and ("wood", "in", "zoo") not in mined
 
 
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
