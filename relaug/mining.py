@@ -610,12 +610,16 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
             return _conjoined(child), passive
     if verb.dep_ in ("acl", "relcl"):
         return _conjoined(_participle_owner(verb)), passive or verb.tag_ == "VBN"
+    # "A pay phone sitting on the side of a street": the parser made the subject the participle's compound.
+    compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
+    if verb.tag_ == "VBG" and verb.dep_ == "ROOT" and compounds:
+        return _conjoined(compounds[-1]), passive
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
         head = verb.head
         if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
             head = head.head
-        if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep"):
-            return _conjoined(head), passive
+        if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
+            return _conjoined(head), passive  # "a stop sign sitting in front of a tree": an xcomp of the sign
         subjects, _ = _clause_subjects(head, depth + 1)
         return subjects, passive
     return [], passive
@@ -721,7 +725,11 @@ def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
     if _is_clause_head(holder):
         subjects, passive = _clause_subjects(holder)
         return [] if passive else subjects
-    return _conjoined(holder) if _is_noun(holder) else []
+    if not _is_noun(holder):
+        return []
+    # "A zebra grazes on a ledge near the water": the tagger read "zebra grazes" as a noun.
+    doer = _verb_tagged_as_noun(holder) or _participle_tagged_as_noun(holder)
+    return _conjoined(doer if doer is not None else holder)
 
 
 class _Collector:

@@ -75,6 +75,12 @@ SHAPES = [
     # a phrase of nearness right after what a thing is topped with or has (development gold)
     pytest.param("A table topped with bananas next to a coin.", ("banana", "top", "table"),
                  [("banana", "next to", "coin")], id="near-the-agent"),
+    # the parser hangs the participle on its subject as an xcomp, or makes the subject its compound
+    # (development gold)
+    pytest.param("A red stop sign sitting in front of a tall palm tree.", ("stop sign", "sit in front of", "palm tree"),
+                 [], id="participle-xcomp-of-its-subject"),
+    pytest.param("A pay phone sitting on the side of a street.", ("pay phone", "sit on", "street"), [],
+                 id="subject-read-as-compound-of-participle"),
     # posing says how one is there (development gold)
     pytest.param("Three cross-country skiers posing for the camera on a snowy lane", ("skier", "pose on", "lane"),
                  [], id="pose-on"),
@@ -91,6 +97,11 @@ def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
     """"A room with a table next to a shelf": the table is next to the shelf (development gold)."""
     assert ("table", "next to", "book shelf") in triples(nlp, "a living room with a big table next to a book shelf")
     assert ("shower door", "next to", "toilet") in triples(nlp, "A bathroom with a sliding shower door next to a toilet.")
+
+
+def test_a_participle_inside_a_phrase_keeps_its_own_subject(nlp):
+    """"A dog on a leash sitting next to a bench": the leash sits nowhere (val2017)."""
+    assert not [t for t in triples(nlp, "A dog on a leash sitting next to a bench") if t[0] == "leash"]
 
 
 def test_a_place_after_a_passive_agent_is_the_scenes(nlp):
