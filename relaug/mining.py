@@ -38,6 +38,7 @@ from relaug.verbs import (
     MOTION_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
+    PATH_WORDS,
     POSITION_VERBS,
     POSTURE_VERBS,
     SPATIAL_PREPOSITIONS,
@@ -577,8 +578,11 @@ def _prepositions(head: Token) -> list[_Preposition]:
     """Prepositional phrases hanging off `head`, in caption order, "next to" included."""
     found: list[_Preposition] = []
     for child in head.children:
-        if child.dep_ == "prep":
-            resolved = _resolve_preposition(child)
+        if child.dep_ in ("prep", "prt") and child.lower_ in PATH_WORDS and (stray := _stray_object(head, child)):
+            # "driving down a street" parsed with "street" as the verb's own pobj or dobj
+            resolved = _Preposition(child.lower_, tuple(_conjoined(stray)), (child,))
+        elif child.dep_ == "prep" or (child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
+            resolved = _resolve_preposition(child)  # a particle with an object is a preposition
         elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
             inner = _child(child, ("prep",))
             resolved = _resolve_preposition(inner) if inner is not None else None
@@ -599,6 +603,17 @@ def _prepositions(head: Token) -> list[_Preposition]:
     return sorted(found, key=lambda p: p.tokens[0].i)
 
 
+def _stray_object(head: Token, word: Token) -> Token | None:
+    """The noun phrase right after a path word with no object of its own that the parser gave
+    to the head instead: "driving down a street" with "street" the verb's pobj, or "walking down
+    a sidewalk", "down" a preposition, with "sidewalk" its dobj. None where the word has its
+    object, and for a particle before a dobj ("holding up a phone"), which is the verb's."""
+    if _child(word, ("pobj", "pcomp", "prep")) is not None:
+        return None
+    deps = ("pobj", "dobj") if word.dep_ == "prep" else ("pobj",)
+    return next((c for c in head.children if c.dep_ in deps and _left_edge(c) == word.i + 1 and _is_noun(c)), None)
+
+
 def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
     """The subject tokens of a clause and whether it is passive, inherited where unstated."""
     passive = any(c.dep_ == "auxpass" for c in verb.children)
@@ -610,9 +625,11 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
             return _conjoined(child), passive
     if verb.dep_ in ("acl", "relcl"):
         return _conjoined(_participle_owner(verb)), passive or verb.tag_ == "VBN"
-    # "A pay phone sitting on the side of a street": the parser made the subject the participle's compound.
+    # "A pay phone sitting on the side of a street", "a pond with three giraffe walking in the dirt":
+    # the parser made the subject the participle's compound. Inside a phrase, only a being is
+    # taken so: "a dog on a leash sitting next to a bench".
     compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
-    if verb.tag_ == "VBG" and verb.dep_ == "ROOT" and compounds:
+    if verb.tag_ == "VBG" and compounds and (verb.dep_ == "ROOT" or _names_a_being(compounds[-1])):
         return _conjoined(compounds[-1]), passive
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
         head = verb.head
@@ -782,13 +799,14 @@ class _Collector:
         verb, lemma, subjects = clause.verb, clause.lemma, clause.subjects
         main = any(_is_main(s) for s in subjects)
         relates = lemma not in NON_RELATION_VERBS
-        objects = [o for c in verb.children if c.dep_ == "dobj" for o in _conjoined(c)]
         prepositions = _prepositions(verb)
+        taken = {o.i for p in prepositions for o in p.objects}  # a dobj a stray path word took
+        objects = [o for c in verb.children if c.dep_ == "dobj" and c.i not in taken for o in _conjoined(c)]
         # A particle that heads a preposition ("away from") belongs to that phrase; one after
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [
             c for c in verb.children
-            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
+            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",))) and not _child(c, ("pobj",))
             and not any(p.tokens[0].i < c.i for p in prepositions)
         ]
         verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])

@@ -99,9 +99,22 @@ def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
     assert ("shower door", "next to", "toilet") in triples(nlp, "A bathroom with a sliding shower door next to a toilet.")
 
 
+def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
+    """"driving down a street" with "street" hung on the verb, or made its direct object, is
+    still "drive down"; a particle before a direct object stays the verb's (development gold)."""
+    assert ("bus", "drive down", "city street") in triples(
+        nlp, "A red bus driving down a busy city street surrounded by tall buildings."
+    )
+    walking = triples(nlp, "People walking down a city sidewalk showing one with headphones.")
+    assert ("people", "walk down", "city sidewalk") in walking and ("people", "walk", "city sidewalk") not in walking
+    assert triples(nlp, "A person holding up a cell phone by a lit candle.")[0] == ("person", "hold up", "cell phone")
+
+
 def test_a_participle_inside_a_phrase_keeps_its_own_subject(nlp):
-    """"A dog on a leash sitting next to a bench": the leash sits nowhere (val2017)."""
+    """"A dog on a leash sitting next to a bench": the leash sits nowhere; a being the parser
+    made the participle's compound does what it says (val2017)."""
     assert not [t for t in triples(nlp, "A dog on a leash sitting next to a bench") if t[0] == "leash"]
+    assert triples(nlp, "A pond of water with three giraffe walking in the dirt.") == [("giraffe", "walk in", "dirt")]
 
 
 def test_a_place_after_a_passive_agent_is_the_scenes(nlp):
