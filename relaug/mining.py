@@ -719,8 +719,10 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
 
 def _near_what_it_has(noun: Token, prep: _Preposition) -> list[Token]:
     """What else a phrase of nearness on a noun locates: the thing its with-phrase names right
-    before it. "A room with a table next to a shelf": the table is next to the shelf."""
-    if prep.text not in _NEARBY:
+    before it. "A room with a table next to a shelf": the table is next to the shelf; "a bathroom
+    with a sink in front of a mirror": the sink is in front of it. Not where a being has it ("a
+    man with a beard in front of a microphone"): its things are where it is."""
+    if prep.text not in _NEARBY | {"in front of", "behind"} or _names_a_being(noun):
         return []
     with_phrase = _child(noun, ("prep",), "with")
     thing = _child(with_phrase, ("pobj",)) if with_phrase is not None else None

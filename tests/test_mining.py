@@ -97,6 +97,10 @@ def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
     """"A room with a table next to a shelf": the table is next to the shelf (development gold)."""
     assert ("table", "next to", "book shelf") in triples(nlp, "a living room with a big table next to a book shelf")
     assert ("shower door", "next to", "toilet") in triples(nlp, "A bathroom with a sliding shower door next to a toilet.")
+    bathroom = triples(nlp, "A bathroom with a sink, toilet and tub in front of a large mirror.")
+    assert {("sink", "in front of", "mirror"), ("toilet", "in front of", "mirror"), ("tub", "in front of", "mirror")} <= set(bathroom)
+    # what a being has is where the being is (val2017)
+    assert ("pizza", "next to", "woman") not in triples(nlp, "A woman with a slice of pizza in her mouth next to another woman.")
 
 
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
