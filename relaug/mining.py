@@ -424,7 +424,22 @@ def _misparsed_coordinates(token: Token) -> list[Token]:
 
 def _conjoined(token: Token) -> list[Token]:
     coordinated = [token, *(t for t in token.conjuncts if _is_noun(t)), *_misparsed_coordinates(token)]
+    # "a group of men and women": the conjuncts of what a quantifier counts are conjuncts too
+    counted = _counted(token)
+    if counted is not token:
+        coordinated += [t for t in counted.conjuncts if _is_noun(t)]
     return sorted(coordinated, key=lambda t: t.i)
+
+
+def _counted(token: Token) -> Token:
+    """What a quantifier or a depiction names through "of" ("a group of people" -> people), or the token itself."""
+    for _ in range(4):
+        of = _child(token, ("prep",), "of") if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS else None
+        inner = _child(of, ("pobj",)) if of is not None else None
+        if inner is None:
+            break
+        token = inner
+    return token
 
 
 def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Token | None:
@@ -465,17 +480,9 @@ def core_noun(token: Token) -> Token | None:
     Quantifiers and depictions pass through "of" ("a group of people" -> people,
     "a painting of a vase" -> vase); a quantifier standing alone names nothing.
     """
-    for _ in range(4):
-        lemma = noun_lemma(token.lower_)
-        if lemma not in QUANTIFIERS and lemma not in DEPICTIONS:
-            break
-        of = _child(token, ("prep",), "of")
-        inner = _child(of, ("pobj",)) if of is not None else None
-        if inner is None:
-            if lemma in QUANTIFIERS:
-                return None
-            break
-        token = inner
+    token = _counted(token)
+    if noun_lemma(token.lower_) in QUANTIFIERS:
+        return None
     if not _is_noun(token) or token.lower_ in PRONOUNS:
         return None
     if (subject := _participle_tagged_as_noun(token)) is not None:

@@ -63,6 +63,9 @@ SHAPES = [
                  [("pizza", "on top of", "plate")], id="piece-of-object"),
     pytest.param("A man and a woman standing in front of a mirror.", ("man", "stand in front of", "mirror"),
                  [("woman", "stand in front of", "mirror")], id="coordinated-subjects"),
+    # what a quantifier counts, coordinated (development gold)
+    pytest.param("A variety of shops and stores on a busy city street.", ("shop", "on", "city street"),
+                 [("store", "on", "city street")], id="coordinated-after-a-quantifier"),
     pytest.param("There are many people trying to push the school bus.", ("people", "push", "school bus"), [],
                  id="try-to"),
     pytest.param("A plane is flying away from the airport", ("plane", "fly away from", "airport"), [],
