@@ -323,22 +323,36 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
 
 
 def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
-    """Make the head of a compound the tagger read as an adjective after the noun before it
-    ("a fire hydrant on a street": "hydrant" an amod of "fire") the noun phrase's head, with
-    the word before it as its compound and the phrases of both as its own. Only a word the
-    dictionary knows as a noun and not as an adjective: "a table full of food" stays."""
+    """Mend the parse where the tagger read a noun as an adjective, a word the dictionary knows
+    as a noun and not as an adjective ("a table full of food" stays):
+
+    - after the noun before it ("a fire hydrant on a street": "hydrant" an amod of "fire"), it
+      heads the phrase, the word before it its compound, the phrases of both its own;
+    - before an -ing verb with an object that stands where a noun should ("a man on a surfboard
+      riding a wave": "surfboard" an amod of "riding", the object of "on"), it takes the verb's
+      place, and the verb hangs on it as a participle does.
+    """
     for token in doc:
         head = token.head
-        if not (
-            token.tag_ == "JJ" and token.dep_ == "amod" and head.i == token.i - 1 and head.pos_ == "NOUN"
-            and is_noun_not_adjective(token.text)
-        ):
+        if not (token.tag_ == "JJ" and token.dep_ == "amod" and is_noun_not_adjective(token.text)):
             continue
-        rights = [c for c in head.rights if c.i != token.i]
-        token.head, token.dep_ = (token, "ROOT") if head.head.i == head.i else (head.head, head.dep_)
-        head.head, head.dep_ = token, "compound"
-        for child in rights:
-            child.head = token
+        if head.i == token.i - 1 and head.pos_ == "NOUN":
+            rights = [c for c in head.rights if c.i != token.i]
+            token.head, token.dep_ = (token, "ROOT") if head.head.i == head.i else (head.head, head.dep_)
+            head.head, head.dep_ = token, "compound"
+            for child in rights:
+                child.head = token
+        elif (
+            head.i == token.i + 1 and head.tag_ == "VBG" and head.dep_ in ("pobj", "dobj")
+            and _child(head, ("dobj",)) is not None
+        ):
+            lefts = [c for c in head.lefts if c.i != token.i]
+            token.head, token.dep_ = head.head, head.dep_
+            head.head, head.dep_ = token, "acl"
+            for child in lefts:
+                child.head = token
+        else:
+            continue
         token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
 
 

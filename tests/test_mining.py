@@ -90,6 +90,9 @@ SHAPES = [
     # the tagger reads "hydrant" as an adjective of "fire" (development gold)
     pytest.param("A white fire hydrant on the sidewalk by a car.", ("fire hydrant", "on", "sidewalk"),
                  [("fire hydrant", "by", "car")], id="noun-read-as-adjective"),
+    # the tagger reads "surfboard" as an adjective of "riding", the object of "on" (development gold)
+    pytest.param("A man on a surfboard riding a wave.", ("man", "ride", "wave"), [("man", "on", "surfboard")],
+                 id="noun-read-as-adjective-of-a-participle"),
     # the tagger reads "hot" as an adjective; a hot dog is no dog
     pytest.param("A man is eating a loaded hot dog with people around him in a line.", ("man", "eat", "hot dog"), [],
                  id="known-two-word-noun"),
