@@ -48,6 +48,8 @@ NON_OBJECTS = frozenset({
     # times of day, like "day" and "night": "stopped at an intersection at twilight"
     "morning", "afternoon", "evening", "noon", "midnight", "dawn", "dusk", "twilight", "sunrise",
     "sunset", "nighttime", "daytime",
+    # no thing, like "way": "looking in different directions", "painted various colors"
+    "direction", "color", "colour",
 })
 
 # Adverbs of place the tagger reads as the head noun of the phrase before them ("on a carpeted

@@ -233,6 +233,13 @@ def test_an_ing_word_the_dictionary_knows_as_a_noun_stays_one(nlp, caption, expe
     assert expected in triples(nlp, caption)
 
 
+def test_directions_and_colours_are_no_things(nlp):
+    """Like "way": "looking in different directions", "painted various colors" relate nothing
+    one could point at (development gold)."""
+    assert triples(nlp, "Four zebras on a dirt path looking in different directions.") == [("zebra", "on", "dirt path")]
+    assert triples(nlp, "Several different fire hydrants that have been painted various colors.") == []
+
+
 def test_an_ing_word_only_a_verb_names_no_thing(nlp):
     """"Holding a racket and laughing": the tagger makes "laughing" a second object."""
     mined = triples(nlp, "Lady wearing a red tennis outfit holding a racket and laughing.")
