@@ -16,6 +16,7 @@ from thinc.api import use_ops
 
 from relaug.choices import Engine
 from relaug.nouns import (
+    CONTAINERS,
     DEPICTIONS,
     MULTIWORD_NOUNS,
     NON_OBJECTS,
@@ -442,7 +443,20 @@ def _conjoined(token: Token) -> list[Token]:
     counted = _counted(token)
     if counted is not token:
         coordinated += [t for t in counted.conjuncts if _is_noun(t)]
-    return sorted(coordinated, key=lambda t: t.i)
+    ordered = sorted(coordinated, key=lambda t: t.i)
+    # "a cup of coffee": what a container holds, before the container
+    return [t for c in ordered for t in (*_held(c), c)]
+
+
+def _held(container: Token) -> list[Token]:
+    """What a container's "of" names ("coffee" in "a cup of coffee"), with its conjuncts; else nothing."""
+    if noun_lemma(container.lower_) not in CONTAINERS:
+        return []
+    of = _child(container, ("prep",), "of")
+    held = _child(of, ("pobj",)) if of is not None else None
+    if held is None or not _is_noun(held):
+        return []
+    return [held, *(t for t in held.conjuncts if _is_noun(t))]
 
 
 def _counted(token: Token) -> Token:
@@ -470,7 +484,7 @@ def _through_quantifier(token: Token) -> Token:
     """The phrase a quantified noun sits in: "people" in "a group of people" -> "group"."""
     while (
         token.dep_ == "pobj" and token.head.lower_ == "of"
-        and noun_lemma(token.head.head.lower_) in QUANTIFIERS | DEPICTIONS
+        and noun_lemma(token.head.head.lower_) in QUANTIFIERS | DEPICTIONS | CONTAINERS
     ):
         token = token.head.head
     return token

@@ -18,6 +18,14 @@ QUANTIFIERS = frozenset({
     "duo", "trio", "quartet",
 })
 
+# Containers whose "of" names what they hold, which is then the thing a relation is about ("a
+# cup of coffee sitting on a table" -> coffee; the cup too), as the triples spec settles it.
+CONTAINERS = frozenset({
+    "cup", "mug", "glass", "bottle", "jar", "can", "bowl", "plate", "platter", "dish", "tray",
+    "pan", "pot", "box", "carton", "crate", "basket", "bag", "sack", "bucket", "bin", "vase",
+    "pitcher", "jug", "container",
+})
+
 # Containers that quantify only when the caption names nothing else about them;
 # "a plate of food" has no triple, but "a plate holds a salad" relates the plate.
 DEPICTIONS = frozenset({

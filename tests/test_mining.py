@@ -233,6 +233,18 @@ def test_an_ing_word_the_dictionary_knows_as_a_noun_stays_one(nlp, caption, expe
     assert expected in triples(nlp, caption)
 
 
+def test_what_a_container_holds_is_related_before_the_container(nlp):
+    """"A cup of coffee sitting on a table": the coffee is, and the cup; the phrase is the whole
+    "a cup of coffee", so that an edit moves it whole (development gold)."""
+    caption = "Half eaten sandwich and a cup of coffee sitting on table in front of camera equipment."
+    mined = mine(nlp, caption).triples
+    said = [(t.subject, t.relation, t.object) for t in mined]
+    assert said.index(("coffee", "sit on", "table")) < said.index(("cup", "sit on", "table"))
+    coffee = next(t for t in mined if t.subject == "coffee")
+    assert caption[coffee.subject_span.start : coffee.subject_span.end] == "a cup of coffee"
+    assert triples(nlp, "A little girl grins at her plate of pizza.")[0] == ("girl", "grin at", "pizza")
+
+
 def test_directions_and_colours_are_no_things(nlp):
     """Like "way": "looking in different directions", "painted various colors" relate nothing
     one could point at (development gold)."""
