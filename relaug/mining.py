@@ -34,6 +34,7 @@ from relaug.nouns import (
 )
 from relaug.records import Caption, CharSpan, MinedCaption, RelationKind, Triple
 from relaug.verbs import (
+    GOING_VERBS,
     HOLDING_VERBS,
     LOCATIVE_AGENT_VERBS,
     MOTION_VERBS,
@@ -613,11 +614,12 @@ def _prepositions(head: Token) -> list[_Preposition]:
     """Prepositional phrases hanging off `head`, in caption order, "next to" included."""
     found: list[_Preposition] = []
     for child in head.children:
-        if child.dep_ in ("prep", "prt") and child.lower_ in PATH_WORDS and (stray := _stray_object(head, child)):
+        going = child.lower_ in PATH_WORDS and verb_lemma(head.text) in GOING_VERBS
+        if going and child.dep_ in ("prep", "prt") and (stray := _stray_object(head, child)):
             # "driving down a street" parsed with "street" as the verb's own pobj or dobj
             resolved = _Preposition(child.lower_, tuple(_conjoined(stray)), (child,))
-        elif child.dep_ == "prep" or (child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
-            resolved = _resolve_preposition(child)  # a particle with an object is a preposition
+        elif child.dep_ == "prep" or (going and child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
+            resolved = _resolve_preposition(child)  # after a verb of going, a particle with an object is a path
         elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
             inner = _child(child, ("prep",))
             resolved = _resolve_preposition(inner) if inner is not None else None
@@ -639,10 +641,11 @@ def _prepositions(head: Token) -> list[_Preposition]:
 
 
 def _stray_object(head: Token, word: Token) -> Token | None:
-    """The noun phrase right after a path word with no object of its own that the parser gave
-    to the head instead: "driving down a street" with "street" the verb's pobj, or "walking down
-    a sidewalk", "down" a preposition, with "sidewalk" its dobj. None where the word has its
-    object, and for a particle before a dobj ("holding up a phone"), which is the verb's."""
+    """The noun phrase right after a path word of a verb of going, with no object of its own,
+    that the parser gave to the verb instead: "driving down a street" with "street" the verb's
+    pobj, or "walking down a sidewalk", "down" a preposition, with "sidewalk" its dobj. None
+    where the word has its object, and for a dobj after a particle ("riding up a hill" keeps its
+    parse)."""
     if _child(word, ("pobj", "pcomp", "prep")) is not None:
         return None
     deps = ("pobj", "dobj") if word.dep_ == "prep" else ("pobj",)
@@ -843,7 +846,8 @@ class _Collector:
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [
             c for c in verb.children
-            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",))) and not _child(c, ("pobj",))
+            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
+            and not any(c in p.tokens for p in prepositions)
             and not any(p.tokens[0].i < c.i for p in prepositions)
         ]
         verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])

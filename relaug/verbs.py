@@ -122,6 +122,11 @@ MOTION_VERBS = frozenset({
 # surfboard"); jumping, climbing and swimming do not (one jumps riding a skateboard).
 ON_FOOT_VERBS = frozenset({"walk", "run", "stroll", "march", "crawl", "wander", "roam", "hike", "jog", "trot"})
 RIDING_VERBS = frozenset({"ride", "drive", "surf", "ski", "skate", "skateboard", "snowboard", "bike", "cycle", "pedal"})
+# Verbs of going somewhere, after which "down", "up", "through" ... are a path ("driving down a
+# street"), not a particle of the verb ("holding down a door", "hosing down an elephant").
+GOING_VERBS = MOTION_VERBS | ON_FOOT_VERBS | RIDING_VERBS | frozenset({
+    "go", "come", "travel", "move", "head", "roll", "slide", "fly", "sail", "speed", "cruise", "taxi", "glide",
+})
 
 
 def contradicts(new_verb: str, other_verb: str) -> bool:

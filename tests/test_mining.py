@@ -110,8 +110,9 @@ def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
 
 
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
-    """"driving down a street" with "street" hung on the verb, or made its direct object, is
-    still "drive down"; a particle before a direct object stays the verb's (development gold)."""
+    """After a verb of going, "driving down a street" with "street" hung on the verb, or made its
+    direct object, is still "drive down"; a particle before a direct object stays the verb's
+    (development gold)."""
     assert ("bus", "drive down", "city street") in triples(
         nlp, "A red bus driving down a busy city street surrounded by tall buildings."
     )
