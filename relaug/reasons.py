@@ -66,6 +66,9 @@ class Rejection:
     OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"
     BARE_OBJECT = "verb swap: captions never say the new verb with this object bare, without an article (chasing frisbee)"
     MISSPELLED = "verb swap: the caption's verb looks misspelled (one letter from a verb captions use far more often)"
+    MISSPELLED_OBJECT = (
+        "preposition swap: the object looks misspelled (one letter from a noun captions put there far more often: on skies)"
+    )
     SINGULAR_OBJECT = "verb swap: the new preposition needs more than one thing (between a car)"
     GOES_ALONG = "verb swap: captions often say both verbs of one subject at once, one without an object (standing while holding)"
     LEFTOVER_COMPLEMENT = "verb swap: what the old verb also governed is never said with the new one on other images"

@@ -573,6 +573,20 @@ def test_a_compound_other_images_name_often_is_looked_up_whole(corpus, pairs):
     assert len(tennis) > 20 and not [n.caption for n in tennis if n.relation == "kick"]
 
 
+def test_a_likely_misspelled_object_gets_no_preposition_swap(corpus, relations, result):
+    """One caption in ten of val2017's people on skis writes "on skies": "a man on skies" is no
+    man under the sky, and never becomes "a man under skies"; a man under cloudy skies is."""
+    statistics = corpus.statistics
+    assert statistics.likely_misspelled_object("man", "on", "sky", "skies")
+    assert not statistics.likely_misspelled_object("man", "under", "sky", "skies")
+    assert not statistics.likely_misspelled_object("airplane", "in", "sky", "sky")
+    on_skies = [r for r in relations if r.triple.relation == "on" and r.triple.object == "sky"
+                and noun_kind(r.triple.subject) == "person"]
+    assert len(on_skies) >= 5
+    assert not [n.caption for r in on_skies for n in result.negatives[r.id] if n.kind == "prep_swap"]
+    assert result.rejected[Rejection.MISSPELLED_OBJECT] >= 5
+
+
 def test_a_likely_misspelled_verb_is_never_swapped_in_or_out(corpus, result, pairs):
     """Captions misspell "riding" as "ridding" and "wearing" as "waring": such a verb, one letter
     from one captions use far more often, is no negative ("a person ridding a horse" says the

@@ -402,6 +402,9 @@ class CandidateBuilder:
         if len(words) < n or [w.group().lower() for w in words[-n:]] != prep.split():
             return self.reject(Rejection.LAYOUT)
         prep_span = CharSpan(words[-n].start(), span.end)
+        written = caption[triple.object_span.start : triple.object_span.end].split()[-1]
+        if self.corpus.statistics.likely_misspelled_object(triple.subject, triple.relation, triple.object, written):
+            return self.reject(Rejection.MISSPELLED_OBJECT)
         image = self.corpus.images[relation.caption.image_id]
         subject, obj = noun_key(triple.subject), noun_key(triple.object)
         if image.states_preposition(subject, opposite, obj) or image.states_preposition(obj, prep, subject):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain
 
+from lemminflect import getInflection
+
 from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, relation_span
 from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
@@ -123,12 +125,30 @@ GOES_ALONG_RATE = 0.05
 MISSPELLING_RATIO = 100
 # ... and where the dictionary does not know it, this many times suffices: "staning" (standing).
 NON_WORD_MISSPELLING_RATIO = 30
+# An object written one letter from a noun that captions state this many times as often with the
+# same relation and subject class is likely a typo of it: "a man on skies" (on skis; one caption in
+# ten of val2017's people on skis writes "skies").
+MISSPELLED_OBJECT_RATIO = 5
 
 
 def _one_letter_variants(word: str) -> set[str]:
     """The word, and the word with any one letter left out. Two words one insertion, deletion,
     substitution or swap of neighbours apart share one of these."""
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether one word is the other with one letter more ("skies", "skis")."""
+    if abs(len(a) - len(b)) != 1:
+        return False
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return shorter in _one_letter_variants(longer)
+
+
+@lru_cache(maxsize=65536)
+def _written_forms(noun: str) -> tuple[str, ...]:
+    """A noun lemma as captions write it: itself and its plural."""
+    return (noun, *(getInflection(noun, tag="NNS") or ()))
 
 
 def likely_misspellings(verb_counts: Counter) -> frozenset[str]:
@@ -409,6 +429,13 @@ class RelationStatistics:
         for key in self.triples:
             self.together[(*key[:-2], key[-1])].append(key[-2])
         self.together = dict(self.together)
+        # a whole-triple key less its object -> the objects stated with it
+        self.together_objects: dict[tuple, list[str]] = defaultdict(list)
+        for key in self.triples:
+            if key[0] == "Sro":
+                self.together_objects[key[:-1]].append(key[-1])
+        self.together_objects = dict(self.together_objects)
+        self._by_class_relation: dict[tuple, Counter] = {}
         self._own_image: int | None = None
         self._own_counts = _ImageCounts(Counter(), Counter(), Counter())
 
@@ -500,6 +527,36 @@ class RelationStatistics:
         if any(self._paired_elsewhere(image_id, key) >= self.MIN_PAIR_CAPTIONS for key in subject_keys):
             return Evidence(with_object, "pairs")
         return None
+
+    def likely_misspelled_object(self, subject: str, relation: str, obj: str, written: str) -> bool:
+        """Whether the object, `written` so in the caption, is likely another noun mistyped: one
+        written with a letter more or less ("skies" for skis), which captions state with this
+        relation of this subject's class MISSPELLED_OBJECT_RATIO times as often ("a man on
+        skies": men are on skis, the sky is above them). Counted over the whole corpus: a typo
+        is as likely on any image."""
+        subject_class = noun_class(subject)
+        if subject_class is None:
+            return False
+        said = self._said_with_class(subject_class, relation)
+        own = head(obj)
+        least = MISSPELLED_OBJECT_RATIO * max(1, said.get(own, 0))
+        written = written.lower()
+        return any(
+            n >= least and written not in forms and any(_one_letter_apart(written, form) for form in forms)
+            for noun, n in said.items()
+            if head(noun) != own and (forms := _written_forms(head(noun).rsplit(" ", 1)[-1]))
+        )
+
+    def _said_with_class(self, subject_class: str, relation: str) -> Counter:
+        """Object nouns (heads) -> captions stating `relation` of them with this subject class, either number."""
+        key = (subject_class, relation)
+        if key not in self._by_class_relation:
+            said: Counter = Counter()
+            for plural in (False, True):
+                for noun in self.together_objects.get(("Sro", subject_class, plural, relation), ()):
+                    said[noun] += self.triples[("Sro", subject_class, plural, relation, noun)]
+            self._by_class_relation[key] = said
+        return self._by_class_relation[key]
 
     def _paired_elsewhere(self, image_id: int, key: tuple) -> int:
         n = self.pairs.get(key, 0)
