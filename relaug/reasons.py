@@ -67,7 +67,8 @@ class Rejection:
     BARE_OBJECT = "verb swap: captions never say the new verb with this object bare, without an article (chasing frisbee)"
     MISSPELLED = "verb swap: the caption's verb looks misspelled (one letter from a verb captions use far more often)"
     MISSPELLED_OBJECT = (
-        "preposition swap: the object looks misspelled (one letter from a noun captions put there far more often: on skies)"
+        "preposition swap: the object, with the old or the new preposition, looks like a typo of a noun captions put "
+        "there far more often (on skies)"
     )
     SINGULAR_OBJECT = "verb swap: the new preposition needs more than one thing (between a car)"
     GOES_ALONG = "verb swap: captions often say both verbs of one subject at once, one without an object (standing while holding)"

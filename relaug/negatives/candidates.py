@@ -31,7 +31,17 @@ from relaug.negatives.edits import (
     splice,
     verb_forms,
 )
-from relaug.negatives.statistics import LEVELS, Corpus, Evidence, Vocabulary, frame_of, noun_key, same_thing
+from relaug.negatives.statistics import (
+    LEVELS,
+    Corpus,
+    Evidence,
+    Vocabulary,
+    frame_of,
+    head,
+    noun_key,
+    same_thing,
+    written_forms,
+)
 from relaug.negatives.verification import edit_round_trip, reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import noun_kind, noun_lemma
 from relaug.options import NegativeOptions
@@ -412,6 +422,13 @@ class CandidateBuilder:
         new_relation = (
             opposite if triple.relation == prep else f"{triple.relation[: -len(prep)]}{opposite}"
         )
+        # Nor one that only captions mistyping another noun state: "on a blue sky" is said by
+        # the people "on skies".
+        if any(
+            self.corpus.statistics.likely_misspelled_object(triple.subject, new_relation, triple.object, form)
+            for form in written_forms(head(triple.object))
+        ):
+            return self.reject(Rejection.MISSPELLED_OBJECT)
         new_caption, changed = splice(caption, [(prep_span, match_case(opposite, caption[prep_span.start : prep_span.end]))])
         text = render_text(triple.subject, new_relation, triple.object, triple.relation_kind, stated_form(triple))
         if new_caption == caption or text == relation.text:

@@ -146,7 +146,7 @@ def _one_letter_apart(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _written_forms(noun: str) -> tuple[str, ...]:
+def written_forms(noun: str) -> tuple[str, ...]:
     """A noun lemma as captions write it: itself and its plural."""
     return (noun, *(getInflection(noun, tag="NNS") or ()))
 
@@ -544,7 +544,7 @@ class RelationStatistics:
         return any(
             n >= least and written not in forms and any(_one_letter_apart(written, form) for form in forms)
             for noun, n in said.items()
-            if head(noun) != own and (forms := _written_forms(head(noun).rsplit(" ", 1)[-1]))
+            if head(noun) != own and (forms := written_forms(head(noun).rsplit(" ", 1)[-1]))
         )
 
     def _said_with_class(self, subject_class: str, relation: str) -> Counter:
