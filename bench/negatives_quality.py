@@ -217,24 +217,28 @@ def _print_judged(captions, mined, relations, result, sugarcrepe: Path | None) -
         "role_swap": sum(attestations[half_of(r.caption.image_id)].triple(r.triple.subject, r.triple.relation, r.triple.object)
                          for r in relations) / max(len(relations), 1),
     }
+
+    def judged(pairs) -> tuple[float, float]:
+        """Of (relation, negative) pairs: the share the trigram model prefers the positive of, and
+        the share attested (a role swap's whole triple; else its two pairs)."""
+        prefers = attested = 0
+        for r, n in pairs:
+            half = half_of(r.caption.image_id)
+            lm, attestation, t = lms[half], attestations[half], r.triple
+            prefers += lm.logprob(r.caption.caption) > lm.logprob(n.caption)
+            if n.kind == "role_swap":
+                attested += attestation.triple(t.object, n.relation, t.subject)
+            else:
+                attested += attestation.pairs(t.subject, n.relation, t.object)
+        return prefers / max(len(pairs), 1), attested / max(len(pairs), 1)
+
     print("## Per kind: judged by a trigram model and the triples of the other half of the images")
     print("  kind       negatives  coverage  LM prefers positive (target)  attested  positives' rate  ratio (target >= 0.8)")
     for kind in ("verb_swap", "prep_swap", "role_swap"):
         pairs = [(r, n) for r in relations for n in result.negatives[r.id] if n.kind == kind]
         anchors = {r.id for r, _ in pairs}
         whole = len(verb_triples) if kind == "verb_swap" else len(relations)
-        prefers = attested = 0
-        for r, n in pairs:
-            half = half_of(r.caption.image_id)
-            lm, attestation = lms[half], attestations[half]
-            prefers += lm.logprob(r.caption.caption) > lm.logprob(n.caption)
-            t = r.triple
-            if kind == "role_swap":
-                attested += attestation.triple(t.object, n.relation, t.subject)
-            else:
-                attested += attestation.pairs(t.subject, n.relation, t.object)
-        hack = prefers / max(len(pairs), 1)
-        rate = attested / max(len(pairs), 1)
+        hack, rate = judged(pairs)
         print(f"  {kind:9s} {len(pairs):10,}  {len(anchors) / whole:8.3f}  {hack:8.3f} ({TARGET_HACKABILITY[kind]:.3f})"
               f"{'':14s}  {rate:8.3f}  {positives[kind]:15.3f}  {rate / positives[kind]:.2f}")
     print("  coverage: share of verb triples (verb_swap) or of all triples with a negative of the kind")
@@ -244,13 +248,8 @@ def _print_judged(captions, mined, relations, result, sugarcrepe: Path | None) -
         pairs = [(r, n) for r in relations for n in result.negatives[r.id] if n.kind == "verb_swap" and n.evidence == level]
         if not pairs:
             continue
-        prefers = attested = 0
-        for r, n in pairs:
-            half = half_of(r.caption.image_id)
-            prefers += lms[half].logprob(r.caption.caption) > lms[half].logprob(n.caption)
-            attested += attestations[half].pairs(r.triple.subject, n.relation, r.triple.object)
-        rate = attested / len(pairs)
-        print(f"  {level:14s} {len(pairs):10,}  {prefers / len(pairs):19.3f}  {rate:8.3f}  {rate / positives['verb_swap']:.2f}")
+        hack, rate = judged(pairs)
+        print(f"  {level:14s} {len(pairs):10,}  {hack:19.3f}  {rate:8.3f}  {rate / positives['verb_swap']:.2f}")
     if sugarcrepe is not None:
         import json
 
