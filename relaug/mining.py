@@ -451,10 +451,7 @@ def _conjoined(token: Token) -> list[Token]:
 
 def _held(container: Token) -> list[Token]:
     """What a container's "of" names ("coffee" in "a cup of coffee"), with its conjuncts; else nothing."""
-    if noun_lemma(container.lower_) not in CONTAINERS:
-        return []
-    of = _child(container, ("prep",), "of")
-    held = _child(of, ("pobj",)) if of is not None else None
+    held = _of_object(container) if noun_lemma(container.lower_) in CONTAINERS else None
     if held is None or not _is_noun(held):
         return []
     return [held, *(t for t in held.conjuncts if _is_noun(t))]
@@ -463,12 +460,17 @@ def _held(container: Token) -> list[Token]:
 def _counted(token: Token) -> Token:
     """What a quantifier or a depiction names through "of" ("a group of people" -> people), or the token itself."""
     for _ in range(4):
-        of = _child(token, ("prep",), "of") if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS else None
-        inner = _child(of, ("pobj",)) if of is not None else None
+        inner = _of_object(token) if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS else None
         if inner is None:
             break
         token = inner
     return token
+
+
+def _of_object(token: Token) -> Token | None:
+    """The object of the token's "of" phrase ("coffee" in "a cup of coffee"), or None."""
+    of = _child(token, ("prep",), "of")
+    return _child(of, ("pobj",)) if of is not None else None
 
 
 def _child(token: Token, deps: tuple[str, ...], text: str | None = None) -> Token | None:

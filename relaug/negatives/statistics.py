@@ -424,16 +424,15 @@ class RelationStatistics:
             if key[0] == "ro":
                 self.of_object[key[2]].append(key[1])
         self.of_object = dict(self.of_object)
-        # a whole triple less its relation -> the relations stated with it (the keys of `triples`)
+        # a whole triple less its relation -> the relations stated with it (the keys of `triples`),
+        # and one with a subject class less its object -> the objects stated with it
         self.together: dict[tuple, list[str]] = defaultdict(list)
-        for key in self.triples:
-            self.together[(*key[:-2], key[-1])].append(key[-2])
-        self.together = dict(self.together)
-        # a whole-triple key less its object -> the objects stated with it
         self.together_objects: dict[tuple, list[str]] = defaultdict(list)
         for key in self.triples:
+            self.together[(*key[:-2], key[-1])].append(key[-2])
             if key[0] == "Sro":
                 self.together_objects[key[:-1]].append(key[-1])
+        self.together = dict(self.together)
         self.together_objects = dict(self.together_objects)
         self._by_class_relation: dict[tuple, Counter] = {}
         self._own_image: int | None = None
