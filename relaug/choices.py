@@ -62,6 +62,13 @@ class Benchmark(StrEnum):
     RELAUG_DENSE = "relaug-dense"  # word attributions against the changed spans of SHARDS' negatives
 
 
+class Attribution(StrEnum):
+    """How `relaug explain` attributes the image-text cosine to the caption's tokens, signed."""
+
+    ATTENTION = "attention"  # CLIP4DM's: gradient x attention map of the last text layers, the end token's row
+    GRADIENT = "gradient"  # gradient x input on the token embeddings
+
+
 def checked(choice: type[StrEnum], value: str, option: str) -> StrEnum:
     """`value` as a member of `choice`, or an InputError naming the option and the choices."""
     try:

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
-from relaug.choices import Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
+from relaug.choices import Attribution, Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
 from relaug.errors import InputError, StoppedError
 from relaug.options import (
     BenchmarkOptions,
@@ -141,6 +141,13 @@ ScoredModel = Annotated[
     str | None, typer.Option(metavar="NAME", help="open_clip model name or config JSON (overrides the checkpoint's).")
 ]
 Pretrained = Annotated[str | None, typer.Option(metavar="TAG", help="open_clip tag or weights file, instead of --checkpoint.")]
+AttributionMethod = Annotated[
+    Attribution,
+    typer.Option(
+        help="attention: CLIP4DM's gradient x attention map of the last three text blocks; gradient: gradient x "
+        "input on the token embeddings."
+    ),
+]
 
 
 @app.command()
@@ -407,6 +414,7 @@ def eval_command(
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="JSON report; default RUN/eval_{split|benchmark}.json."),
     ] = None,
+    attribution: AttributionMethod = DenseOptions.attribution,
 ) -> None:
     """Relation metrics: hard-negative accuracy, DRIVE group accuracy, R@1/R@5 retrieval; or with
     --benchmark, SugarCrepe, ARO's VG-Relation / VG-Attribution or Winoground from their files, or
@@ -417,6 +425,8 @@ def eval_command(
         reported_errors(kept_when_interrupted="the report is written only when the evaluation is done"),
         TerminalProgress() as progress,
     ):
+        if _given(ctx, "attribution") and benchmark != Benchmark.RELAUG_DENSE:
+            raise InputError("--attribution goes with --benchmark relaug-dense")
         if benchmark == Benchmark.RELAUG_DENSE:
             if shards is None:
                 raise InputError("--benchmark relaug-dense scores the negatives of SHARDS: give a shard directory written by build-coco")
@@ -427,7 +437,10 @@ def eval_command(
             from relaug.explain import run_dense
 
             dense, written = run_dense(
-                DenseOptions(shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split, out=out),
+                DenseOptions(
+                    shards=shards, checkpoint=checkpoint, model=model, pretrained=pretrained, split=split, out=out,
+                    attribution=attribution,
+                ),
                 progress,
             )
             table = _dense_table(dense)
@@ -496,9 +509,10 @@ def explain(
     html: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Also write the words coloured by attribution as an HTML page.")
     ] = ExplainOptions.html,
+    attribution: AttributionMethod = ExplainOptions.attribution,
 ) -> None:
-    """Which words of a caption the image contradicts: per-word attributions of the image-text score
-    (gradient x input on the token embeddings), the cosine and the F-CLIPScore."""
+    """Which words of a caption the image contradicts: signed per-word attributions of the image-text
+    score (CLIP4DM's, by default), the cosine and the F-CLIPScore."""
     from relaug.explain import run_explain
 
     with (
@@ -511,7 +525,7 @@ def explain(
         report = run_explain(
             ExplainOptions(
                 source=source, caption=caption, checkpoint=checkpoint, model=model, pretrained=pretrained,
-                split=split, limit=limit, html=html,
+                split=split, limit=limit, html=html, attribution=attribution,
             ),
             progress,
         )

@@ -3,11 +3,15 @@ image-text cosine (`relaug explain`), and the dense-misalignment benchmark on re
 (`relaug eval --benchmark relaug-dense`). docs/training.md, "Explaining a score", says what of
 CLIP4DM (Nam et al., "Extract Free Dense Misalignment from CLIP", AAAI 2025) this follows.
 
-- Attribution: gradient x input on the token embeddings of the text tower. For each BPE token t of
-  the caption, the embedding e_t (before the positional embedding is added) times the gradient of
-  the cosine of the image and text features w.r.t. e_t, summed over the embedding dimension. It is
-  signed: a negative attribution marks a token that pulls the score down, one the image contradicts.
-  The start and end tokens are left out.
+- Attribution (`Attribution`), signed: a negative attribution marks a token that pulls the score
+  down, one the image contradicts. The start and end tokens are left out.
+  - `attention` (the default, CLIP4DM's): in each of the text transformer's last three blocks, the
+    attention map times the gradient of the cosine of the image and text features w.r.t. it,
+    averaged over heads; summed over the blocks, divided by their number; token t's attribution is
+    the end token's row at t (the end token's feature is the text feature).
+  - `gradient`: gradient x input on the token embeddings. For each BPE token t, the embedding e_t
+    (before the positional embedding is added) times the gradient of the cosine w.r.t. e_t, summed
+    over the embedding dimension; exact where the text tower is linear.
 - Words: the caption cut into words and punctuation with their character spans; each word is
   encoded on its own by open_clip's SimpleTokenizer, so its tokens are known, and a word's
   attribution is the sum of its tokens'.
@@ -21,17 +25,19 @@ CLIP4DM (Nam et al., "Extract Free Dense Misalignment from CLIP", AAAI 2025) thi
 
 from __future__ import annotations
 
+import contextlib
 import html
+import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import PIL.Image
 import torch
 
-from relaug.choices import Benchmark
+from relaug.choices import Attribution, Benchmark
 from relaug.errors import InputError, unwritable_out
 from relaug.evaluate import check_model_choice, check_writable, load_model, report_path, write_report
 from relaug.options import DenseOptions, ExplainOptions
@@ -175,13 +181,91 @@ def gradient_x_input(model, tokens: torch.Tensor, image_features: torch.Tensor) 
     return (gradient.float() * captured[0].detach().float()).sum(-1), cosine.detach()
 
 
+# CLIP4DM reads the attention maps of the text transformer's last three blocks.
+ATTENTION_BLOCKS = 3
+
+
+def _text_blocks(model) -> tuple[bool, list[torch.nn.Module]]:
+    """Whether the text transformer is batch first, and its blocks; an InputError where the model
+    has no open_clip text transformer of self-attention blocks."""
+    for owner in (model, getattr(model, "text", None)):
+        transformer = getattr(owner, "transformer", None)
+        blocks = list(getattr(transformer, "resblocks", ()))
+        if blocks and all(isinstance(getattr(b, "attn", None), torch.nn.MultiheadAttention) for b in blocks):
+            if getattr(owner, "text_pool_type", "argmax") != "argmax":
+                break
+            return getattr(transformer, "batch_first", True), blocks
+    raise InputError(
+        "--attribution attention needs an open_clip text transformer of self-attention blocks, pooled at "
+        "the end token; this model has none: use --attribution gradient"
+    )
+
+
+@contextlib.contextmanager
+def _attention_maps_kept(blocks: Sequence[torch.nn.Module], batch_first: bool, maps: list[torch.Tensor]) -> Iterator[None]:
+    """While open, each block computes its self-attention step by step, as nn.MultiheadAttention
+    does, and appends its attention map (batch, heads, query, key) to `maps`, in the graph."""
+
+    def attention_of(block):
+        mha = block.attn
+
+        def attention(q_x, k_x=None, v_x=None, attn_mask=None):
+            x = q_x if batch_first else q_x.transpose(0, 1)
+            batch, length, width = x.shape
+            heads = mha.num_heads
+            q, k, v = (
+                t.reshape(batch, length, heads, width // heads).transpose(1, 2)
+                for t in torch.nn.functional.linear(x, mha.in_proj_weight, mha.in_proj_bias).chunk(3, -1)
+            )
+            scores = q @ k.transpose(-2, -1) / math.sqrt(width // heads)
+            if attn_mask is not None:
+                scores = scores + attn_mask.to(scores.dtype)
+            attention_map = scores.softmax(-1)
+            maps.append(attention_map)
+            out = mha.out_proj((attention_map @ v).transpose(1, 2).reshape(batch, length, width))
+            return out if batch_first else out.transpose(0, 1)
+
+        return attention
+
+    for block in blocks:
+        block.attention = attention_of(block)  # the instance's, over the class's
+    try:
+        yield
+    finally:
+        for block in blocks:
+            del block.attention
+
+
+def gradient_x_attention(model, tokens: torch.Tensor, image_features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per token, CLIP4DM's attribution of the cosine (`Attribution.ATTENTION`); and the cosine.
+    `tokens` is (B, L), `image_features` (B, D) unit vectors."""
+    batch_first, blocks = _text_blocks(model)
+    maps: list[torch.Tensor] = []
+    with torch.enable_grad(), _attention_maps_kept(blocks[-ATTENTION_BLOCKS:], batch_first, maps):
+        text = model.encode_text(tokens, normalize=True).float()
+        cosine = (text * image_features.float()).sum(-1)
+        gradients = torch.autograd.grad(cosine.sum(), maps)  # rows do not mix: each its own gradient
+    relevance = sum((g * m).mean(1) for g, m in zip(gradients, maps)) / len(maps)  # (B, L, L)
+    end = tokens.argmax(-1)  # the end token has the highest id, as open_clip pools
+    return relevance[torch.arange(len(tokens)), end].detach().float(), cosine.detach()
+
+
+ATTRIBUTIONS = {Attribution.ATTENTION: gradient_x_attention, Attribution.GRADIENT: gradient_x_input}
+
+
 @torch.no_grad()
 def image_features(model, pixels: torch.Tensor) -> torch.Tensor:
     return model.encode_image(pixels, normalize=True).float()
 
 
 def explain_captions(
-    model, tokenizer, features: torch.Tensor, captions: Sequence[str], *, device: torch.device | str = "cpu"
+    model,
+    tokenizer,
+    features: torch.Tensor,
+    captions: Sequence[str],
+    *,
+    device: torch.device | str = "cpu",
+    attribution: Attribution = Attribution.ATTENTION,
 ) -> list[Explanation]:
     """Each caption's words and attributions against its row of `features` (unit image features)."""
     if not captions:
@@ -191,7 +275,7 @@ def explain_captions(
     was_training = model.training
     model.eval()
     try:
-        attributions, cosines = gradient_x_input(model, torch.tensor(rows, dtype=torch.long, device=device), features.to(device))
+        attributions, cosines = ATTRIBUTIONS[attribution](model, torch.tensor(rows, dtype=torch.long, device=device), features.to(device))
     finally:
         model.train(was_training)
     explanations = []
@@ -213,7 +297,16 @@ def explain_captions(
     return explanations
 
 
-def explain(image: PIL.Image.Image, caption: str, *, model, preprocess, tokenizer, device: torch.device | str = "cpu") -> Explanation:
+def explain(
+    image: PIL.Image.Image,
+    caption: str,
+    *,
+    model,
+    preprocess,
+    tokenizer,
+    device: torch.device | str = "cpu",
+    attribution: Attribution = Attribution.ATTENTION,
+) -> Explanation:
     """The words of `caption` and their attributions against `image`, and the cosine."""
     was_training = model.training
     model.eval()
@@ -221,7 +314,7 @@ def explain(image: PIL.Image.Image, caption: str, *, model, preprocess, tokenize
         features = image_features(model, preprocess(image).unsqueeze(0).to(device))
     finally:
         model.train(was_training)
-    return explain_captions(model, tokenizer, features, [caption], device=device)[0]
+    return explain_captions(model, tokenizer, features, [caption], device=device, attribution=attribution)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,8 +371,8 @@ def render_html(
         ".caption { font-size: 1.4em; line-height: 1.8; }\n.word { padding: 0.1em 0.15em; border-radius: 0.2em; }\n"
         ".scores, .legend { color: #555; }\nh2 { font-size: 1em; margin-bottom: 0; }\n</style>\n</head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n"
-        '<p class="legend">Each word on the colour of its attribution, the gradient x input of the image-text '
-        'cosine on its token embeddings: <span style="background-color: rgba(220, 38, 38, 1.000)">red</span> '
+        '<p class="legend">Each word on the colour of its signed attribution of the image-text '
+        'cosine: <span style="background-color: rgba(220, 38, 38, 1.000)">red</span> '
         'the image contradicts it, <span style="background-color: rgba(22, 163, 74, 1.000)">green</span> the image '
         "supports it; the strongest word of each caption fully coloured. Hover a word for its value."
         + (" Underlined: the words the negative changed." if marked else "")
@@ -326,6 +419,7 @@ def explain_negatives(
     device: torch.device | str = "cpu",
     batch_size: int = 64,
     advance: Callable[[int], None] = lambda units: None,
+    attribution: Attribution = Attribution.ATTENTION,
 ) -> list[Explanation]:
     """Each negative's caption explained against its image; `advance` is told of each batch done."""
     was_training = model.training
@@ -341,7 +435,7 @@ def explain_negatives(
         for start in range(0, len(negatives), batch_size):
             batch = negatives[start : start + batch_size]
             rows = torch.stack([features[n.image_id] for n in batch])
-            explanations += explain_captions(model, tokenizer, rows, [n.caption for n in batch], device=device)
+            explanations += explain_captions(model, tokenizer, rows, [n.caption for n in batch], device=device, attribution=attribution)
             advance(len(batch))
     finally:
         model.train(was_training)
@@ -404,11 +498,14 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
         advance = progress.start("Explaining negatives", len(negatives))
         explanations = explain_negatives(
             split, negatives, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer,
-            device=device, batch_size=options.batch_size, advance=advance,
+            device=device, batch_size=options.batch_size, advance=advance, attribution=options.attribution,
         )
         explained = [Explained(e, f"image {n.image_id}", n) for e, n in zip(explanations, negatives)]
     else:
-        explanation = explain(image, options.caption, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer, device=device)
+        explanation = explain(
+            image, options.caption, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer,
+            device=device, attribution=options.attribution,
+        )
         explained = [Explained(explanation, str(source))]
     report = ExplainReport(shards, explained, options.html)
     if options.html is not None:
@@ -556,7 +653,7 @@ def run_dense(options: DenseOptions, progress: Progress = SILENT) -> tuple[Dense
     advance = progress.start("Explaining negatives", len(negatives))
     explanations = explain_negatives(
         split, negatives, model=bundle.model, preprocess=bundle.preprocess_val, tokenizer=bundle.tokenizer,
-        device=device, batch_size=options.batch_size, advance=advance,
+        device=device, batch_size=options.batch_size, advance=advance, attribution=options.attribution,
     )
     report = replace(dense_scores(negatives, explanations), shards=Path(options.shards), split=str(options.split))
     try:

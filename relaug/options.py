@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relaug.choices import Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
+from relaug.choices import Attribution, Benchmark, Engine, Loss, Precision, SourceFormat, Split, TextField
 
 # The English pipeline a job loads when none is named (`spacy_model` None), where installed;
 # else another installed English one.
@@ -134,8 +134,15 @@ class BenchmarkOptions(ModelChoice):
     batch_size: int = 64
 
 
+@dataclass(frozen=True, kw_only=True)
+class AttributionChoice(ModelChoice):
+    """A scoring job that attributes the cosine to the caption's words."""
+
+    attribution: Attribution = Attribution.ATTENTION
+
+
 @dataclass(frozen=True)
-class ExplainOptions(ModelChoice):
+class ExplainOptions(AttributionChoice):
     source: Path  # an image file, or a shard directory (its split's negatives are explained)
     caption: str | None = None  # the caption to explain against the image; none with a shard directory
     split: Split = Split.TEST  # a shard directory's split
@@ -145,7 +152,7 @@ class ExplainOptions(ModelChoice):
 
 
 @dataclass(frozen=True)
-class DenseOptions(ModelChoice):
+class DenseOptions(AttributionChoice):
     """`relaug eval --benchmark relaug-dense SHARDS`: word attributions against the negatives' changed spans."""
 
     shards: Path

@@ -16,6 +16,7 @@ import typer
 from helpers import one_line_error
 from typer.testing import CliRunner
 
+from relaug.choices import Attribution
 from relaug.cli import app
 from relaug.errors import InputError
 from relaug.explain import (
@@ -29,6 +30,7 @@ from relaug.explain import (
     dense_scores,
     explain_captions,
     f_clipscore,
+    gradient_x_attention,
     gradient_x_input,
     render_html,
     token_rows,
@@ -140,7 +142,7 @@ def test_gradient_x_input_is_exact_on_a_linear_text_tower(tokenizer):
     assert len(zebras) == 2
     e = {red: [2.0, 0.0, 0.0], cube: [0.0, 1.0, 0.0], zebras[0]: [1.0, 0.0, 0.3], zebras[1]: [0.5, 0.0, 0.0]}
     model = LinearText(e, [1.0, 0.0, 0.0])  # the image is all "red"
-    (explanation,) = explain_captions(model, tokenizer, model.image, ["red cube, zebras"])
+    (explanation,) = explain_captions(model, tokenizer, model.image, ["red cube, zebras"], attribution=Attribution.GRADIENT)
 
     x = torch.tensor([sum(v[i] for v in e.values()) for i in range(3)])
     v = model.image[0]
@@ -168,6 +170,58 @@ def test_rows_of_a_batch_are_explained_each_on_its_own(tokenizer):
     with torch.no_grad():
         text = tiny.model.encode_text(tiny.tokenizer(captions), normalize=True)
     assert [e.cosine for e in together] == pytest.approx((text * images).sum(-1).tolist(), abs=1e-5)
+
+
+def test_the_attention_attribution_reads_the_maps_the_model_computes(tokenizer):
+    """CLIP4DM's attribution recomputes each block's self-attention step by step to keep its map:
+    the text features stay the model's own, and the attribution is the end token's row of the
+    gradient x attention map, averaged over heads and blocks, computed here without relaug."""
+    tiny = create_clip("tiny-clip", "none")
+    model = tiny.model.eval()
+    captions = ["A dog looks through a window.", "Two cats sleeping on a red couch."]
+    tokens = tiny.tokenizer(captions)
+    image = torch.nn.functional.normalize(torch.randn(2, 64, generator=torch.Generator().manual_seed(1)), dim=-1)
+    attributions, cosines = gradient_x_attention(model, tokens, image)
+    with torch.no_grad():
+        own = (model.encode_text(tokens, normalize=True) * image).sum(-1)
+    assert cosines.tolist() == pytest.approx(own.tolist(), abs=1e-6)
+
+    maps = []  # each block's attention map as nn.MultiheadAttention computes it, per head
+
+    def keep_map(block):
+        def attention(q_x, k_x=None, v_x=None, attn_mask=None):
+            mha = block.attn
+            _, weights = mha(q_x, q_x, q_x, attn_mask=attn_mask, need_weights=True, average_attn_weights=False)
+            weights.retain_grad()
+            maps.append(weights)
+            batch, length, width = q_x.shape
+            v = torch.nn.functional.linear(q_x, mha.in_proj_weight[2 * width :], mha.in_proj_bias[2 * width :])
+            v = v.reshape(batch, length, mha.num_heads, -1).transpose(1, 2)
+            return mha.out_proj((weights @ v).transpose(1, 2).reshape(batch, length, width))
+        return attention
+
+    for block in model.transformer.resblocks:
+        block.attention = keep_map(block)
+    try:
+        cosine = (model.encode_text(tokens, normalize=True) * image).sum(-1)
+        cosine.sum().backward()
+    finally:
+        for block in model.transformer.resblocks:
+            del block.attention
+    relevance = sum((m.grad * m).mean(1) for m in maps) / len(maps)
+    end = tokens.argmax(-1)
+    expected = relevance[torch.arange(2), end]
+    assert expected.abs().max() > 1e-4 and torch.allclose(attributions, expected, atol=1e-6)
+    (explanation, _) = explain_captions(model, tiny.tokenizer, image, captions)
+    assert [w.attribution for w in explanation.words if w.text in ("dog", "window")] == pytest.approx(
+        [float(attributions[0, 2]), float(attributions[0, 6])], abs=1e-6
+    )
+
+
+def test_a_model_without_a_text_transformer_has_no_attention_attribution(tokenizer):
+    model = LinearText({}, [1.0, 0.0, 0.0])
+    with pytest.raises(InputError, match="--attribution gradient"):
+        explain_captions(model, tokenizer, model.image, ["red cube"])
 
 
 def test_a_model_without_token_embeddings_is_an_input_error(tokenizer):
@@ -348,8 +402,9 @@ def test_eval_relaug_dense_writes_next_to_the_checkpoints_run(sample_shards, che
         (["--benchmark", "relaug-dense", "SHARDS", "--data", "d", "--pretrained", "none"], ["--data", "SHARDS"]),
         (["--benchmark", "relaug-dense", "SHARDS", "--text-field", "text", "--pretrained", "none"], ["--text-field"]),
         (["--benchmark", "relaug-dense", "SHARDS", "--model", "tiny-clip"], ["--checkpoint", "--pretrained"]),
+        (["SHARDS", "--attribution", "gradient", "--pretrained", "none"], ["--attribution", "relaug-dense"]),
     ],
-    ids=["no shards", "data", "text field", "no model"],
+    ids=["no shards", "data", "text field", "no model", "attribution"],
 )
 def test_eval_relaug_dense_usage_errors_are_one_line(args, words, sample_shards):
     args = [str(sample_shards) if a == "SHARDS" else a for a in args]
@@ -368,4 +423,4 @@ def test_explain_options_default_to_what_the_library_does():
     command = typer.main.get_command(app).commands["explain"]
     fields = {f.name: f.default for f in dataclasses.fields(ExplainOptions) if f.default is not dataclasses.MISSING}
     defaults = {p.name: p.default for p in command.params if p.name in fields}
-    assert defaults == {name: fields[name] for name in defaults} and {"split", "limit", "html"} <= set(defaults)
+    assert defaults == {name: fields[name] for name in defaults} and {"split", "limit", "html", "attribution"} <= set(defaults)
