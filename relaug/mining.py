@@ -25,6 +25,7 @@ from relaug.nouns import (
     PLURALIA_TANTUM,
     PRONOUNS,
     QUANTIFIERS,
+    THING_COMPOUNDS,
     is_known_noun,
     is_known_plural,
     is_noun_not_adjective,
@@ -467,6 +468,14 @@ def _counted(token: Token) -> Token:
     return token
 
 
+def _whole_of_part(token: Token) -> Token:
+    """The thing a part word's "of" names, which the part stands for ("crossing a shallow part of
+    a river" -> river, as "on the side of a street" -> street); else the token itself."""
+    if _noun_lemma(token) in PART_WORDS and not _compounds(token) and (whole := _of_object(token)) is not None:
+        return whole
+    return token
+
+
 def _of_object(token: Token) -> Token | None:
     """The object of the token's "of" phrase ("coffee" in "a cup of coffee"), or None."""
     of = _child(token, ("prep",), "of")
@@ -524,7 +533,7 @@ def core_noun(token: Token) -> Token | None:
         compounds = _compounds(token)
         return core_noun(compounds[-1]) if compounds else None
     lemma = _noun_lemma(token)
-    if lemma in NON_OBJECTS or (lemma in PART_WORDS and not _compounds(token)):
+    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS) or (lemma in PART_WORDS and not _compounds(token)):
         return None
     return token
 
@@ -843,7 +852,7 @@ class _Collector:
         relates = lemma not in NON_RELATION_VERBS
         prepositions = _prepositions(verb)
         taken = {o.i for p in prepositions for o in p.objects}  # a dobj a stray path word took
-        objects = [o for c in verb.children if c.dep_ == "dobj" and c.i not in taken for o in _conjoined(c)]
+        objects = [o for c in verb.children if c.dep_ == "dobj" and c.i not in taken for o in _conjoined(_whole_of_part(c))]
         # A particle that heads a preposition ("away from") belongs to that phrase; one after
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [

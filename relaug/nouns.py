@@ -60,6 +60,10 @@ NON_OBJECTS = frozenset({
     "direction", "color", "colour",
 })
 
+# Compounds of a NON_OBJECTS head that name a thing, not an activity (../shared/spec/triples.md:
+# "devices and named things stay: playing a video game").
+THING_COMPOUNDS = frozenset({"video game", "board game"})
+
 # Adverbs of place the tagger reads as the head noun of the phrase before them ("on a carpeted
 # floor indoors"): the noun before them names the thing.
 PLACE_ADVERBS = frozenset({"indoors", "outdoors", "upstairs", "downstairs", "overhead", "nearby", "abroad"})

@@ -165,10 +165,17 @@ def test_captions_without_triples(nlp, caption):
     ("This giraffe has two horns on the top of its head.", ("horn", "on", "head")),
     ("A man is sitting on the back of an elephant.", ("man", "sit on", "elephant")),
     ("A cat sitting on top of a car.", ("cat", "sit on top of", "car")),  # a preposition of its own
+    ("a herd of zebras crossing a shallow part of a river", ("zebra", "cross", "river")),  # the verb's object
 ])
 def test_a_part_of_a_thing_stands_for_the_thing(nlp, caption, expected):
     """tests/data/gold/README.md, part words: "a boat at the edge of the water" -> (boat, at, water)."""
     assert triples(nlp, caption)[0] == expected
+
+
+def test_a_video_game_is_a_thing_a_game_of_baseball_is_not(nlp):
+    """../shared/spec/triples.md: activities are not things, devices and named things stay."""
+    assert ("boy", "play", "video game") in triples(nlp, "boy wearing a helmet while playing a video game")
+    assert triples(nlp, "Two boys playing a game of baseball.") == []
 
 
 @pytest.mark.parametrize(("caption", "expected"), [
