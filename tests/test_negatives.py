@@ -118,9 +118,9 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
     assert any(r.triple.verb_tag == tag and n.kind == "verb_swap" for r, n in pairs)
 
 
-# On val2017, at least: role swaps are few, since a swapped triple must be stated twice elsewhere
-# (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 9_000, "prep_swap": 100, "role_swap": 2}
+# On val2017, at least: every triple must be stated twice elsewhere, so preposition and role
+# swaps are few (a corpus of COCO train's size has some twenty times the statistics).
+FEWEST = {"verb_swap": 6_000, "prep_swap": 40, "role_swap": 2}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -194,7 +194,7 @@ def test_substring_traps_stay_intact(relations, result):
 
 def test_prep_swaps_put_the_opposite_in_place(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "prep_swap"]
-    assert len(swaps) > 100
+    assert len(swaps) >= FEWEST["prep_swap"]
     for r, n in swaps:
         prep = preposition_of(r.triple.relation)
         opposite = OPPOSITE_PREPOSITIONS[prep]
@@ -295,7 +295,7 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
             continue
         key = whole_key(n.evidence, t.subject, t.subject_plural, n.relation, obj)
         others = {c for c in stated[key] if c[0] != image_id}
-        assert len(others) == n.attestation >= (1 if n.evidence == "noun" else 2), (r.caption.caption, n.caption)
+        assert len(others) == n.attestation >= 2, (r.caption.caption, n.caption)
     benches = [r for r in relations if noun_kind(r.triple.subject) == "person" and r.triple.relation == "sit on"
                and r.triple.object == "bench"]
     assert len(benches) > 20
@@ -379,7 +379,7 @@ def test_paraphrases_from_captions_of_one_image_are_never_swapped(captions, rela
     assert corpus.synonyms("sit on", "lay on", "couch")
     assert not corpus.synonyms("sit on", "lay on", "bench")
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
-    assert len(swaps) > 9_000
+    assert len(swaps) >= FEWEST["verb_swap"]
     for r, n in swaps:
         assert not corpus.synonyms(r.triple.relation, n.relation, r.triple.object), (r.caption.caption, n.caption)
 
@@ -389,7 +389,7 @@ def test_every_verb_swap_reads_back_as_exactly_its_triple(relations, result, pai
     triples at that verb, nothing left over; those that do not are counted and dropped."""
     siblings = Corpus([], relations).verb_siblings
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"][::20]
-    assert len(swaps) > 400
+    assert len(swaps) > 300
     for (r, n), doc in zip(swaps, nlp.pipe([reparse_text(n.caption) for _, n in swaps])):
         assert verb_round_trip(r, n, doc, siblings.get(r.id, ())) is None, n.caption
     assert result.rejected[Rejection.NOT_ROUND_TRIP] > 0
@@ -522,7 +522,7 @@ def test_a_verb_swap_keeps_a_path_after_the_object_only_with_a_verb_said_with_on
         if n.kind == "verb_swap" and after and after.group().lower() in PATH_WORDS and r.caption.caption[end:][:1] == " ":
             assert corpus.takes_path(n.relation.split()[0], after.group().lower(), 2), (r.caption.caption, n.caption)
             kept += 1
-    assert kept > 100
+    assert kept > 50
     assert result.rejected[Rejection.PATH_LEFT_BEHIND] > 100
 
 

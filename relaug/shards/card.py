@@ -212,7 +212,7 @@ two captions of other images, or two people; never a thing acting on a person or
 never the ground or a surface on top.
 
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
-triple with these head nouns; a role swap: the swapped triple), `subject class` (with this
+triple with these head nouns, two captions at least; a role swap: the swapped triple), `subject class` (with this
 object and the subject's class, two captions at least), `class` (with both classes, two
 captions at least; a role swap between two people) or, for a verb swap of one verb no
 caption states whole, `pairs` (its relation said of this object and of this subject apart,
