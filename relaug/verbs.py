@@ -122,6 +122,12 @@ MOTION_VERBS = frozenset({
 # surfboard"); jumping, climbing and swimming do not (one jumps riding a skateboard).
 ON_FOOT_VERBS = frozenset({"walk", "run", "stroll", "march", "crawl", "wander", "roam", "hike", "jog", "trot"})
 RIDING_VERBS = frozenset({"ride", "drive", "surf", "ski", "skate", "skateboard", "snowboard", "bike", "cycle", "pedal"})
+# How a vehicle goes along its way, which a photo does not tell apart: a train driving, running,
+# riding or speeding down the tracks looks the same. Flying, taxiing or sailing does not.
+VEHICLE_GOING_VERBS = frozenset({
+    "drive", "run", "ride", "speed", "travel", "move", "go", "come", "head", "roll", "cruise", "race",
+})
+
 # Verbs of going somewhere, after which "down", "up", "through" ... are a path ("driving down a
 # street"), not a particle of the verb ("holding down a door", "hosing down an elephant").
 GOING_VERBS = MOTION_VERBS | ON_FOOT_VERBS | RIDING_VERBS | frozenset({

@@ -54,6 +54,7 @@ from relaug.verbs import (
     OPPOSITE_PREPOSITIONS,
     PATH_WORDS,
     PLURAL_OBJECT_PREPOSITIONS,
+    VEHICLE_GOING_VERBS,
     contradicts,
     inflect,
     preposition_of,
@@ -358,6 +359,10 @@ class CandidateBuilder:
             return self.reject(Rejection.BARE_OBJECT)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
+        # How a train or a bus goes along (drives, runs, speeds, travels) no photo shows: reviewers
+        # took such swaps for paraphrases round after round. Stopping or parking it still differs.
+        if verb != own_verb and {verb, own_verb} <= VEHICLE_GOING_VERBS and noun_kind(triple.subject) == "vehicle":
+            return self.reject(Rejection.VEHICLE_GOING)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):
             return self.reject(Rejection.CONTRADICTS_CAPTION)
         if verb != own_verb and corpus.goes_along_with(verb, own_verb):
