@@ -201,7 +201,7 @@ NEGATIVES_CARD = """\
 Each relation's `negatives` are edits of its caption that are false of the image and
 plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
-kept only when captions of *other* images state its whole new triple, subject and object
+kept only when two captions of *other* images or more state its whole new triple, subject and object
 together (with their head nouns, else with the subject's class, else, for a rare object,
 with both classes; a verb swap of one verb taking its object directly, failing those, its
 relation said of this object and of this subject apart), no caption of the image says it, it is no paraphrase (of the scenes
