@@ -38,6 +38,7 @@ from relaug.nouns import indefinite_article, noun_class, noun_kind
 from relaug.records import Caption, ImageExample, partner_closeness
 from relaug.verbs import (
     EXPRESSION_VERBS,
+    GENERIC_RELATIONS,
     GENERIC_VERBS,
     LOCATIVE_AGENT_VERBS,
     MOTION_VERBS,
@@ -483,7 +484,7 @@ def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result,
             posture_and_motion = {new, other} & POSTURE_VERBS and {new, other} & MOTION_VERBS
             foot_and_riding = {new, other} & ON_FOOT_VERBS and {new, other} & RIDING_VERBS
             assert new == other or not (postures or posture_and_motion or foot_and_riding), (r.caption.caption, n.caption)
-    assert checked > 1000
+    assert checked > 800
     assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
 
 
@@ -675,6 +676,16 @@ def test_generic_mass_and_expression_verbs_are_never_a_verb_swap(relations, pair
     swaps = [n for _, n in pairs if n.kind == "verb_swap"]
     assert swaps
     assert not [n.caption for n in swaps if n.relation.split()[0] in verbs]
+
+
+def test_playing_with_and_passing_by_are_never_a_verb_swap(relations, pairs):
+    """Holding a teddy bear or tossing a frisbee is playing with it; walking down a street is
+    passing by it: such a negative is most often still true."""
+    stated = captions_stating(relations)
+    assert min(len(stated[r]) for r in GENERIC_RELATIONS) >= 2  # common enough to be a candidate
+    swaps = [n for _, n in pairs if n.kind == "verb_swap"]
+    assert not [n.caption for n in swaps if n.relation in GENERIC_RELATIONS]
+    assert [n for n in swaps if n.relation.split()[0] in ("play", "pass")]  # other relations of those verbs stay
 
 
 def test_a_verb_of_the_face_or_the_voice_is_never_swapped_away(relations, result, pairs):

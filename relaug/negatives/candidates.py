@@ -49,6 +49,7 @@ from relaug.reasons import Rejection
 from relaug.records import CharSpan, Negative, Relation, Triple
 from relaug.verbs import (
     EXPRESSION_VERBS,
+    GENERIC_RELATIONS,
     GENERIC_VERBS,
     LOCATIVE_AGENT_VERBS,
     OPPOSITE_PREPOSITIONS,
@@ -78,7 +79,8 @@ class NegativeResult:
 def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[str]) -> list[str]:
     """The relations of a vocabulary a verb swap may bring in, in name order: stated by
     `min_captions` captions or more (fewer is most often a misparse or a typo), not one
-    that holds of nearly anything done with a thing (use, touch, handle), and not one of a
+    that holds of nearly anything done with a thing (use, touch, handle; play with, pass by:
+    `GENERIC_RELATIONS`), and not one of a
     mass taking up a place (fill, cover, surround, crowd: `LOCATIVE_AGENT_VERBS`), which is
     seldom false of a crowd or a heap and nonsense of one thing ("a toilet filling a
     bathroom"), and not a verb of the face, the voice or the pose (smile, pose: `EXPRESSION_VERBS`),
@@ -89,7 +91,10 @@ def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[s
     `max_verb_candidates` tries, and on val2017 about 40,000 went to relations one
     caption states."""
     never = GENERIC_VERBS | LOCATIVE_AGENT_VERBS | EXPRESSION_VERBS | misspelled
-    return sorted(r for r, n in vocabulary.captions.items() if n >= min_captions and r.split()[0] not in never)
+    return sorted(
+        r for r, n in vocabulary.captions.items()
+        if n >= min_captions and r.split()[0] not in never and r not in GENERIC_RELATIONS
+    )
 
 
 def _path_after_object(triple: Triple, caption: str) -> str | None:
