@@ -471,9 +471,14 @@ def _counted(token: Token) -> Token:
 def _whole_of_part(token: Token) -> Token:
     """The thing a part word's "of" names, which the part stands for ("crossing a shallow part of
     a river" -> river, as "on the side of a street" -> street); else the token itself."""
-    if _noun_lemma(token) in PART_WORDS and not _compounds(token) and (whole := _of_object(token)) is not None:
+    if _is_bare_part(token) and (whole := _of_object(token)) is not None:
         return whole
     return token
+
+
+def _is_bare_part(token: Token) -> bool:
+    """Whether the token is a part word with no compound before it ("side", not "passenger side")."""
+    return _noun_lemma(token) in PART_WORDS and not _compounds(token)
 
 
 def _of_object(token: Token) -> Token | None:
@@ -533,7 +538,7 @@ def core_noun(token: Token) -> Token | None:
         compounds = _compounds(token)
         return core_noun(compounds[-1]) if compounds else None
     lemma = _noun_lemma(token)
-    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS) or (lemma in PART_WORDS and not _compounds(token)):
+    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS) or _is_bare_part(token):
         return None
     return token
 
@@ -608,17 +613,14 @@ def _resolve_preposition(prep: Token) -> _Preposition | None:
         # "in behind a window" says "behind"; "out of the car" is one preposition.
         text = combined if combined in VERB_PREPOSITIONS else resolved.text
         return _Preposition(text, resolved.objects, (prep, *resolved.tokens))
-    of = _child(obj, ("prep",), "of")
-    inner = _child(of, ("pobj",)) if of is not None else None
+    inner = _of_object(obj)
     if inner is not None and obj.lower_ in _MULTIWORD_HEADS:
-        text = prep.doc[prep.i : of.i + 1].text.lower()
-        if text in SPATIAL_PREPOSITIONS:
-            return _Preposition(text, tuple(_conjoined(inner)), tuple(prep.doc[prep.i : of.i + 1]))
-    if inner is not None and _noun_lemma(obj) in PART_WORDS and not _compounds(obj):
-        # A part of a thing stands for the thing (tests/data/gold/README.md, part words): "sitting on
-        # the side of a street" -> (phone, sit on, street).
-        return _Preposition(prep.lower_, tuple(_conjoined(inner)), (prep,))
-    return _Preposition(prep.lower_, tuple(_conjoined(obj)), (prep,))
+        words = prep.doc[prep.i : inner.head.i + 1]  # through the "of"
+        if words.text.lower() in SPATIAL_PREPOSITIONS:
+            return _Preposition(words.text.lower(), tuple(_conjoined(inner)), tuple(words))
+    # A part of a thing stands for the thing (tests/data/gold/README.md, part words): "sitting on
+    # the side of a street" -> (phone, sit on, street).
+    return _Preposition(prep.lower_, tuple(_conjoined(_whole_of_part(obj))), (prep,))
 
 
 def _prepositions(head: Token) -> list[_Preposition]:
