@@ -65,6 +65,7 @@ class Rejection:
     EXPRESSION = "verb swap: the old verb is one of the face, the voice or the pose (smiling), which goes with any other"
     PATH_LEFT_BEHIND = "verb swap: captions never say the new verb with the path word after the object (holding a bike through)"
     OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"
+    PART_LEFT_BEHIND = "verb swap: captions never say the new verb of this part of its object (guiding the back of a horse)"
     BARE_OBJECT = "verb swap: captions never say the new verb with this object bare, without an article (chasing frisbee)"
     MISSPELLED = "verb swap: the caption's verb looks misspelled (one letter from a verb captions use far more often)"
     MISSPELLED_OBJECT = (

@@ -27,6 +27,7 @@ from relaug.negatives.edits import (
     is_symmetric,
     match_case,
     owned_after,
+    part_before_object,
     relation_span,
     splice,
     verb_forms,
@@ -286,6 +287,7 @@ class CandidateBuilder:
         path = _path_after_object(triple, caption)
         owned = owned_after(caption, triple.object_span.end)
         bare = bare_singular(triple, caption)
+        part = part_before_object(triple, caption)
         kept: list[Candidate] = []
         tried = 0
         for i in order.tolist():
@@ -296,7 +298,7 @@ class CandidateBuilder:
             if tried > self.options.max_verb_candidates:
                 break
             cosine = None if cosines is None else cosines[i]
-            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path, owned, bare)
+            made = self.verb_swap(relation, spans, candidate, evidence[i], cosine, frame, path, owned, bare, part)
             if made is not None:
                 kept.append(made)
                 if len(kept) >= wanted:
@@ -331,7 +333,7 @@ class CandidateBuilder:
 
     def verb_swap(
         self, relation: Relation, spans: tuple, candidate: str, evidence: Evidence, cosine: float | None, frame: str,
-        path: str | None, owned: str | None, bare: bool,
+        path: str | None, owned: str | None, bare: bool, part: str | None,
     ) -> Candidate | None:
         """`spans`: (the relation words,) replaced whole; (verb, preposition) replaced
         apart; or (verb, None): the verb alone, the candidate having the same preposition.
@@ -339,7 +341,9 @@ class CandidateBuilder:
         word right after the object, which the candidate must be said with (None: none).
         `owned`: the preposition of a phrase like "with his bat" right after the object, which
         the candidate must be said with too (None: none). `bare`: the object is a singular noun
-        without a determiner ("playing frisbee"), which the candidate must be said with so too."""
+        without a determiner ("playing frisbee"), which the candidate must be said with so too.
+        `part`: the part of the object written before it ("back" in "on the back of a horse"),
+        which the candidate must be said of too (None: none)."""
         triple, caption = relation.triple, relation.caption.caption
         corpus, options = self.corpus, self.options
         if frame != "participle" and not corpus.takes_object(candidate):
@@ -362,6 +366,8 @@ class CandidateBuilder:
             return self.reject(Rejection.OWNED_LEFT_BEHIND)
         if bare and not corpus.says_bare(candidate, triple.object, options.min_relation_count):
             return self.reject(Rejection.BARE_OBJECT)
+        if part is not None and not corpus.says_part_before_object(candidate, part, options.min_relation_count):
+            return self.reject(Rejection.PART_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
         # How a train or a bus goes along (drives, runs, speeds, travels) no photo shows: reviewers
@@ -373,11 +379,15 @@ class CandidateBuilder:
         if verb != own_verb and corpus.goes_along_with(verb, own_verb):
             return self.reject(Rejection.GOES_ALONG)
         # What the old verb also governed, the new one governs too: it must be said that way
-        # elsewhere ("licking doughnuts into a bag" is not).
+        # elsewhere ("licking doughnuts into a bag" is not), and so must another object it takes,
+        # the plate of "holding a plate of food" ("feeding a plate of food") or a second one.
+        # Another subject of the same object ("a man and a woman riding a horse") is left to
+        # the subject's class, as the anchor's own.
         siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))
         image_id = relation.caption.image_id
         if any(
-            r != candidate and corpus.statistics.whole(image_id, s, triple.subject_plural, r, o) is None
+            (r != candidate or not same_thing(noun_key(o), obj))
+            and corpus.statistics.whole(image_id, s, triple.subject_plural, r, o) is None
             for s, r, o in siblings
         ):
             return self.reject(Rejection.LEFTOVER_COMPLEMENT)

@@ -79,6 +79,17 @@ def owned_after(caption: str, end: int) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def part_before_object(triple: Triple, caption: str) -> str | None:
+    """The part word of a phrase ending in "of" between the relation's words and its object, lower
+    case ("back" in "riding on the back of a horse"), or None. The new verb of a swap takes that
+    part as its object, so it must be one captions say of it ("guiding the back of a horse" is not)."""
+    words = triple.preposition_span or triple.verb_span
+    if words is None or words.end > triple.object_span.start:
+        return None
+    gap = WORD.findall(caption[words.end : triple.object_span.start])
+    return gap[-2].lower() if len(gap) > 1 and gap[-1].lower() == "of" else None
+
+
 @lru_cache(maxsize=None)
 def verb_forms(lemma: str) -> frozenset[str]:
     """Every written form of a verb: ride, rides, riding, rode, ridden."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from itertools import chain
 
 from lemminflect import getInflection
 
-from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, relation_span
+from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, part_before_object, relation_span
 from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
 from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, inflect, is_present_participle, preposition_of
@@ -198,6 +199,8 @@ class Corpus:
         self.owned_after_object: Counter = Counter()
         # (relation, object head) -> triples whose object is a bare singular ("playing frisbee")
         self.bare_object: Counter = Counter()
+        # (relation, part word) -> triples with that part before their object ("riding on the back of a horse")
+        self.part_before: Counter = Counter()
         reference_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # as subject_verbs, of the reference
         for r, own in chain(((r, True) for r in relations), ((r, False) for r in reference)):
             if r.caption != caption:
@@ -215,6 +218,8 @@ class Corpus:
                     self.owned_after_object[(t.relation, owned)] += 1
                 if bare_singular(t, r.caption.caption):
                     self.bare_object[(t.relation, head(t.object))] += 1
+                if (part := part_before_object(t, r.caption.caption)) is not None:
+                    self.part_before[(t.relation, part)] += 1
             subject, obj = noun_key(t.subject), noun_key(t.object)
             if own:
                 image = self.images[r.caption.image_id]
@@ -314,6 +319,11 @@ class Corpus:
         before it ("tossing frisbee"), `min_count` times or more."""
         return self.bare_object[(relation, head(obj))] >= min_count
 
+    def says_part_before_object(self, relation: str, part: str, min_count: int) -> bool:
+        """Whether captions say a verb relation of this part of its object ("standing on the edge
+        of", `part` "edge"), `min_count` times or more."""
+        return self.part_before[(relation, part)] >= min_count
+
     def written_around_an_object(self, relation: str) -> bool:
         """Whether captions mostly write a verb relation with its object between the verb and the
         preposition ("carrying a surfboard down the beach"): written whole in place of another
@@ -411,6 +421,13 @@ class RelationStatistics:
             subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object), t.object)
             stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
+        # A compound said of unlike its head noun is a thing of its own, counted whole only:
+        # "sliding into home plate" says nothing of a plate of food.
+        self.used_apart = _compounds_used_apart(chain(*self.stated.values(), *reference_stated.values()))
+        for image_stated in chain(self.stated.values(), reference_stated.values()):
+            apart = {t for t in image_stated if t[-1] in self.used_apart}
+            image_stated -= apart
+            image_stated |= {(*t[:-3], t[-1], *t[-2:]) for t in apart}
         # pairs -> captions: ("ro", relation, object noun), ("sr", subject head, relation) and
         # ("Sr", subject class, its number, relation)
         self.pairs: Counter = Counter()
@@ -454,17 +471,19 @@ class RelationStatistics:
 
     def _object_noun(self, image_id: int, obj: str) -> str:
         """What an object is looked up as: the whole compound where other images name it often
-        (a tennis ball is hit, a soccer ball kicked), else its head noun."""
+        (a tennis ball is hit, a soccer ball kicked) or say of it unlike its head noun
+        (`used_apart`), else its head noun."""
         object_head = head(obj)
-        if obj != object_head and self._named_elsewhere(image_id, obj) >= self.RARE:
+        if obj != object_head and (obj in self.used_apart or self._named_elsewhere(image_id, obj) >= self.RARE):
             return obj
         return object_head
 
     def _backs_off(self, image_id: int, object_noun: str) -> bool:
         """Whether an object's class stands in for it: only where other images name it rarely
         (what can be done to a thing depends on the thing: nothing rides a cigarette); a
-        subject's class always may (what people do to a thing, any person may do)."""
-        return self._named_elsewhere(image_id, object_noun) < self.RARE
+        subject's class always may (what people do to a thing, any person may do). Never for a
+        compound `used_apart`: its class is its head noun's ("skiing on a dining room table")."""
+        return object_noun not in self.used_apart and self._named_elsewhere(image_id, object_noun) < self.RARE
 
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
         """Captions of other images stating the whole triple, by head nouns."""
@@ -584,6 +603,34 @@ class RelationStatistics:
         """Captions of other images whose triples give the whole-triple `key`."""
         n = self.triples.get(key, 0)
         return n - self._own(image_id).triples[key] if n else 0
+
+
+# A compound is said of as its head noun where the relations captions say of it are alike those
+# they say of the head alone: cosine of the two relation counts at least COMPOUND_ALIKE. Both
+# named this often at least, or there is too little to tell and the compound counts as its head.
+COMPOUND_ALIKE = 0.3
+COMPOUND_MIN_CAPTIONS = 5
+
+
+def _compounds_used_apart(stated: Iterable[tuple]) -> frozenset[str]:
+    """The compound object nouns of `stated` (RelationStatistics.stated's tuples) that captions
+    say of unlike their head noun alone: home plate (slid into, swung at) is not a plate
+    (held, eaten from), a toilet bowl not a bowl."""
+    relations: dict[str, Counter] = defaultdict(Counter)  # object noun, whole -> relation -> captions
+    for *_, relation, object_head, _, whole_object in stated:
+        relations[whole_object][relation] += 1
+    apart = set()
+    for noun, said in relations.items():
+        plain = relations.get(noun_head := head(noun))
+        if noun == noun_head or plain is None:
+            continue
+        if min(said.total(), plain.total()) < COMPOUND_MIN_CAPTIONS:
+            continue
+        dot = sum(n * plain[r] for r, n in said.items())
+        norms = math.sqrt(sum(n * n for n in said.values()) * sum(n * n for n in plain.values()))
+        if dot < COMPOUND_ALIKE * norms:
+            apart.add(noun)
+    return frozenset(apart)
 
 
 @dataclass
