@@ -633,6 +633,12 @@ def _prepositions(head: Token) -> list[_Preposition]:
             resolved = _Preposition(child.lower_, tuple(_conjoined(stray)), (child,))
         elif child.dep_ == "prep" or (going and child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
             resolved = _resolve_preposition(child)  # after a verb of going, a particle with an object is a path
+            before = head.doc[child.i - 1] if child.i > 0 else None
+            if resolved is not None and before is not None and before.head == head and before.lower_ in _PREPOSITION_ADVERBS:
+                # "sitting next to grapes" parsed with "next" and "to" both the verb's
+                combined = f"{before.lower_} {resolved.text}"
+                if combined in VERB_PREPOSITIONS:
+                    resolved = _Preposition(combined, resolved.objects, (before, *resolved.tokens))
         elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
             inner = _child(child, ("prep",))
             resolved = _resolve_preposition(inner) if inner is not None else None

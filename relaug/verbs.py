@@ -63,7 +63,7 @@ NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from"
 # Temporal and abstract ones (during, for, after, ...) are left out: they relate no two things.
 VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
     "with", "from", "into", "onto", "down", "up", "out", "off", "past", "inside of",
-    "out of", "away from", "across from",
+    "out of", "away from", "across from", "to", "close to",
 }
 
 # Verbs that state nothing visible between two things (tests/data/gold/README.md), and light

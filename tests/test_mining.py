@@ -197,6 +197,17 @@ def test_inside_of_and_outside_of_are_inside_and_outside(nlp, caption, expected)
 
 
 @pytest.mark.parametrize(("caption", "expected"), [
+    ("A bicycle is locked up to a post", [("bicycle", "lock up to", "post")]),
+    ("a blue fire hydrant standing close to a tree", [("fire hydrant", "stand close to", "tree")]),
+    ("A man standing next to suitcases and bags.", [("man", "stand next to", "suitcase"), ("man", "stand next to", "bag")]),
+])
+def test_a_verb_reaches_its_object_through_to(nlp, caption, expected):
+    """"to" after a verb is its preposition as any other ("lock up to", "talk to"), and
+    "next" or "close" before it joins it even where the parser hangs both on the verb."""
+    assert triples(nlp, caption) == expected
+
+
+@pytest.mark.parametrize(("caption", "expected"), [
     ("a woman with a rope leading a horse", ("woman", "lead", "horse")),
     ("A young man standing in front of a fence holding a skateboard.", ("man", "hold", "skateboard")),
     ("Lady wearing a red tennis outfit holding a racket and laughing.", ("lady", "hold", "racket")),
