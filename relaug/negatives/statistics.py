@@ -490,17 +490,20 @@ class RelationStatistics:
         return self._stated_elsewhere(image_id, ("sro", head(subject), relation, head(obj)))
 
     def whole(
-        self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *, object_class: bool = True
+        self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *,
+        subject_class: bool = True, object_class: bool = True,
     ) -> Evidence | None:
         """The evidence that other images' captions state `relation` of this subject and this
         object together, in one triple: of the subject's head noun and the object's noun
-        (`_object_noun`); else of the subject's class, in its
-        number, and the object; else (`object_class`, and an object other images name rarely:
+        (`_object_noun`); else (`subject_class`) of the subject's class, in its
+        number, and the object; else (`object_class` too, and an object other images name rarely:
         `_backs_off`) of both classes. None where none does.
 
         Two pairs said apart are not enough: "a cat sitting under a bench" and "a woman sitting
         under an umbrella" do not make "a woman sitting under a bench" a likely photo."""
         for group, level in self._groups(image_id, subject, subject_plural, obj, object_class):
+            if level != "noun" and not subject_class:
+                break
             if (evidence := self._stated_whole(image_id, (*group[:-1], relation, group[-1]), level)) is not None:
                 return evidence
         return None
