@@ -860,7 +860,13 @@ class _Collector:
         relates = lemma not in NON_RELATION_VERBS
         prepositions = _prepositions(verb)
         taken = {o.i for p in prepositions for o in p.objects}  # a dobj a stray path word took
-        objects = [o for c in verb.children if c.dep_ == "dobj" and c.i not in taken for o in _conjoined(_whole_of_part(c))]
+        # A pronoun object ("frying something on the stove") leaves the verb to its first phrase,
+        # as a verb without one: (person, fry on, stove). An activity stays an object: "playing
+        # soccer on a field" is (man, on, field).
+        objects = [
+            o for c in verb.children if c.dep_ == "dobj" and c.i not in taken and c.pos_ != "PRON"
+            for o in _conjoined(_whole_of_part(c))
+        ]
         # A particle that heads a preposition ("away from") belongs to that phrase; one after
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [

@@ -207,6 +207,13 @@ def test_a_verb_reaches_its_object_through_to(nlp, caption, expected):
     assert triples(nlp, caption) == expected
 
 
+def test_a_pronoun_object_leaves_the_verb_to_its_phrase(nlp):
+    """A pronoun names no thing: the verb is read as one without an object, which its first
+    phrase completes; an activity ("playing soccer") stays the verb's object."""
+    assert ("person", "fry on", "stove") in triples(nlp, "A person bundled up while frying something on the stove indoors.")
+    assert triples(nlp, "Young men avidly playing soccer on a green field") == [("man", "on", "field")]
+
+
 @pytest.mark.parametrize(("caption", "expected"), [
     ("a woman with a rope leading a horse", ("woman", "lead", "horse")),
     ("A young man standing in front of a fence holding a skateboard.", ("man", "hold", "skateboard")),
