@@ -732,6 +732,8 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
     """
     if _names_a_being(noun) or noun.lower_ in PRONOUNS or _says_its(participle):
         return None
+    while noun.dep_ == "conj":  # "a woman with glasses and a police uniform using a phone"
+        noun = noun.head
     owner = None
     if noun.dep_ == "pobj":
         prep = noun.head
