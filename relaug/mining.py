@@ -303,6 +303,7 @@ _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "
 _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
 _NEARBY = frozenset({"near", "next to", "beside", "by"})
+_CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says where the subject is
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
 
@@ -914,7 +915,12 @@ class _Collector:
         # the phrase says what is near them ("a table topped with bananas next to a coin"); a place
         # after an agent is the scene's ("giraffes in a field surrounded by woods in a zoo").
         things = objects or agents
-        after_object = next((p for p in prepositions if things and p.tokens[0].i > things[-1].i), None)
+        # "while in a car" after "wearing a hat" is the wearer's, not the hat's.
+        after_object = next(
+            (p for p in prepositions if things and p.tokens[0].i > things[-1].i
+             and self.doc[p.tokens[0].i - 1].lower_ not in _CLAUSE_MARKS),
+            None,
+        )
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
             accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)

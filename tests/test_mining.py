@@ -207,6 +207,16 @@ def test_a_verb_reaches_its_object_through_to(nlp, caption, expected):
     assert triples(nlp, caption) == expected
 
 
+@pytest.mark.parametrize(("caption", "expected", "not_expected"), [
+    ("A dog wearing a hat while in a car.", ("dog", "in", "car"), ("hat", "in", "car")),
+    ("A woman rides her bike while on her smartphone.", ("woman", "on", "smartphone"), ("bike", "on", "smartphone")),
+])
+def test_a_phrase_after_while_places_the_subject_not_the_object(nlp, caption, expected, not_expected):
+    """A phrase right after a verb's object may place either; after "while" it is the subject's."""
+    mined = triples(nlp, caption)
+    assert expected in mined and not_expected not in mined
+
+
 def test_a_pronoun_object_leaves_the_verb_to_its_phrase(nlp):
     """A pronoun names no thing: the verb is read as one without an object, which its first
     phrase completes; an activity ("playing soccer") stays the verb's object."""
