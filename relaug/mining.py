@@ -915,12 +915,9 @@ class _Collector:
         # the phrase says what is near them ("a table topped with bananas next to a coin"); a place
         # after an agent is the scene's ("giraffes in a field surrounded by woods in a zoo").
         things = objects or agents
-        # "while in a car" after "wearing a hat" is the wearer's, not the hat's.
-        after_object = next(
-            (p for p in prepositions if things and p.tokens[0].i > things[-1].i
-             and self.doc[p.tokens[0].i - 1].lower_ not in _CLAUSE_MARKS),
-            None,
-        )
+        after_object = next((p for p in prepositions if things and p.tokens[0].i > things[-1].i), None)
+        if after_object is not None and self.doc[after_object.tokens[0].i - 1].lower_ in _CLAUSE_MARKS:
+            after_object = None  # "while in a car" after "wearing a hat" is the wearer's, not the hat's
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
             accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
