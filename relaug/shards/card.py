@@ -202,9 +202,11 @@ Each relation's `negatives` are edits of its caption that are false of the image
 plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when two captions of *other* images or more state its whole new triple, subject and object
-together (with their head nouns, else with the subject's class, else, for a rare object,
-with both classes; a verb swap of one verb taking its object directly, failing those, its
-relation said of this object and of this subject apart), no caption of the image says it, it is no paraphrase (of the scenes
+together (with their head nouns, else, for a verb swap, with the subject's class, else, for a
+rare object, with both classes; a verb swap of one verb taking its object directly, failing
+those, its relation said of this object and of this subject apart), no caption of the image
+says it, a verb swap's new verb is said of every object and part of an object the old one
+took ("feeding a plate of food" is not), it is no paraphrase (of the scenes
 whose captions say the original, at most 1 in 50 also say it), its verb is close to the
 original's but not a synonym (all-MiniLM-L6-v2 cosine inside the band), and the caption,
 parsed again, reads as exactly the new triple. Role swaps need the swapped triple stated by
