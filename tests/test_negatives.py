@@ -278,9 +278,10 @@ def test_a_compound_naming_another_kind_of_thing_is_counted_whole():
 def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pairs, corpus):
     """A verb or preposition swap's new triple is stated, subject and object together, by
     captions of other images: of both head nouns (one caption is enough), or through a class
-    (two captions at least). A verb swap no caption states whole (evidence `pairs`) has its
-    relation said of this object, and of this subject or its class, by two captions each, and
-    is one verb taking its object directly: where a thing sits depends on both things.
+    (two captions at least). A verb swap no two captions state whole (evidence `pairs`) has its
+    relation said of this object, and of this subject or its class, by two captions each, the
+    two together by one at least, and is one verb taking its object directly: where a thing
+    sits depends on both things.
     No caption of val2017 has a woman sitting under a bench, though cats sit under benches and
     women under umbrellas: that pair of pairs is no whole triple, and as a pairs-level swap of
     "sitting on" it is too close (the embedding band); and nothing sits under train tracks."""
@@ -302,6 +303,11 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
                 for key in ((head(t.subject), n.relation), (noun_class(t.subject), t.subject_plural, n.relation))
             ]
             assert max(map(len, of_subject)) >= 2, (r.caption.caption, n.caption)
+            joined = set().union(*(
+                stated[whole_key(level, t.subject, plural, n.relation, obj)]
+                for level in ("noun", "subject class") for plural in (False, True)
+            ))
+            assert {c for c in joined if c[0] != image_id}, (r.caption.caption, n.caption)
             continue
         key = whole_key(n.evidence, t.subject, t.subject_plural, n.relation, obj)
         others = {c for c in stated[key] if c[0] != image_id}
@@ -328,6 +334,16 @@ def test_a_verb_swap_falls_back_on_two_pairs_only_for_a_verb_taking_its_object_d
     assert statistics.whole(-1, "dog", False, "sit on", "horse") is None
     assert statistics.pairs[("ro", "sit on", "horse")] >= 2 and statistics.pairs[("sr", "dog", "sit on")] >= 2
     assert statistics.in_pairs(-1, "dog", False, "sit on", "horse") is None
+
+
+def test_two_pairs_need_a_caption_joining_them(corpus):
+    """Captions have dogs pulling things and cars being pulled, but none a dog pulling a car:
+    "a dog sitting in a car" never becomes "a dog pulling a car"."""
+    statistics = corpus.statistics
+    assert statistics.pairs[("ro", "pull", "car")] >= 2 and statistics.pairs[("sr", "dog", "pull")] >= 2
+    assert statistics.triple(-1, "dog", "pull", "car") == 0
+    assert statistics.in_pairs(-1, "dog", False, "pull", "car") is None
+    assert "pull" not in statistics.said_together(-1, "dog", False, "car", pairs=True)
 
 
 def test_prep_swaps_are_stated_of_both_nouns(relations, pairs):

@@ -204,7 +204,8 @@ the preposition by its opposite, `role_swap` exchanges subject and object. A can
 kept only when two captions of *other* images or more state its whole new triple, subject and object
 together (with their head nouns, else, for a verb swap, with the subject's class, else, for a
 rare object, with both classes; a verb swap of one verb taking its object directly, failing
-those, its relation said of this object and of this subject apart), no caption of the image
+those, its relation said of this object and of this subject apart and of the two together
+once), no caption of the image
 says it, a verb swap's new verb is said of every object and part of an object the old one
 took ("feeding a plate of food" is not), it is no paraphrase (of the scenes
 whose captions say the original, at most 1 in 50 also say it), its verb is close to the
@@ -216,9 +217,9 @@ never the ground or a surface on top.
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
 triple with these head nouns, two captions at least; a role swap: the swapped triple), `subject class` (with this
 object and the subject's class, two captions at least), `class` (with both classes, two
-captions at least; a role swap between two people) or, for a verb swap of one verb no
-caption states whole, `pairs` (its relation said of this object and of this subject apart,
-two captions each); `attestation` is how many captions of
+captions at least; a role swap between two people) or, for a verb swap of one verb fewer
+than two captions state whole, `pairs` (its relation said of this object and of this subject
+apart, two captions each, and of the two together by one at least); `attestation` is how many captions of
 other images do. `changed` holds the character spans, in the negative's `caption`, of the
 words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
