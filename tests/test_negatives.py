@@ -387,6 +387,15 @@ def test_role_swaps_are_stated_twice_elsewhere_or_between_two_people(relations, 
     assert "role_swap" not in {n.kind for n in result.negatives[cat.id]}
 
 
+def test_a_phrase_with_an_owner_is_never_role_swapped(relations, result, pairs):
+    """The owner stays with what it owns: "A shower in a person's bathroom" never becomes "A
+    person's bathroom in a shower", as "his bathroom" never moved."""
+    shower = [r for r in by_caption(relations, "A shower in a person's bathroom") if r.triple.subject == "shower"]
+    assert shower and not [n for r in shower for n in result.negatives[r.id] if n.kind == "role_swap"]
+    assert not [n.caption for _, n in pairs if n.kind == "role_swap" and re.search(r"[A-Za-z](?:'s|s')(?![A-Za-z])", n.caption)]
+    assert result.rejected[Rejection.POSSESSIVE] > 500
+
+
 def test_no_support_inverted_and_no_thing_acting_on_a_being(relations, result, pairs):
     """"The cloudy sky is flying in two airplanes" and "a table sitting on a cat" are rejected."""
     beings = ("person", "animal")

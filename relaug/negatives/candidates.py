@@ -64,6 +64,7 @@ from relaug.verbs import (
 )
 
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
+GENITIVE = re.compile(r"[A-Za-z](?:'s|s')(?![A-Za-z])")  # "a person's", "the dogs'"
 # Captions of other images that must state a role swap's triple: one is as often a misparse
 # ("a plate on a piece of cake", "a room in a bed") as a real scene.
 MIN_ROLE_SWAP_CAPTIONS = 2
@@ -513,7 +514,9 @@ class CandidateBuilder:
         subject_text = caption[subject_span.start : subject_span.end]
         object_text = caption[object_span.start : object_span.end]
         phrase_words = {w.lower() for w in WORD.findall(subject_text + " " + object_text)}
-        if phrase_words & POSSESSIVES:
+        # "a person's bathroom" as much as "his bathroom": the owner stays with the thing it owns
+        # ("A person's bathroom in a shower").
+        if phrase_words & POSSESSIVES or GENITIVE.search(subject_text + " " + object_text):
             return self.reject(Rejection.POSSESSIVE)
         image = self.corpus.images[relation.caption.image_id]
         if image.states(noun_key(triple.object), triple.relation, noun_key(triple.subject)):
