@@ -636,17 +636,12 @@ def _prepositions(head: Token) -> list[_Preposition]:
             resolved = _resolve_preposition(child)  # after a verb of going, a particle with an object is a path
             before = head.doc[child.i - 1] if child.i > 0 else None
             if resolved is not None and before is not None and before.head == head and before.lower_ in _PREPOSITION_ADVERBS:
-                # "sitting next to grapes" parsed with "next" and "to" both the verb's
-                combined = f"{before.lower_} {resolved.text}"
-                if combined in VERB_PREPOSITIONS:
-                    resolved = _Preposition(combined, resolved.objects, (before, *resolved.tokens))
+                resolved = _joined_after(before, resolved)  # "sitting next to grapes", both hung on the verb
         elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
             inner = _child(child, ("prep",))
             resolved = _resolve_preposition(inner) if inner is not None else None
             if resolved is not None:
-                combined = f"{child.lower_} {resolved.text}"
-                if combined in VERB_PREPOSITIONS:
-                    resolved = _Preposition(combined, resolved.objects, (child, *resolved.tokens))
+                resolved = _joined_after(child, resolved)
         elif child.dep_ == "advmod" and child.lower_ in SPATIAL_PREPOSITIONS and _child(child, ("prep",), "of"):
             # A preposition read as an adverb before "of": "hiding inside of a refrigerator" says
             # "inside" (tests/data/gold/README.md: inside of / outside of are inside / outside).
@@ -658,6 +653,15 @@ def _prepositions(head: Token) -> list[_Preposition]:
         if resolved is not None:
             found.append(resolved)
     return sorted(found, key=lambda p: p.tokens[0].i)
+
+
+def _joined_after(adverb: Token, resolved: _Preposition) -> _Preposition:
+    """The adverb and the preposition after it as one, where they make one ("next to", "away
+    from"); else the preposition alone."""
+    combined = f"{adverb.lower_} {resolved.text}"
+    if combined in VERB_PREPOSITIONS:
+        return _Preposition(combined, resolved.objects, (adverb, *resolved.tokens))
+    return resolved
 
 
 def _stray_object(head: Token, word: Token) -> Token | None:

@@ -501,9 +501,7 @@ class RelationStatistics:
 
         Two pairs said apart are not enough: "a cat sitting under a bench" and "a woman sitting
         under an umbrella" do not make "a woman sitting under a bench" a likely photo."""
-        for group, level in self._groups(image_id, subject, subject_plural, obj, object_class):
-            if level != "noun" and not subject_class:
-                break
+        for group, level in self._groups(image_id, subject, subject_plural, obj, object_class, subject_class):
             if (evidence := self._stated_whole(image_id, (*group[:-1], relation, group[-1]), level)) is not None:
                 return evidence
         return None
@@ -596,10 +594,12 @@ class RelationStatistics:
         return n - self._own(image_id).pairs[key] if n else 0
 
     def _groups(
-        self, image_id: int, subject: str, subject_plural: bool, obj: str, object_class: bool
+        self, image_id: int, subject: str, subject_plural: bool, obj: str, object_class: bool, by_class: bool = True
     ) -> list[tuple[tuple, str]]:
-        """The keys of `together` for this subject and object, best level first."""
-        subject_class, object_noun = noun_class(subject), self._object_noun(image_id, obj)
+        """The keys of `together` for this subject and object, best level first; with `by_class`
+        False, of their head nouns only."""
+        subject_class = noun_class(subject) if by_class else None
+        object_noun = self._object_noun(image_id, obj)
         groups = [(("sro", head(subject), object_noun), "noun")]
         if subject_class is not None:
             groups.append((("Sro", subject_class, subject_plural, object_noun), "subject class"))
