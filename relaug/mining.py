@@ -924,7 +924,9 @@ class _Collector:
             after_object = None  # "while in a car" after "wearing a hat" is the wearer's, not the hat's
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
-            accompanying = prep.text == "with" and any(_is_possessed(o) for o in prep.objects)
+            # "with his surf board", "with her mouth open" go along with the verb; a being of one's
+            # own is who it is done with ("posing with her horse", "walking with his dog").
+            accompanying = prep.text == "with" and any(_is_possessed(o) and not _names_a_being(o) for o in prep.objects)
             if completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
                 absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles)
                 phrase = bare_phrase if absorbed else verb_phrase

@@ -217,6 +217,17 @@ def test_a_phrase_after_while_places_the_subject_not_the_object(nlp, caption, ex
     assert expected in mined and not_expected not in mined
 
 
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("A pretty young woman is posing with her horse.", [("woman", "pose with", "horse")]),
+    ("A man sits with his mouth open.", []),
+    ("A man standing near the ocean with his surf board", [("man", "stand near", "ocean")]),
+])
+def test_a_being_of_ones_own_is_who_a_verb_is_done_with(nlp, caption, expected):
+    """"with her horse" completes the verb as "with a horse" does; one's own things and body
+    parts only go along with it (captions of the development gold)."""
+    assert triples(nlp, caption) == expected
+
+
 def test_a_pronoun_object_leaves_the_verb_to_its_phrase(nlp):
     """A pronoun names no thing: the verb is read as one without an object, which its first
     phrase completes; an activity ("playing soccer") stays the verb's object."""
