@@ -460,10 +460,16 @@ class CandidateBuilder:
         # ground's would put a road "on a cloudy sky", as two misparses of other ground things
         # say; reviewers scored the preposition swaps stated only of the subject's class 0.51
         # all three at once, against 0.76 for those of both nouns (600 reviewed, bench/reviews/).
-        evidence = self.corpus.statistics.whole(
-            relation.caption.image_id, triple.subject, triple.subject_plural, new_relation, triple.object,
+        # Said with this very verb; or, for a place with no verb or a posture ("sitting under a
+        # bench"), by other photos with any verb: cats hide, lie and are under benches. What is
+        # done somewhere depends on the doing: "digs under a seat" is no "digs on a seat".
+        statistics, image_id = self.corpus.statistics, relation.caption.image_id
+        evidence = statistics.whole(
+            image_id, triple.subject, triple.subject_plural, new_relation, triple.object,
             subject_class=False, object_class=False,
         )
+        if evidence is None and triple.relation_kind != "dynamic":
+            evidence = statistics.laid_out(image_id, triple.subject, new_relation, triple.object)
         if evidence is None:
             return self.reject(Rejection.NOT_ATTESTED)
         return Candidate("prep_swap", new_relation, new_caption, text, evidence, changed)

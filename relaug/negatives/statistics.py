@@ -402,6 +402,9 @@ class RelationStatistics:
     # Captions that must state each pair of the "pairs" level: the relation of the object, and of
     # the subject (its head noun or its class).
     MIN_PAIR_CAPTIONS = 2
+    # Other images whose captions must put a subject by a preposition of an object, with any verb
+    # or none, for `laid_out`: two photos, not two captions of one unusual photo.
+    MIN_LAYOUT_IMAGES = 2
 
     def __init__(self, relations: Iterable[Relation], reference: Iterable[Relation] = ()):
         # object noun (head, or whole compound) -> captions naming it, once per relation they say of it
@@ -431,11 +434,17 @@ class RelationStatistics:
         # pairs -> captions: ("ro", relation, object noun), ("sr", subject head, relation) and
         # ("Sr", subject class, its number, relation)
         self.pairs: Counter = Counter()
+        # layouts -> images, and captions: (subject head, preposition, object noun), whatever the
+        # verb ("sitting under", "hiding under" and "under" a table are one layout)
+        self.layout_images: Counter = Counter()
+        self.layout_captions: Counter = Counter()
         for image_stated in chain(self.stated.values(), reference_stated.values()):
             counts = _image_counts(image_stated)
             self.object_counts.update(counts.named)
             self.triples.update(counts.triples)
             self.pairs.update(counts.pairs)
+            self.layout_images.update(counts.layouts.keys())
+            self.layout_captions.update(counts.layouts)
         self.stated = dict(self.stated)
         # object noun -> the relations stated of it
         self.of_object: dict[str, list[str]] = defaultdict(list)
@@ -455,7 +464,7 @@ class RelationStatistics:
         self.together_objects = dict(self.together_objects)
         self._by_class_relation: dict[tuple, Counter] = {}
         self._own_image: int | None = None
-        self._own_counts = _ImageCounts(Counter(), Counter(), Counter())
+        self._own_counts = _ImageCounts(Counter(), Counter(), Counter(), Counter())
 
     def _own(self, image_id: int) -> _ImageCounts:
         """What the image's own captions give (`_image_counts`)."""
@@ -559,6 +568,21 @@ class RelationStatistics:
             return Evidence(with_object, "pairs")
         return None
 
+    def laid_out(self, image_id: int, subject: str, relation: str, obj: str) -> Evidence | None:
+        """The evidence that other images' captions put this subject (its head noun) by the
+        preposition of `relation` of this object (`_object_noun`), with any verb or none: where a
+        thing can be depends on the two things and the preposition, not on the verb ("a cat
+        hiding under a table" says a cat sits under one too). Captions of MIN_LAYOUT_IMAGES
+        other images at least (level "noun", the count theirs); None otherwise."""
+        preposition = preposition_of(relation)
+        if not preposition:
+            return None
+        key = (head(subject), preposition, self._object_noun(image_id, obj))
+        own = self._own(image_id).layouts[key]
+        if self.layout_images.get(key, 0) - (own > 0) < self.MIN_LAYOUT_IMAGES:
+            return None
+        return Evidence(self.layout_captions[key] - own, "noun")
+
     def likely_misspelled_object(self, subject: str, relation: str, obj: str, written: str) -> bool:
         """Whether the object, `written` so in the caption, is likely another noun mistyped: one
         written with a letter more or less ("skies" for skis), which captions state with this
@@ -653,13 +677,22 @@ class _ImageCounts:
     triples: Counter  # whole-triple key (`_keys`) -> captions stating it
     named: Counter  # object noun -> captions naming it, once per relation they say of it
     pairs: Counter  # pair key (`_keys`: "ro", "sr", "Sr") -> captions stating it
+    layouts: Counter  # (subject head, preposition, object noun) -> captions stating it
 
 
 def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
     by_caption: dict[int, set[tuple]] = defaultdict(set)
+    placed: dict[tuple, set[str]] = defaultdict(set)  # (caption, preposition, object noun) -> subjects
     for caption_id, *triple in image_stated:
         by_caption[caption_id].update(_keys(*triple))
-    counts = _ImageCounts(Counter(), Counter(), Counter())
+        s, _, _, relation, o, _, whole_object = triple
+        if preposition := preposition_of(relation):
+            for noun in {o, whole_object}:
+                placed[(caption_id, preposition, noun)].add(s)
+    # A phrase one caption says of two things is one the parse could not place ("a giraffe
+    # reaching leaves on a tree" has leaves on the tree, and perhaps the giraffe): no layout.
+    layouts = Counter((s, p, o) for (_, p, o), subjects in placed.items() if len(subjects) == 1 for s in subjects)
+    counts = _ImageCounts(Counter(), Counter(), Counter(), layouts)
     for keys in by_caption.values():
         for key in keys:
             if key[0] in _PAIR_KEYS:

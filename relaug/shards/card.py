@@ -205,7 +205,8 @@ kept only when two captions of *other* images or more state its whole new triple
 together (with their head nouns, else, for a verb swap, with the subject's class, else, for a
 rare object, with both classes; a verb swap of one verb taking its object directly, failing
 those, its relation said of this object and of this subject apart and of the two together
-once), no caption of the image
+once; a preposition swap of a place or a posture, failing those, the two things put so with
+any verb by captions of two other images), no caption of the image
 says it, a verb swap's new verb is said of every object and part of an object the old one
 took ("feeding a plate of food" is not), it is no paraphrase (of the scenes
 whose captions say the original, at most 1 in 50 also say it), its verb is close to the
