@@ -280,7 +280,8 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     captions of other images at least: of both head nouns, or through a class. A preposition
     swap of a place or a posture may instead have the two things put so, with any verb or none,
     by captions of two other images (cows behind a fence, standing or not); an action may not
-    ("digs under the seat of a moped" never becomes "digs on" it). A verb swap no two captions
+    ("digs under the seat of a moped" never becomes "digs on" it), nor a phrase the caption
+    says of two things (giraffes and leaves "on trees"). A verb swap no two captions
     state whole (evidence `pairs`) has its relation said of this object, and of this subject or
     its class, by two captions each, the two together by one at least, and is one verb taking
     its object directly: where a thing sits depends on both things.
@@ -336,6 +337,11 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     assert "A brown and white cow standing behind an iron fence." in by_layout
     (digs,) = by_caption(relations, "A woman digs under the seat of a moped")
     assert layouts[("woman", "on", "seat")] and "prep_swap" not in {n.kind for n in result.negatives[digs.id]}
+    (leaves,) = [
+        r for r in by_caption(relations, "Giraffes love the tender, young leaves on trees")
+        if (r.triple.subject, r.triple.relation) == ("giraffe", "on")
+    ]
+    assert layouts[("giraffe", "under", "tree")] and "prep_swap" not in {n.kind for n in result.negatives[leaves.id]}
     benches = [r for r in relations if noun_kind(r.triple.subject) == "person" and r.triple.relation == "sit on"
                and r.triple.object == "bench"]
     assert len(benches) > 20

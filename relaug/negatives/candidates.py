@@ -468,7 +468,7 @@ class CandidateBuilder:
             image_id, triple.subject, triple.subject_plural, new_relation, triple.object,
             subject_class=False, object_class=False,
         )
-        if evidence is None and triple.relation_kind != "dynamic":
+        if evidence is None and triple.relation_kind != "dynamic" and relation.id not in self.corpus.placed_twice:
             evidence = statistics.laid_out(image_id, triple.subject, new_relation, triple.object)
         if evidence is None:
             return self.reject(Rejection.NOT_ATTESTED)

@@ -190,6 +190,7 @@ class Corpus:
         # (relations_of, the build), and a set per caption stays small on full COCO.
         caption, stated = None, set()
         at_verb: dict[tuple, list[Relation]] = defaultdict(list)
+        at_phrase: dict[tuple, list[Relation]] = defaultdict(list)  # (caption, preposition) -> relations
         subject_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # (caption, subject) -> verb at each place
         # verb relations with a preposition -> triples, and those written with words between the
         # verb and its preposition ("carrying a surfboard down the beach")
@@ -206,6 +207,8 @@ class Corpus:
             if r.caption != caption:
                 caption, stated = r.caption, set()
             t = r.triple
+            if own and t.preposition_span is not None:
+                at_phrase[(r.caption, t.preposition_span.start)].append(r)
             if t.verb_span is not None:
                 if own:
                     at_verb[(r.caption, t.verb_span.start)].append(r)
@@ -240,6 +243,11 @@ class Corpus:
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
+        # Relations whose phrase the caption says of two things: the miner's reading of "a giraffe
+        # reaching leaves on a tree" has the leaves on the tree, and perhaps the giraffe.
+        self.placed_twice = frozenset(
+            r.id for group in at_phrase.values() if len({head(o.triple.subject) for o in group}) > 1 for r in group
+        )
         self.misspelled = likely_misspellings(self.active.verb_count + self.participle.verb_count)
         self.statistics = RelationStatistics(relations, reference)
         # The other triples a caption states with the same verb token, by relation id: a verb
