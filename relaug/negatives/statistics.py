@@ -14,7 +14,15 @@ from lemminflect import getInflection
 from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, part_before_object, relation_span
 from relaug.nouns import category_of, noun_class
 from relaug.records import Caption, Relation, Triple
-from relaug.verbs import PATH_WORDS, PATHS_COUNTED_ALONE, contradicts, inflect, is_present_participle, preposition_of
+from relaug.verbs import (
+    PATH_WORDS,
+    PATHS_COUNTED_ALONE,
+    contradicts,
+    inflect,
+    is_present_participle,
+    preposition_of,
+    relation_kind,
+)
 
 
 @lru_cache(maxsize=65536)
@@ -435,6 +443,9 @@ class RelationStatistics:
         # A compound said of unlike its head noun is a thing of its own, counted whole only:
         # "sliding into home plate" says nothing of a plate of food.
         self.used_apart = _compounds_used_apart(chain(*self.stated.values(), *reference_stated.values()))
+        # A subject that does unlike the rest of its class stands for itself only: "a batter
+        # kicking a ball" is no likely photo, though people kick balls.
+        self.acting_apart = _subjects_acting_apart(chain(*self.stated.values(), *reference_stated.values()))
         for image_stated in chain(self.stated.values(), reference_stated.values()):
             apart = {t for t in image_stated if t[-1] in self.used_apart}
             image_stated -= apart
@@ -564,7 +575,7 @@ class RelationStatistics:
         with_object = self._paired_elsewhere(image_id, ("ro", relation, object_noun))
         if with_object < self.MIN_PAIR_CAPTIONS:
             return None
-        subject_class = noun_class(subject)
+        subject_class = self._stands_for(subject)
         subject_keys = [("sr", head(subject), relation)]
         together = [("sro", head(subject), relation, object_noun)]
         if subject_class is not None:
@@ -590,6 +601,11 @@ class RelationStatistics:
         if self.layout_images.get(key, 0) - (own > 0) < self.MIN_LAYOUT_IMAGES:
             return None
         return Evidence(self.layout_captions[key] - own, "noun")
+
+    def _stands_for(self, subject: str) -> str | None:
+        """The class a subject's lookups may back off to: its own, unless it acts apart from it
+        (`acting_apart`)."""
+        return None if head(subject) in self.acting_apart else noun_class(subject)
 
     def likely_misspelled_object(self, subject: str, relation: str, obj: str, written: str) -> bool:
         """Whether the object, `written` so in the caption, is likely another noun mistyped: one
@@ -630,7 +646,7 @@ class RelationStatistics:
     ) -> list[tuple[tuple, str]]:
         """The keys of `together` for this subject and object, best level first; with `by_class`
         False, of their head nouns only."""
-        subject_class = noun_class(subject) if by_class else None
+        subject_class = self._stands_for(subject) if by_class else None
         object_noun = self._object_noun(image_id, obj)
         groups = [(("sro", head(subject), object_noun), "noun")]
         if subject_class is not None:
@@ -650,11 +666,20 @@ class RelationStatistics:
         return n - self._own(image_id).triples[key] if n else 0
 
 
-# A compound is said of as its head noun where the relations captions say of it are alike those
-# they say of the head alone: cosine of the two relation counts at least COMPOUND_ALIKE. Both
-# named this often at least, or there is too little to tell and the compound counts as its head.
-COMPOUND_ALIKE = 0.3
-COMPOUND_MIN_CAPTIONS = 5
+# A noun stands for a wider one (a compound for its head noun, a subject for its class) where
+# the relations captions say of the two are alike: cosine of the two relation counts at least
+# SAID_ALIKE. Both said this often at least, or there is too little to tell and it stands for it.
+SAID_ALIKE = 0.3
+MIN_CAPTIONS_TO_COMPARE = 5
+
+
+def _said_unlike(said: Counter, wider: Counter) -> bool:
+    """Whether two relation counts are unlike (`SAID_ALIKE`), each of enough captions to tell."""
+    if min(said.total(), wider.total()) < MIN_CAPTIONS_TO_COMPARE:
+        return False
+    dot = sum(n * wider[r] for r, n in said.items())
+    norms = math.sqrt(sum(n * n for n in said.values()) * sum(n * n for n in wider.values()))
+    return dot < SAID_ALIKE * norms
 
 
 def _compounds_used_apart(stated: Iterable[tuple]) -> frozenset[str]:
@@ -664,18 +689,27 @@ def _compounds_used_apart(stated: Iterable[tuple]) -> frozenset[str]:
     relations: dict[str, Counter] = defaultdict(Counter)  # object noun, whole -> relation -> captions
     for *_, relation, object_head, _, whole_object in stated:
         relations[whole_object][relation] += 1
-    apart = set()
-    for noun, said in relations.items():
-        plain = relations.get(noun_head := head(noun))
-        if noun == noun_head or plain is None:
-            continue
-        if min(said.total(), plain.total()) < COMPOUND_MIN_CAPTIONS:
-            continue
-        dot = sum(n * plain[r] for r, n in said.items())
-        norms = math.sqrt(sum(n * n for n in said.values()) * sum(n * n for n in plain.values()))
-        if dot < COMPOUND_ALIKE * norms:
-            apart.add(noun)
-    return frozenset(apart)
+    return frozenset(
+        noun for noun, said in relations.items()
+        if noun != (noun_head := head(noun)) and noun_head in relations and _said_unlike(said, relations[noun_head])
+    )
+
+
+def _subjects_acting_apart(stated: Iterable[tuple]) -> frozenset[str]:
+    """The subject nouns (heads) of `stated` whose verb relations are unlike those of the rest of
+    their class: a batter swings and waits for pitches, a catcher squats behind the plate, a
+    groom cuts a cake; what other people do to a ball or a cake says little of what they do."""
+    relations: dict[str, Counter] = defaultdict(Counter)  # subject head -> verb relation -> captions
+    classes: dict[str, Counter] = defaultdict(Counter)  # subject class -> verb relation -> captions
+    class_of: dict[str, str] = {}
+    for _, subject, subject_class, _, relation, *_ in stated:
+        if subject_class is not None and relation_kind(relation) != "spatial":
+            relations[subject][relation] += 1
+            classes[subject_class][relation] += 1
+            class_of[subject] = subject_class
+    return frozenset(
+        subject for subject, said in relations.items() if _said_unlike(said, classes[class_of[subject]] - said)
+    )
 
 
 @dataclass

@@ -202,7 +202,8 @@ Each relation's `negatives` are edits of its caption that are false of the image
 plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when two captions of *other* images or more state its whole new triple, subject and object
-together (with their head nouns, else, for a verb swap, with the subject's class, else, for a
+together (with their head nouns, else, for a verb swap, with the subject's class unless the
+subject acts unlike the rest of its class, as batters do, else, for a
 rare object, with both classes; a verb swap of one verb taking its object directly, failing
 those, its relation said of this object and of this subject apart and of the two together
 once; a preposition swap of a place or a posture, failing those, the two things put so with
