@@ -53,7 +53,10 @@ class Rejection:
     SUPPORT_INVERTED = "role swap: the ground or a surface would stand on or act on something"
     SYNONYM_CORPUS = "near-synonym: where other images' captions say the old relation, they often say the new one"
     SYNONYM_EMBEDDING = "near-synonym: verb embeddings above the similarity band"
-    VEHICLE_GOING = "near-synonym: a vehicle going one way or another (driving, running, speeding down tracks) looks the same"
+    VEHICLE_GOING = (
+        "near-synonym: a vehicle going one way or another (driving, running, speeding down tracks), "
+        "or arriving and going or standing (pulling into a station, sitting in it), looks the same"
+    )
     UNRELATED_EMBEDDING = "unrelated: verb embeddings below the similarity band"
     TRUE_OF_IMAGE = "true of the image: a caption of the image states it"
     INFLECTION = "inflection failed"

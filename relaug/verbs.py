@@ -132,6 +132,11 @@ RIDING_VERBS = frozenset({"ride", "drive", "surf", "ski", "skate", "skateboard",
 VEHICLE_GOING_VERBS = frozenset({
     "drive", "run", "ride", "speed", "travel", "move", "go", "come", "head", "roll", "cruise", "race",
 })
+# A vehicle arriving or leaving (pulling into a station, approaching a stop) looks like one going
+# along and like one standing there: a photo of a train pulling in is one of a train sitting in the
+# station. The standing verbs differ from the going ones, and stay apart from them.
+VEHICLE_ARRIVING_VERBS = frozenset({"pull", "arrive", "approach", "enter", "leave", "depart"})
+VEHICLE_STANDING_VERBS = frozenset({"sit", "stand", "stop", "park", "wait", "rest", "idle"})
 
 # Verbs of going somewhere, after which "down", "up", "through" ... are a path ("driving down a
 # street"), not a particle of the verb ("holding down a door", "hosing down an elephant").

@@ -46,7 +46,9 @@ from relaug.verbs import (
     PATH_WORDS,
     POSTURE_VERBS,
     RIDING_VERBS,
+    VEHICLE_ARRIVING_VERBS,
     VEHICLE_GOING_VERBS,
+    VEHICLE_STANDING_VERBS,
     VerbSimilarity,
     gerund_phrase,
     inflect,
@@ -710,15 +712,22 @@ def test_a_likely_misspelled_object_gets_no_preposition_swap(corpus, relations, 
 def test_a_vehicle_going_along_is_never_swapped_for_another_way_of_going(relations, result, pairs):
     """A train driving, running, riding or speeding down the tracks looks the same in a photo:
     blind reviewers took such swaps for paraphrases round after round. A train may still be
-    parked or stopped there."""
+    parked or stopped there. One pulling into a station looks like one going along and like
+    one sitting in it: no swap between arriving and either."""
     vehicles = [(r, n) for r, n in pairs if n.kind == "verb_swap" and noun_kind(r.triple.subject) == "vehicle"]
     assert len(vehicles) > 100
+    still_and_going = VEHICLE_ARRIVING_VERBS | VEHICLE_GOING_VERBS | VEHICLE_STANDING_VERBS
     for r, n in vehicles:
         verbs = {r.triple.relation.split()[0], n.relation.split()[0]}
         assert not verbs <= VEHICLE_GOING_VERBS, (r.caption.caption, n.caption)
+        assert not (verbs & VEHICLE_ARRIVING_VERBS and verbs <= still_and_going), (r.caption.caption, n.caption)
+    assert any({r.triple.relation.split()[0], n.relation.split()[0]} <= VEHICLE_GOING_VERBS | VEHICLE_STANDING_VERBS
+               and r.triple.relation.split()[0] != n.relation.split()[0] for r, n in vehicles)
     assert result.rejected[Rejection.VEHICLE_GOING] > 20
     (train,) = [r for r in by_caption(relations, "A train driving down the tracks near a platform.") if r.triple.verb_span]
     assert not {n.relation.split()[0] for n in result.negatives[train.id]} & VEHICLE_GOING_VERBS
+    (arriving,) = [r for r in by_caption(relations, "A yellow train pulling into the train station") if r.triple.verb_span]
+    assert not {n.relation.split()[0] for n in result.negatives[arriving.id]} & still_and_going
 
 
 def test_a_likely_misspelled_verb_is_never_swapped_in_or_out(corpus, result, pairs):

@@ -56,7 +56,9 @@ from relaug.verbs import (
     OPPOSITE_PREPOSITIONS,
     PATH_WORDS,
     PLURAL_OBJECT_PREPOSITIONS,
+    VEHICLE_ARRIVING_VERBS,
     VEHICLE_GOING_VERBS,
+    VEHICLE_STANDING_VERBS,
     contradicts,
     inflect,
     preposition_of,
@@ -97,6 +99,15 @@ def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[s
         r for r, n in vocabulary.captions.items()
         if n >= min_captions and r.split()[0] not in never and r not in GENERIC_RELATIONS
     )
+
+
+def vehicle_looks_the_same(a: str, b: str) -> bool:
+    """Whether a photo of a vehicle doing the one looks like one of it doing the other: two ways
+    of going along, or arriving (leaving) and either going along or standing there."""
+    verbs = {a, b}
+    if verbs <= VEHICLE_GOING_VERBS:
+        return True
+    return bool(verbs & VEHICLE_ARRIVING_VERBS) and verbs <= VEHICLE_ARRIVING_VERBS | VEHICLE_GOING_VERBS | VEHICLE_STANDING_VERBS
 
 
 def _path_after_object(triple: Triple, caption: str) -> str | None:
@@ -373,7 +384,7 @@ class CandidateBuilder:
             return self.reject(Rejection.SYNONYM_CORPUS)
         # How a train or a bus goes along (drives, runs, speeds, travels) no photo shows: reviewers
         # took such swaps for paraphrases round after round. Stopping or parking it still differs.
-        if verb != own_verb and {verb, own_verb} <= VEHICLE_GOING_VERBS and noun_kind(triple.subject) == "vehicle":
+        if verb != own_verb and noun_kind(triple.subject) == "vehicle" and vehicle_looks_the_same(verb, own_verb):
             return self.reject(Rejection.VEHICLE_GOING)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):
             return self.reject(Rejection.CONTRADICTS_CAPTION)
