@@ -138,6 +138,15 @@ VEHICLE_GOING_VERBS = frozenset({
 VEHICLE_ARRIVING_VERBS = frozenset({"pull", "arrive", "approach", "enter", "leave", "depart"})
 VEHICLE_STANDING_VERBS = frozenset({"sit", "stand", "stop", "park", "wait", "rest", "idle"})
 
+
+def vehicle_looks_the_same(a: str, b: str) -> bool:
+    """Whether a photo of a vehicle doing the one looks like one of it doing the other: two ways
+    of going along, or arriving (leaving) and either going along or standing there."""
+    verbs = {a, b}
+    if verbs <= VEHICLE_GOING_VERBS:
+        return True
+    return bool(verbs & VEHICLE_ARRIVING_VERBS) and verbs <= VEHICLE_ARRIVING_VERBS | VEHICLE_GOING_VERBS | VEHICLE_STANDING_VERBS
+
 # Verbs of going somewhere, after which "down", "up", "through" ... are a path ("driving down a
 # street"), not a particle of the verb ("holding down a door", "hosing down an elephant").
 GOING_VERBS = MOTION_VERBS | ON_FOOT_VERBS | RIDING_VERBS | frozenset({

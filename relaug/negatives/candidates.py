@@ -56,13 +56,11 @@ from relaug.verbs import (
     OPPOSITE_PREPOSITIONS,
     PATH_WORDS,
     PLURAL_OBJECT_PREPOSITIONS,
-    VEHICLE_ARRIVING_VERBS,
-    VEHICLE_GOING_VERBS,
-    VEHICLE_STANDING_VERBS,
     contradicts,
     inflect,
     preposition_of,
     relation_kind,
+    vehicle_looks_the_same,
 )
 
 BEINGS = frozenset({"person", "animal"})  # noun classes that act
@@ -99,15 +97,6 @@ def swappable(vocabulary: Vocabulary, min_captions: int, misspelled: frozenset[s
         r for r, n in vocabulary.captions.items()
         if n >= min_captions and r.split()[0] not in never and r not in GENERIC_RELATIONS
     )
-
-
-def vehicle_looks_the_same(a: str, b: str) -> bool:
-    """Whether a photo of a vehicle doing the one looks like one of it doing the other: two ways
-    of going along, or arriving (leaving) and either going along or standing there."""
-    verbs = {a, b}
-    if verbs <= VEHICLE_GOING_VERBS:
-        return True
-    return bool(verbs & VEHICLE_ARRIVING_VERBS) and verbs <= VEHICLE_ARRIVING_VERBS | VEHICLE_GOING_VERBS | VEHICLE_STANDING_VERBS
 
 
 def _path_after_object(triple: Triple, caption: str) -> str | None:
@@ -382,8 +371,9 @@ class CandidateBuilder:
             return self.reject(Rejection.PART_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
-        # How a train or a bus goes along (drives, runs, speeds, travels) no photo shows: reviewers
-        # took such swaps for paraphrases round after round. Stopping or parking it still differs.
+        # How a train or a bus goes along (drives, runs, speeds, travels), or whether it is pulling
+        # in or already there, no photo shows: reviewers took such swaps for paraphrases round
+        # after round. Going along and stopping or parking still differ.
         if verb != own_verb and noun_kind(triple.subject) == "vehicle" and vehicle_looks_the_same(verb, own_verb):
             return self.reject(Rejection.VEHICLE_GOING)
         if any(contradicts(verb, other) for other in corpus.other_verbs.get(relation.id, ())):

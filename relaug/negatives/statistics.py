@@ -483,7 +483,7 @@ class RelationStatistics:
         self.together_objects = dict(self.together_objects)
         self._by_class_relation: dict[tuple, Counter] = {}
         self._own_image: int | None = None
-        self._own_counts = _ImageCounts(Counter(), Counter(), Counter(), Counter())
+        self._own_counts = _ImageCounts()
 
     def _own(self, image_id: int) -> _ImageCounts:
         """What the image's own captions give (`_image_counts`)."""
@@ -716,10 +716,10 @@ def _subjects_acting_apart(stated: Iterable[tuple]) -> frozenset[str]:
 class _ImageCounts:
     """What one image's captions give, each caption counted once."""
 
-    triples: Counter  # whole-triple key (`_keys`) -> captions stating it
-    named: Counter  # object noun -> captions naming it, once per relation they say of it
-    pairs: Counter  # pair key (`_keys`: "ro", "sr", "Sr") -> captions stating it
-    layouts: Counter  # (subject head, preposition, object noun) -> captions stating it
+    triples: Counter = field(default_factory=Counter)  # whole-triple key (`_keys`) -> captions stating it
+    named: Counter = field(default_factory=Counter)  # object noun -> captions naming it, once per relation they say of it
+    pairs: Counter = field(default_factory=Counter)  # pair key (`_keys`: "ro", "sr", "Sr") -> captions stating it
+    layouts: Counter = field(default_factory=Counter)  # (subject head, preposition, object noun) -> captions stating it
 
 
 def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
@@ -734,7 +734,7 @@ def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
     # A phrase one caption says of two things is one the parse could not place ("a giraffe
     # reaching leaves on a tree" has leaves on the tree, and perhaps the giraffe): no layout.
     layouts = Counter((s, p, o) for (_, p, o), subjects in placed.items() if len(subjects) == 1 for s in subjects)
-    counts = _ImageCounts(Counter(), Counter(), Counter(), layouts)
+    counts = _ImageCounts(layouts=layouts)
     for keys in by_caption.values():
         for key in keys:
             if key[0] in _PAIR_KEYS:
