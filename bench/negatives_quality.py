@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mined-cache", type=Path, help="pickle of mined captions: read if present, else written")
     parser.add_argument("--no-verify", action="store_true", help="build without the re-parse check")
     parser.add_argument(
-        "--whole-evidence", action="store_true",
-        help="verb swaps only where a caption states their whole triple (NegativeOptions.pairs_evidence off)",
+        "--pairs-evidence", action="store_true",
+        help="also verb swaps whose triple is attested in two pairs alone (NegativeOptions.pairs_evidence, relaug's --pairs-evidence)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes building the negatives")
     parser.add_argument("--reparse-limit", type=int, default=0, help="re-parse at most this many (0: all)")
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         captions = [c for c in captions if share_of(c.image_id) < args.images_share]
         mined = [m for m in mined if share_of(m.caption.image_id) < args.images_share]
     relations = relations_of(mined)
-    options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed, pairs_evidence=not args.whole_evidence)
+    options = NegativeOptions(per_triple=args.negatives_per_triple, seed=args.seed, pairs_evidence=args.pairs_evidence)
     start = time.perf_counter()
     # The builder's statistics leave out only the anchor's own image; with --held-out they
     # also leave out the half its judges are built from.

@@ -8,8 +8,8 @@ does) and writes `items.jsonl`: 90 verb swaps, 30 preposition swaps and 20 role 
 of relaug (fewer where fewer exist) and 60 replace-rel and 20 swap-obj negatives of
 SugarCrepe (`DIR`: its `data/` folder, https://github.com/RAIVNLab/sugar-crepe), drawn
 with `--seed` and shuffled together, each as an original caption and an altered one;
-nothing says which tool made which (`--half-pairs`: half the verb swaps are of
-evidence `pairs`, attested in two pairs, not whole). The key (source, kind, evidence) goes to
+nothing says which tool made which (`--half-pairs`: built with `--pairs-evidence`, and
+half the verb swaps are of evidence `pairs`, attested in two pairs, not whole). The key (source, kind, evidence) goes to
 `key.json` beside it: reviewers are given `items.jsonl` alone, with `INSTRUCTIONS`
 below, and each writes a JSONL of `{"id", "g", "f", "p", "note"}`.
 
@@ -59,7 +59,8 @@ def sample(args: argparse.Namespace) -> int:
     nlp = load_pipeline()
     relations = relations_of(mine_captions(captions, nlp))
     with parsing_pool(args.workers) if args.workers > 1 else contextlib.nullcontext() as pool:
-        result = build_negatives(captions, relations, NegativeOptions(), VerbSimilarity(), nlp, pool=pool)
+        options = NegativeOptions(pairs_evidence=args.half_pairs)
+        result = build_negatives(captions, relations, options, VerbSimilarity(), nlp, pool=pool)
     rng = random.Random(args.seed)
     by_kind = defaultdict(list)
     for r in relations:
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     drawing.add_argument("--seed", type=int, default=0)
     drawing.add_argument("--workers", type=int, default=2)
     drawing.add_argument(
-        "--half-pairs", action="store_true", help="half the verb swaps drawn from those of evidence 'pairs'"
+        "--half-pairs", action="store_true", help="build with the 'pairs' level and draw half the verb swaps from it"
     )
     scoring = commands.add_parser("score", help="score reviewers' ratings against the key")
     scoring.add_argument("review", type=Path, help="the folder `sample` wrote")

@@ -318,7 +318,8 @@ def _mine_and_check(
         # partners are found across a whole split, so they need every example.
         advance = progress.start("Building negatives and partners", sum(len(e.relations) for e in examples))
         negative_options = NegativeOptions(
-            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed
+            per_triple=options.negatives_per_triple, max_partners=options.max_partners, seed=options.seed,
+            pairs_evidence=options.pairs_evidence,
         )
         examples, rejected = add_negatives(
             examples, negative_options, default_similarity(), nlp,
@@ -527,6 +528,7 @@ def _staging(options: BuildOptions, source_options: dict, inputs: dict, nlp: spa
         "negatives_per_triple": options.negatives_per_triple,
         "max_partners": options.max_partners,
         "seed": options.seed,
+        "pairs_evidence": options.pairs_evidence,
     }
     if options.reference_captions is not None:
         report.recorded["reference_captions"] = str(options.reference_captions)

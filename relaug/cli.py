@@ -110,6 +110,14 @@ SpacyModel = Annotated[
 BatchSize = Annotated[int, typer.Option(min=1, metavar="N", help="Captions per spaCy batch.")]
 NegativesPerTriple = Annotated[int, typer.Option(min=0, metavar="N", help="Hard negatives kept per triple, at most.")]
 Seed = Annotated[int, typer.Option(metavar="N", help="Seeds the choice of negatives and partners: same seed, same output.")]
+PairsEvidence = Annotated[
+    bool,
+    typer.Option(
+        "--pairs-evidence",
+        help="Also verb swaps two captions do not state whole, only their relation said of this object and of this "
+        "subject apart (evidence 'pairs'); blind reviews found them weaker than the rest.",
+    ),
+]
 ReferenceCaptions = Annotated[
     Path | None,
     typer.Option(
@@ -163,6 +171,7 @@ def mine(
     ] = MineOptions.negatives,
     negatives_per_triple: NegativesPerTriple = MineOptions.negatives_per_triple,
     seed: Seed = MineOptions.seed,
+    pairs_evidence: PairsEvidence = MineOptions.pairs_evidence,
     workers: Workers = None,
     engine: EngineOption = MineOptions.engine,
     ray_address: RayAddress = MineOptions.ray_address,
@@ -184,6 +193,7 @@ def mine(
                 negatives=negatives,
                 negatives_per_triple=negatives_per_triple,
                 seed=seed,
+                pairs_evidence=pairs_evidence,
                 workers=workers,
                 engine=engine,
                 ray_address=ray_address,
@@ -237,6 +247,7 @@ def build_coco_command(
     negatives_per_triple: NegativesPerTriple = BuildOptions.negatives_per_triple,
     max_partners: MaxPartners = BuildOptions.max_partners,
     seed: Seed = BuildOptions.seed,
+    pairs_evidence: PairsEvidence = BuildOptions.pairs_evidence,
     workers: Workers = None,
     engine: EngineOption = BuildOptions.engine,
     ray_address: RayAddress = BuildOptions.ray_address,
@@ -251,7 +262,7 @@ def build_coco_command(
     options = BuildOptions(
         out=out, coco_root=coco_root, embed_images=embed_images, max_shard_size=max_shard_size,
         spacy_model=spacy_model, batch_size=batch_size, negatives_per_triple=negatives_per_triple,
-        max_partners=max_partners, seed=seed, workers=workers, engine=engine,
+        max_partners=max_partners, seed=seed, pairs_evidence=pairs_evidence, workers=workers, engine=engine,
         ray_address=ray_address, reference_captions=reference_captions, overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:
@@ -296,6 +307,7 @@ def build_command(
     negatives_per_triple: NegativesPerTriple = BuildOptions.negatives_per_triple,
     max_partners: MaxPartners = BuildOptions.max_partners,
     seed: Seed = BuildOptions.seed,
+    pairs_evidence: PairsEvidence = BuildOptions.pairs_evidence,
     workers: Workers = None,
     engine: EngineOption = BuildOptions.engine,
     ray_address: RayAddress = BuildOptions.ray_address,
@@ -312,7 +324,7 @@ def build_command(
     options = BuildOptions(
         out=out, embed_images=embed_images, max_shard_size=max_shard_size, spacy_model=spacy_model,
         batch_size=batch_size, negatives_per_triple=negatives_per_triple, max_partners=max_partners, seed=seed,
-        workers=workers, engine=engine, ray_address=ray_address, reference_captions=reference_captions,
+        pairs_evidence=pairs_evidence, workers=workers, engine=engine, ray_address=ray_address, reference_captions=reference_captions,
         overwrite=overwrite,
     )  # fmt: skip
     with _building() as progress:

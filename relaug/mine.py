@@ -152,6 +152,8 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
             f"--reference-captions {options.reference_captions}: reference captions only add to the "
             "statistics negatives are chosen by; add --negatives"
         )
+    if options.pairs_evidence and not options.negatives:
+        raise InputError("--pairs-evidence chooses among negatives; add --negatives")
     captions = read_captions(options.captions)
     reference = not_own(read_captions(options.reference_captions), captions) if options.reference_captions else []
     nlp = mining_pipeline(options.spacy_model)
@@ -171,7 +173,9 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
             if options.negatives:  # negatives are chosen against the whole corpus: mine it all first
                 mined_stream = list(mined_stream)
                 relations = relations_of(mined_stream)
-                negative_options = NegativeOptions(per_triple=options.negatives_per_triple, seed=options.seed)
+                negative_options = NegativeOptions(
+                    per_triple=options.negatives_per_triple, seed=options.seed, pairs_evidence=options.pairs_evidence
+                )
                 result = build_negatives(
                     captions, relations, negative_options, default_similarity(), nlp,
                     pool=pool, progress=progress.start("Building negatives", len(relations)),

@@ -25,9 +25,10 @@ class NegativeOptions:
     min_relation_count: int = 2  # verb candidates fewer captions state are miner noise
     similarity_band: tuple[float, float] = (0.2, 0.75)  # MiniLM cosine a verb candidate must fall in
     max_verb_candidates: int = 60  # verb candidates tried per relation before giving up
-    # Also verb swaps no caption states whole, only in two pairs (the relation of this object, and
-    # of this subject): evidence "pairs", tried after every whole one (docs/negatives.md)
-    pairs_evidence: bool = True
+    # Also verb swaps two captions do not state whole, only in two pairs (the relation of this
+    # object, and of this subject) and one caption joining them: evidence "pairs", tried after
+    # every whole one. Off: blind reviews found them weaker than the rest (docs/negatives.md)
+    pairs_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class MineOptions:
     workers: int | None = None  # processes that mine and build negatives; None: all cores
     negatives_per_triple: int = NegativeOptions.per_triple
     seed: int = NegativeOptions.seed
+    pairs_evidence: bool = NegativeOptions.pairs_evidence
     engine: Engine = Engine.LOCAL  # where mining and negatives run; the output is the same
     ray_address: str | None = None  # with Engine.RAY: the cluster to join; None: start a local one
     # With negatives: a caption file of other images (COCO JSON or JSONL) whose relations add to
@@ -58,6 +60,7 @@ class BuildOptions:
     negatives_per_triple: int = NegativeOptions.per_triple
     max_partners: int = NegativeOptions.max_partners
     seed: int = NegativeOptions.seed
+    pairs_evidence: bool = NegativeOptions.pairs_evidence
     workers: int | None = None  # mining and negative-building processes, image threads; None: all cores
     engine: Engine = MineOptions.engine
     ray_address: str | None = MineOptions.ray_address

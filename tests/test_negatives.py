@@ -84,6 +84,15 @@ def result(captions, relations, nlp, verb_similarity):
 
 
 @pytest.fixture(scope="module")
+def pairs_level(captions, relations, verb_similarity):
+    """(relation, negative) for every negative of a build with the `pairs` level opted in
+    (`--pairs-evidence`), without the re-parse, which checks no evidence."""
+    with parsing_pool(2) as pool:
+        built = build_negatives(captions, relations, NegativeOptions(pairs_evidence=True), verb_similarity, pool=pool)
+    return [(r, n) for r in relations for n in built.negatives[r.id]]
+
+
+@pytest.fixture(scope="module")
 def small_captions():
     """1,524 val2017 captions (tests/data/README.md), for what is built more than once."""
     return read_captions(DATA)
@@ -124,7 +133,7 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
 
 # On val2017, at least: every triple must be stated twice elsewhere, so preposition and role
 # swaps are few (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 6_000, "prep_swap": 25, "role_swap": 2}
+FEWEST = {"verb_swap": 5_000, "prep_swap": 25, "role_swap": 2}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -277,7 +286,14 @@ def test_a_compound_naming_another_kind_of_thing_is_counted_whole():
     assert head("tennis racket") == "racket" and head("brick building") == "building"
 
 
-def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pairs, corpus):
+def test_verb_swaps_attested_in_two_pairs_alone_are_opt_in(pairs, pairs_level):
+    """Blind reviews found verb swaps of evidence `pairs` weaker than those stated whole: a
+    build makes them only when asked."""
+    assert {n.evidence for _, n in pairs} == {"noun", "subject class", "class"}
+    assert sum(n.evidence == "pairs" for _, n in pairs_level) > 500
+
+
+def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pairs_level, corpus):
     """A verb or preposition swap's new triple is stated, subject and object together, by two
     captions of other images at least: of both head nouns, or through a class. A preposition
     swap of a place or a posture may instead have the two things put so, with any verb or none,
@@ -305,7 +321,7 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     for (caption, preposition, noun), placed_things in placed.items():
         if len(placed_things) == 1:
             layouts[(*placed_things, preposition, noun)].add(caption)
-    swaps = [(r, n) for r, n in pairs if n.kind != "role_swap"]
+    swaps = [(r, n) for r, n in pairs_level if n.kind != "role_swap"]
     by_layout = []
     assert {n.evidence for _, n in swaps} == {"noun", "subject class", "class", "pairs"}
     assert {n.kind for _, n in swaps if n.evidence == "pairs"} == {"verb_swap"}
@@ -347,7 +363,8 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     benches = [r for r in relations if noun_kind(r.triple.subject) == "person" and r.triple.relation == "sit on"
                and r.triple.object == "bench"]
     assert len(benches) > 20
-    assert not [n.caption for r in benches for n in result.negatives[r.id] if n.relation == "sit under"]
+    on_benches = {r.id for r in benches}
+    assert not [n.caption for r, n in pairs_level if r.id in on_benches and n.relation == "sit under"]
     (sit,) = [r for r in by_caption(relations, "Old rusted transit train cars sit on") if r.triple.relation == "sit on"]
     assert "prep_swap" not in {n.kind for n in result.negatives[sit.id]}
     assert result.rejected[Rejection.NOT_ATTESTED] > 0 and result.rejected[Rejection.NO_ATTESTED_VERB] > 0
@@ -460,7 +477,7 @@ def test_every_verb_swap_reads_back_as_exactly_its_triple(relations, result, pai
     triples at that verb, nothing left over; those that do not are counted and dropped."""
     siblings = Corpus([], relations).verb_siblings
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"][::20]
-    assert len(swaps) > 300
+    assert len(swaps) > 250
     for (r, n), doc in zip(swaps, nlp.pipe([reparse_text(n.caption) for _, n in swaps])):
         assert verb_round_trip(r, n, doc, siblings.get(r.id, ())) is None, n.caption
     assert result.rejected[Rejection.NOT_ROUND_TRIP] > 0
@@ -604,7 +621,7 @@ def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result,
             posture_and_motion = {new, other} & POSTURE_VERBS and {new, other} & MOTION_VERBS
             foot_and_riding = {new, other} & ON_FOOT_VERBS and {new, other} & RIDING_VERBS
             assert new == other or not (postures or posture_and_motion or foot_and_riding), (r.caption.caption, n.caption)
-    assert checked > 800
+    assert checked > 700
     assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
 
 
@@ -1013,6 +1030,25 @@ def test_mine_reference_captions_add_negatives_and_need_negatives(tmp_path):
     assert refused.exit_code == 2, refused.output
     assert f"--reference-captions {DATA}: " in refused.output and "add --negatives" in refused.output
     assert not out.exists()
+
+
+def test_mine_makes_verb_swaps_of_two_pairs_only_when_asked(tmp_path):
+    """`--pairs-evidence` adds verb swaps of evidence `pairs` to `mine --negatives`; without
+    --negatives it is refused."""
+    source = tmp_path / "captions.jsonl"
+    source.write_text("\n".join(DATA.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
+    out = tmp_path / "mined.jsonl"
+
+    def evidence(*options: str) -> Counter:
+        result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--reference-captions", str(DATA), *options])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        return Counter(n["evidence"] for row in rows for t in row["triples"] for n in t["negatives"])
+
+    default, opted_in = evidence("--negatives"), evidence("--negatives", "--pairs-evidence")
+    assert default["pairs"] == 0 < opted_in["pairs"]
+    refused = CliRunner().invoke(app, ["mine", str(source), "--out", str(tmp_path / "refused.jsonl"), "--pairs-evidence"])
+    assert refused.exit_code == 2 and "--pairs-evidence" in refused.output and "add --negatives" in refused.output
 
 
 def test_reference_relations_count_as_other_images_and_get_no_negatives(captions, relations, verb_similarity):

@@ -64,6 +64,7 @@ def test_manifest_lists_every_file_with_rows_and_sha256(sample_shards):
         assert pq.ParquetFile(path).metadata.num_rows == entry["rows"]
     assert sha256_of(sample_shards / "README.md") == manifest["card"]["sha256"]
     assert manifest["options"]["max_shard_size"] == "1MB"
+    assert manifest["options"]["pairs_evidence"] is False  # verb swaps of two pairs alone: only with --pairs-evidence
     assert {"relaug", "spacy", "spacy_pipeline"} <= set(manifest["versions"])
 
 

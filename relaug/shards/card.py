@@ -168,7 +168,7 @@ def render_card(
         "## The 20 most frequent relations",
         _table(("relation", "triples"), stats.relations.most_common(20)),
         "## How the negatives are chosen",
-        NEGATIVES_CARD + _reference_note(options),
+        NEGATIVES_CARD + _pairs_note(options) + _reference_note(options),
         "## DRIVE partners",
         PARTNERS_CARD,
         "## Rejected negative candidates",
@@ -176,6 +176,17 @@ def render_card(
     ]
     yaml = card_data(files, source.name).to_yaml()
     return f"---\n{yaml}\n---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def _pairs_note(options: dict) -> str:
+    if not options.get("pairs_evidence"):
+        return ""
+    return (
+        "\n\nThis build also has verb swaps of evidence `pairs` (`pairs_evidence`): a verb swap of one verb "
+        "taking its object directly that fewer than two captions state whole, its relation said of this "
+        "object and of this subject apart, two captions each, and of the two together by one at least. "
+        "Blind reviews found them weaker than the rest: filter them out for the hardest."
+    )
 
 
 def _reference_note(options: dict) -> str:
@@ -203,11 +214,9 @@ plausible for a photo: `verb_swap` replaces the verb (with its preposition), `pr
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when two captions of *other* images or more state its whole new triple, subject and object
 together (with their head nouns, else, for a verb swap, with the subject's class unless the
-subject acts unlike the rest of its class, as batters do, else, for a
-rare object, with both classes; a verb swap of one verb taking its object directly, failing
-those, its relation said of this object and of this subject apart and of the two together
-once; a preposition swap of a place or a posture, failing those, the two things put so with
-any verb by captions of two other images), no caption of the image
+subject acts unlike the rest of its class, as batters do, else, for a rare object, with both
+classes; a preposition swap of a place or a posture, failing those, the two things put so
+with any verb by captions of two other images), no caption of the image
 says it, a verb swap's new verb is said of every object and part of an object the old one
 took ("feeding a plate of food" is not), it is no paraphrase (of the scenes
 whose captions say the original, at most 1 in 50 also say it), its verb is close to the
@@ -219,9 +228,8 @@ never the ground or a surface on top.
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
 triple with these head nouns, two captions at least; a role swap: the swapped triple), `subject class` (with this
 object and the subject's class, two captions at least), `class` (with both classes, two
-captions at least; a role swap between two people) or, for a verb swap of one verb fewer
-than two captions state whole, `pairs` (its relation said of this object and of this subject
-apart, two captions each, and of the two together by one at least); `attestation` is how many captions of
+captions at least; a role swap between two people) or `pairs` (only in builds with
+`pairs_evidence`); `attestation` is how many captions of
 other images do. `changed` holds the character spans, in the negative's `caption`, of the
 words it changed.
 Filter on them for the hardest: `triples.filter(lambda r: all(n["evidence"] == "noun" for n
