@@ -127,6 +127,9 @@ MOTION_VERBS = frozenset({
 # surfboard"); jumping, climbing and swimming do not (one jumps riding a skateboard).
 ON_FOOT_VERBS = frozenset({"walk", "run", "stroll", "march", "crawl", "wander", "roam", "hike", "jog", "trot"})
 RIDING_VERBS = frozenset({"ride", "drive", "surf", "ski", "skate", "skateboard", "snowboard", "bike", "cycle", "pedal"})
+# Asleep, one does nothing else: "a man sitting on a bed looking at a book" never becomes
+# "sleeping in a bed looking at a book", nor "a dog sleeping holding a toy" "... chewing a toy".
+SLEEP_VERBS = frozenset({"sleep", "nap", "doze", "snooze"})
 # How a vehicle goes along its way, which a photo does not tell apart: a train driving, running,
 # riding or speeding down the tracks looks the same. Flying, taxiing or sailing does not.
 VEHICLE_GOING_VERBS = frozenset({
@@ -156,9 +159,11 @@ GOING_VERBS = MOTION_VERBS | ON_FOOT_VERBS | RIDING_VERBS | frozenset({
 
 def contradicts(new_verb: str, other_verb: str) -> bool:
     """Whether one subject cannot do both at once: two postures, a posture and going on foot,
-    or going on foot and riding."""
+    going on foot and riding, or sleeping and anything else."""
     if new_verb == other_verb:
         return False
+    if (new_verb in SLEEP_VERBS) != (other_verb in SLEEP_VERBS):
+        return True
     if {new_verb, other_verb} & ON_FOOT_VERBS and {new_verb, other_verb} & RIDING_VERBS:
         return True
     if new_verb in POSTURE_VERBS:
