@@ -214,7 +214,8 @@ plausible for a photo: `verb_swap` replaces the verb (with its preposition), `pr
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
 kept only when two captions of *other* images or more state its whole new triple, subject and object
 together (with their head nouns, else, for a verb swap, with the subject's class unless the
-subject acts unlike the rest of its class, as batters do, else, for a rare object, with both
+subject acts unlike the rest of its class, as batters do, or captions say much of it but
+never that it does the new relation, else, for a rare object, with both
 classes; a preposition swap of a place or a posture, failing those, the two things put so
 with any verb by captions of two other images), no caption of the image
 says it, a verb swap's new verb is said of every object and part of an object the old one
