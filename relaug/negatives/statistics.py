@@ -439,15 +439,15 @@ class RelationStatistics:
         # subject's class ("Sro") or both classes ("SrO") in place of the nouns, and the subject's
         # number, which a class hides: "people filling a beach" says nothing of one surfer
         self.triples: Counter = Counter()
-        # image -> what its captions state: (caption, subject head, its class, its number, relation,
-        # object head, its class, the whole object noun), the classes those of the whole nouns, as
-        # lookups take them
+        # image -> what its captions state: (caption, subject head, the whole subject noun, its
+        # class, its number, relation, object head, its class, the whole object noun), the classes
+        # those of the whole nouns, as lookups take them
         self.stated: dict[int, set[tuple]] = defaultdict(set)
         # the same of the reference's images, counted, not kept: only an anchor's own image is left out
         reference_stated: dict[int, set[tuple]] = defaultdict(set)
         for r, stated in chain(((r, self.stated) for r in relations), ((r, reference_stated) for r in reference)):
             t = r.triple
-            subject = (head(t.subject), noun_class(t.subject), t.subject_plural)
+            subject = (head(t.subject), t.subject, noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object), t.object)
             stated[r.caption.image_id].add((r.caption.caption_id, *subject, t.relation, *obj))
         # A compound said of unlike its head noun is a thing of its own, counted whole only:
@@ -460,10 +460,11 @@ class RelationStatistics:
             apart = {t for t in image_stated if t[-1] in self.used_apart}
             image_stated -= apart
             image_stated |= {(*t[:-3], t[-1], *t[-2:]) for t in apart}
-        # pairs -> captions: ("ro", relation, object noun), ("sr", subject head, relation) and
+        # pairs -> captions: ("ro", relation, object noun), ("sr", subject noun, relation) and
         # ("Sr", subject class, its number, relation)
         self.pairs: Counter = Counter()
-        # subject head -> captions saying it does something, once per relation they say of it
+        # subject noun (head, or whole compound) -> captions saying it does something, once per
+        # relation they say of it
         self.subject_counts: Counter = Counter()
         # layouts -> images, and captions: (subject head, preposition, object noun), whatever the
         # verb ("sitting under", "hiding under" and "under" a table are one layout)
@@ -526,17 +527,32 @@ class RelationStatistics:
         compound `used_apart`: its class is its head noun's ("skiing on a dining room table")."""
         return object_noun not in self.used_apart and self._named_elsewhere(image_id, object_noun) < self.RARE
 
+    def _subject_noun(self, image_id: int, subject: str) -> str:
+        """What a subject is looked up as: the whole compound where captions of other images say
+        it does things often (a tennis player hits and serves the ball, a baseball player
+        pitches it, a soccer player kicks it), else its head noun."""
+        subject_head = head(subject)
+        if subject != subject_head and self._subject_said_elsewhere(image_id, subject) >= self.RARE:
+            return subject
+        return subject_head
+
+    def _subject_said_elsewhere(self, image_id: int, noun: str) -> int:
+        """Captions of other images saying `noun` does something, once per relation they say of it."""
+        n = self.subject_counts.get(noun, 0)
+        return n - self._own(image_id).subject_counts[noun] if n else 0
+
     def triple(self, image_id: int, subject: str, relation: str, obj: str) -> int:
-        """Captions of other images stating the whole triple, by head nouns."""
-        return self._stated_elsewhere(image_id, ("sro", head(subject), relation, head(obj)))
+        """Captions of other images stating the whole triple, by the subject's noun (`_subject_noun`)
+        and the object's head."""
+        return self._stated_elsewhere(image_id, ("sro", self._subject_noun(image_id, subject), relation, head(obj)))
 
     def whole(
         self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str, *,
         subject_class: bool = True, object_class: bool = True,
     ) -> Evidence | None:
         """The evidence that other images' captions state `relation` of this subject and this
-        object together, in one triple: of the subject's head noun and the object's noun
-        (`_object_noun`); else (`subject_class`) of the subject's class, in its
+        object together, in one triple: of the subject's noun (`_subject_noun`) and the object's
+        noun (`_object_noun`); else (`subject_class`) of the subject's class, in its
         number, and the object; else (`object_class` too, and an object other images name rarely:
         `_backs_off`) of both classes. None where none does.
 
@@ -571,9 +587,9 @@ class RelationStatistics:
 
     def in_pairs(self, image_id: int, subject: str, subject_plural: bool, relation: str, obj: str) -> Evidence | None:
         """The evidence that other images' captions state `relation` of this object
-        (`_object_noun`) and of this subject's head noun or its class in its number,
+        (`_object_noun`) and of this subject's noun (`_subject_noun`) or its class in its number,
         MIN_PAIR_CAPTIONS captions each, and of the two together in one caption at least (of
-        the subject's head noun, or its class in either number); None where any is missing.
+        the subject's noun, or its class in either number); None where any is missing.
         The count is the object's.
 
         Only for a relation of one verb, which takes its object directly: what is done to a
@@ -591,8 +607,9 @@ class RelationStatistics:
         if with_object < self.MIN_PAIR_CAPTIONS:
             return None
         subject_class = self._stands_for(subject)
-        subject_keys = [("sr", head(subject), relation)]
-        together = [("sro", head(subject), relation, object_noun)]
+        subject_noun = self._subject_noun(image_id, subject)
+        subject_keys = [("sr", subject_noun, relation)]
+        together = [("sro", subject_noun, relation, object_noun)]
         if subject_class is not None:
             subject_keys.append(("Sr", subject_class, subject_plural, relation))
             together += [("Sro", subject_class, plural, relation, object_noun) for plural in (False, True)]
@@ -663,7 +680,7 @@ class RelationStatistics:
         False, of their head nouns only."""
         subject_class = self._stands_for(subject) if by_class else None
         object_noun = self._object_noun(image_id, obj)
-        groups = [(("sro", head(subject), object_noun), "noun")]
+        groups = [(("sro", self._subject_noun(image_id, subject), object_noun), "noun")]
         if subject_class is not None:
             groups.append((("Sro", subject_class, subject_plural, object_noun), "subject class"))
             backs_off = object_class and self._backs_off(image_id, object_noun)
@@ -680,9 +697,8 @@ class RelationStatistics:
         and its class carries. Reviewers scored the verb swaps of evidence `subject class`
         whose subject was said to do it 0.74 all three at once, the others 0.61
         (bench/reviews/, seeds 97 to 327; 0.74 and 0.52 in seed 329, drawn before this rule)."""
-        subject = head(subject)
-        own = self._own(image_id)
-        if self.subject_counts[subject] - own.subject_counts[subject] < self.KNOWN_SUBJECT:
+        subject = self._subject_noun(image_id, subject)
+        if self._subject_said_elsewhere(image_id, subject) < self.KNOWN_SUBJECT:
             return True
         return self._paired_elsewhere(image_id, ("sr", subject, relation)) >= self.MIN_PAIR_CAPTIONS
 
@@ -732,7 +748,7 @@ def _subjects_acting_apart(stated: Iterable[tuple]) -> frozenset[str]:
     relations: dict[str, Counter] = defaultdict(Counter)  # subject head -> verb relation -> captions
     classes: dict[str, Counter] = defaultdict(Counter)  # subject class -> verb relation -> captions
     class_of: dict[str, str] = {}
-    for _, subject, subject_class, _, relation, *_ in stated:
+    for _, subject, _, subject_class, _, relation, *_ in stated:
         if subject_class is not None and relation_kind(relation) != "spatial":
             relations[subject][relation] += 1
             classes[subject_class][relation] += 1
@@ -750,7 +766,7 @@ class _ImageCounts:
     named: Counter = field(default_factory=Counter)  # object noun -> captions naming it, once per relation they say of it
     pairs: Counter = field(default_factory=Counter)  # pair key (`_keys`: "ro", "sr", "Sr") -> captions stating it
     layouts: Counter = field(default_factory=Counter)  # (subject head, preposition, object noun) -> captions stating it
-    subject_counts: Counter = field(default_factory=Counter)  # subject head -> captions, once per relation said of it
+    subject_counts: Counter = field(default_factory=Counter)  # subject noun -> captions, once per relation said of it
 
 
 def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
@@ -758,7 +774,7 @@ def _image_counts(image_stated: Iterable[tuple]) -> _ImageCounts:
     placed: dict[tuple, set[str]] = defaultdict(set)  # (caption, preposition, object noun) -> subjects
     for caption_id, *triple in image_stated:
         by_caption[caption_id].update(_keys(*triple))
-        s, _, _, relation, o, _, whole_object = triple
+        s, _, _, _, relation, o, _, whole_object = triple
         if preposition := preposition_of(relation):
             for noun in {o, whole_object}:
                 placed[(caption_id, preposition, noun)].add(s)
@@ -784,17 +800,18 @@ _PAIR_KEYS = frozenset({"ro", "sr", "Sr"})
 
 @lru_cache(maxsize=65536)
 def _keys(
-    s: str, subject_class: str | None, subject_plural: bool, relation: str, o: str, object_class: str | None,
-    whole_object: str,
+    s: str, whole_subject: str, subject_class: str | None, subject_plural: bool, relation: str, o: str,
+    object_class: str | None, whole_object: str,
 ) -> frozenset[tuple]:
     """What one stated triple counts for: its object with its relation ("ro", for how often other
-    images name the object), its subject with its relation ("sr" by head noun, "Sr" by class and
-    number), and its whole triple by head nouns, with the subject's class, and with both classes
-    (the latter two with the subject's number). The object counts by its head noun and, a
-    compound, by the whole compound too."""
-    keys = {("sr", s, relation)}
+    images name the object), its subject with its relation ("sr" by noun, "Sr" by class and
+    number), and its whole triple by nouns, with the subject's class, and with both classes
+    (the latter two with the subject's number). Subject and object count by their head noun
+    and, a compound, by the whole compound too."""
+    subjects = {s, whole_subject}
+    keys = {("sr", subject, relation) for subject in subjects}
     for noun in {o, whole_object}:
-        keys |= {("ro", relation, noun), ("sro", s, relation, noun)}
+        keys |= {("ro", relation, noun)} | {("sro", subject, relation, noun) for subject in subjects}
         if subject_class:
             keys.add(("Sro", subject_class, subject_plural, relation, noun))
     if subject_class:

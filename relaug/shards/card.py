@@ -212,11 +212,11 @@ NEGATIVES_CARD = """\
 Each relation's `negatives` are edits of its caption that are false of the image and
 plausible for a photo: `verb_swap` replaces the verb (with its preposition), `prep_swap`
 the preposition by its opposite, `role_swap` exchanges subject and object. A candidate is
-kept only when two captions of *other* images or more state its whole new triple, subject and object
-together (with their head nouns, else, for a verb swap, with the subject's class unless the
-subject acts unlike the rest of its class, as batters do, or captions say much of it but
-never that it does the new relation, else, for a rare object, with both
-classes; a preposition swap of a place or a posture, failing those, the two things put so
+kept only when two captions of *other* images or more state its whole new triple, subject and
+object together (with their nouns, a compound often named whole, else by its head; else, for
+a verb swap, with the subject's class unless the subject acts unlike the rest of its class,
+as batters do, or captions say much of it but never that it does the new relation; else, for
+a rare object, with both classes; a preposition swap of a place or a posture, failing those, the two things put so
 with any verb by captions of two other images), no caption of the image
 says it, a verb swap's new verb is said of every object and part of an object the old one
 took ("feeding a plate of food" is not), it is no paraphrase (of the scenes
@@ -227,7 +227,7 @@ two captions of other images, or two people; never a thing acting on a person or
 never the ground or a surface on top.
 
 Each negative says why it is plausible: `evidence` is `noun` (other captions state its
-triple with these head nouns, two captions at least; a role swap: the swapped triple), `subject class` (with this
+triple with these nouns, two captions at least; a role swap: the swapped triple), `subject class` (with this
 object and the subject's class, two captions at least), `class` (with both classes, two
 captions at least; a role swap between two people) or `pairs` (only in builds with
 `pairs_evidence`); `attestation` is how many captions of
