@@ -690,8 +690,8 @@ class RelationStatistics:
 
     def _subject_does(self, image_id: int, subject: str, relation: str) -> bool:
         """Whether the subject's class may stand in for it in `relation`: where captions of other
-        images say much of the subject (KNOWN_SUBJECT captions), only if they say its own head
-        noun does `relation`, to any object, MIN_PAIR_CAPTIONS times at least. People plow
+        images say much of the subject (KNOWN_SUBJECT captions), only if they say its own noun
+        (`_subject_noun`) does `relation`, to any object, MIN_PAIR_CAPTIONS times at least. People plow
         fields, but of the hundreds of captions about boys none has one plow anything ("a
         little boy plowing a field"); of a subject captions say little of, silence tells nothing,
         and its class carries. Reviewers scored the verb swaps of evidence `subject class`
