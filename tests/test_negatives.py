@@ -32,7 +32,7 @@ from relaug.negatives import (
     stage,
 )
 from relaug.negatives.edits import DETERMINERS, is_symmetric, owned_after, part_before_object, relation_span, verb_forms
-from relaug.negatives.statistics import Corpus, frame_of, head, noun_key, same_thing
+from relaug.negatives.statistics import Corpus, _second_objects, frame_of, head, noun_key, same_thing
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
 from relaug.nouns import indefinite_article, noun_class, noun_kind
 from relaug.records import Caption, ImageExample, partner_closeness
@@ -238,10 +238,14 @@ def object_nouns(obj: str, apart: frozenset[str]) -> set[str]:
 def wholes_stated(relations, apart: frozenset[str] = frozenset()):
     """Per whole triple, the (image, caption) pairs stating it: by head nouns or with the whole
     compounds, with the subject's class and number, and with both classes, as the evidence
-    levels `noun`, `subject class` and `class` read; and per object noun and per subject noun,
-    the (image, caption, relation) naming it."""
+    levels `noun`, `subject class` and `class` read, what a verb gives someone left out
+    (`_second_objects`); and per object noun and per subject noun, the (image, caption,
+    relation) naming it."""
     stated, named, subjects_named = defaultdict(set), defaultdict(set), defaultdict(set)
+    given = _second_objects(relations)
     for r in relations:
+        if r.id in given:
+            continue
         t, caption = r.triple, (r.caption.image_id, r.caption.caption_id)
         for subject in {head(t.subject), t.subject}:
             subjects_named[subject].add((*caption, t.relation))
@@ -258,7 +262,10 @@ def pairs_stated(relations, apart: frozenset[str]):
     """The (image, caption) pairs saying each relation of each object noun (`object_nouns`), and
     of each subject noun (head, and whole compound) and each subject class in its number."""
     objects, subjects = defaultdict(set), defaultdict(set)
+    given = _second_objects(relations)
     for r in relations:
+        if r.id in given:
+            continue
         t, caption = r.triple, (r.caption.image_id, r.caption.caption_id)
         for obj in object_nouns(t.object, apart):
             objects[(t.relation, obj)].add(caption)
@@ -565,6 +572,17 @@ def test_a_compound_subject_captions_say_often_is_looked_up_whole(corpus, relati
     assert "pitch" in statistics.said_together(-1, "baseball player", False, "ball")
     swapped = [n.relation for r, n in pairs if r.triple.subject == "tennis player" and n.kind == "verb_swap"]
     assert swapped and not {"kick", "pitch"} & set(swapped)
+
+
+def test_what_a_verb_gives_someone_is_not_what_it_acts_on(corpus, relations, pairs):
+    """"A woman feeds a toddler a hot dog" feeds the toddler: "a man holding a hot dog" never
+    becomes "feeding a hot dog". Two objects joined by "and" are each the verb's own."""
+    (hot_dog,) = [r for r in by_caption(relations, "A woman feeds a toddler a hot dog") if r.triple.object == "hot dog"]
+    (cellphone,) = [r for r in by_caption(relations, "A woman holding a purse and a cellphone") if r.triple.object == "cellphone"]
+    given = _second_objects(relations)
+    assert hot_dog.id in given and cellphone.id not in given
+    assert corpus.statistics.whole(-1, "woman", False, "feed", "hot dog") is None
+    assert not [n.caption for r, n in pairs if n.relation == "feed" and r.triple.object == "hot dog"]
 
 
 def test_a_subject_captions_say_much_of_backs_off_to_its_class_only_in_what_it_does(corpus):

@@ -12,7 +12,7 @@ from itertools import chain
 from lemminflect import getInflection
 
 from relaug.negatives.edits import NEEDS_PLACE, WORD, bare_singular, owned_after, part_before_object, relation_span
-from relaug.nouns import category_of, noun_class
+from relaug.nouns import category_of, noun_class, noun_kind
 from relaug.records import Caption, Relation, Triple
 from relaug.verbs import (
     PATH_WORDS,
@@ -445,7 +445,13 @@ class RelationStatistics:
         self.stated: dict[int, set[tuple]] = defaultdict(set)
         # the same of the reference's images, counted, not kept: only an anchor's own image is left out
         reference_stated: dict[int, set[tuple]] = defaultdict(set)
+        relations, reference = list(relations), list(reference)
+        # "A woman feeds a toddler a hot dog": the hot dog is what she gives, not what she feeds,
+        # so that triple says nothing of "feeding a hot dog"
+        given = _second_objects(chain(relations, reference))
         for r, stated in chain(((r, self.stated) for r in relations), ((r, reference_stated) for r in reference)):
+            if r.id in given:
+                continue
             t = r.triple
             subject = (head(t.subject), t.subject, noun_class(t.subject), t.subject_plural)
             obj = (head(t.object), noun_class(t.object), t.object)
@@ -717,6 +723,28 @@ class RelationStatistics:
 # SAID_ALIKE. Both said this often at least, or there is too little to tell and it stands for it.
 SAID_ALIKE = 0.3
 MIN_CAPTIONS_TO_COMPARE = 5
+
+
+def _second_objects(relations: Iterable[Relation]) -> frozenset[str]:
+    """The ids of relations whose object is the second of a verb taking two, the first a person
+    or an animal right before it, who receives it ("feeds a toddler a hot dog", "handing an
+    elephant a stick"); objects joined by "and" or a comma are each the verb's own ("holding a
+    purse and a cellphone"), and a noun the parse split ("a floral print parasol umbrella")
+    receives nothing."""
+    by_verb: dict[tuple, list[Relation]] = defaultdict(list)
+    for r in relations:
+        t = r.triple
+        if t.verb_span is not None and t.preposition_span is None and t.relation_kind != "spatial":
+            by_verb[(r.caption, t.subject_span.start, t.verb_span.start)].append(r)
+    second = set()
+    for (caption, *_), objects in by_verb.items():
+        objects.sort(key=lambda r: r.triple.object_span.start)
+        for first, then in zip(objects, objects[1:]):
+            gap = caption.caption[first.triple.object_span.end : then.triple.object_span.start]
+            receives = noun_kind(first.triple.object) in ("person", "animal")
+            if receives and first.triple.object_span.end <= then.triple.object_span.start and not gap.strip():
+                second.add(then.id)
+    return frozenset(second)
 
 
 def _said_unlike(said: Counter, wider: Counter) -> bool:
