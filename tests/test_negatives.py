@@ -1061,12 +1061,25 @@ def test_sample_build_publishes_negatives_and_partners(sample_build, sample_trip
     assert manifest["options"]["seed"] == 0
 
 
-def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
-    lines = DATA.read_text(encoding="utf-8").splitlines()[:150]
+@pytest.fixture
+def first_captions(tmp_path):
+    """The first 150 captions of DATA, as a caption file of their own."""
     source = tmp_path / "captions.jsonl"
-    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source.write_text("\n".join(DATA.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
+    return source
+
+
+def mined_negatives(source, out, *options: str) -> list[dict]:
+    """Every negative `relaug mine SOURCE --out OUT OPTIONS` writes."""
+    result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), *options])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return [n for row in rows for t in row["triples"] for n in t["negatives"]]
+
+
+def test_mine_negatives_writes_them_into_the_jsonl(first_captions, tmp_path):
     out = tmp_path / "mined.jsonl"
-    result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--negatives", "--seed", "3"])
+    result = CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(out), "--negatives", "--seed", "3"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 150
@@ -1079,47 +1092,34 @@ def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
     assert f"negatives written: {swaps:,} verb swaps" in result.output
     assert f"on {with_any:,} of {len(triples):,} triples" in result.output
     plain = tmp_path / "plain.jsonl"
-    assert CliRunner().invoke(app, ["mine", str(source), "--out", str(plain)]).exit_code == 0
+    assert CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
 
 
-def test_mine_reference_captions_add_negatives_and_need_negatives(tmp_path):
+def test_mine_reference_captions_add_negatives_and_need_negatives(first_captions, tmp_path):
     """`--reference-captions`: the other captions of the file count as other images, and a
     caption of both files is counted once; without --negatives the option is refused."""
-    source = tmp_path / "captions.jsonl"
-    source.write_text("\n".join(DATA.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
-
-    def negatives(*options: str) -> int:
-        out = tmp_path / "mined.jsonl"
-        result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), *options])
-        assert result.exit_code == 0, result.output
-        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        return sum(len(t["negatives"]) for row in rows for t in row["triples"])
-
-    assert negatives("--negatives", "--reference-captions", str(DATA)) > 2 * negatives("--negatives")
+    mined = tmp_path / "mined.jsonl"
+    with_reference = mined_negatives(first_captions, mined, "--negatives", "--reference-captions", str(DATA))
+    assert len(with_reference) > 2 * len(mined_negatives(first_captions, mined, "--negatives"))
     out = tmp_path / "refused.jsonl"
-    refused = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--reference-captions", str(DATA)])
+    refused = CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(out), "--reference-captions", str(DATA)])
     assert refused.exit_code == 2, refused.output
     assert f"--reference-captions {DATA}: " in refused.output and "add --negatives" in refused.output
     assert not out.exists()
 
 
-def test_mine_makes_verb_swaps_of_two_pairs_only_when_asked(tmp_path):
+def test_mine_makes_verb_swaps_of_two_pairs_only_when_asked(first_captions, tmp_path):
     """`--pairs-evidence` adds verb swaps of evidence `pairs` to `mine --negatives`; without
     --negatives it is refused."""
-    source = tmp_path / "captions.jsonl"
-    source.write_text("\n".join(DATA.read_text(encoding="utf-8").splitlines()[:150]) + "\n", encoding="utf-8")
-    out = tmp_path / "mined.jsonl"
+    mined = tmp_path / "mined.jsonl"
 
     def evidence(*options: str) -> Counter:
-        result = CliRunner().invoke(app, ["mine", str(source), "--out", str(out), "--reference-captions", str(DATA), *options])
-        assert result.exit_code == 0, result.output
-        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        return Counter(n["evidence"] for row in rows for t in row["triples"] for n in t["negatives"])
+        return Counter(n["evidence"] for n in mined_negatives(first_captions, mined, "--reference-captions", str(DATA), *options))
 
     default, opted_in = evidence("--negatives"), evidence("--negatives", "--pairs-evidence")
     assert default["pairs"] == 0 < opted_in["pairs"]
-    refused = CliRunner().invoke(app, ["mine", str(source), "--out", str(tmp_path / "refused.jsonl"), "--pairs-evidence"])
+    refused = CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(tmp_path / "refused.jsonl"), "--pairs-evidence"])
     assert refused.exit_code == 2 and "--pairs-evidence" in refused.output and "add --negatives" in refused.output
 
 
