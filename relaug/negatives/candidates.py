@@ -158,13 +158,12 @@ class CandidateBuilder:
     def candidates(self, relation: Relation) -> dict[str, list[Candidate]]:
         """Valid candidates of each kind; verb swaps a few beyond what is wanted, in seeded order,
         as spares for those the re-parse check throws out."""
-        rng = np.random.default_rng(stable_seed(self.options.seed, relation.id, "verb"))
         found: dict[str, list[Candidate]] = {"prep_swap": [], "role_swap": []}
         if (prep := self.prep_swap(relation)) is not None:
             found["prep_swap"].append(prep)
         if (role := self.role_swap(relation)) is not None:
             found["role_swap"].append(role)
-        found["verb_swap"] = self.verb_swaps(relation, self.verb_wanted(found) + _SPARE_VERB_SWAPS, rng)
+        found["verb_swap"] = self.verb_swaps(relation, self.verb_wanted(found) + _SPARE_VERB_SWAPS)
         return found
 
     def verb_wanted(self, found: dict[str, list[Candidate]]) -> int:
@@ -226,7 +225,7 @@ class CandidateBuilder:
 
     # ---- verb swaps
 
-    def verb_swaps(self, relation: Relation, wanted: int, rng: np.random.Generator) -> list[Candidate]:
+    def verb_swaps(self, relation: Relation, wanted: int) -> list[Candidate]:
         triple, caption = relation.triple, relation.caption.caption
         if triple.relation_kind == "spatial" or triple.verb_span is None or not triple.verb_tag:
             return []
@@ -282,6 +281,7 @@ class CandidateBuilder:
         evidence = [attested[r] for r in names]
         cosines = self._cosines(triple.relation, names)
         weights = np.array([e.count for e in evidence], dtype=np.float64) * self._closeness(cosines)
+        rng = np.random.default_rng(stable_seed(self.options.seed, relation.id, "verb"))
         keys = np.log(rng.random(len(names))) / weights
         levels = np.array([LEVELS.index(e.level) for e in evidence])
         order = np.lexsort((-keys, levels))

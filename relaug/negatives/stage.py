@@ -82,7 +82,10 @@ def build_negatives(
             r for vocabulary in (corpus.active, corpus.participle) for r in swappable(vocabulary, options.min_relation_count, corpus.misspelled)
         )
         similarity.prepare(r.triple.relation for r in relations if r.triple.relation_kind != "spatial")
-    chunks = [relations[i : i + CHUNK_RELATIONS] for i in range(0, len(relations), CHUNK_RELATIONS)]
+    # Image by image: what an image's own captions state is counted once for all its relations
+    # (`RelationStatistics._own`), not again whenever the file moves on to another image.
+    by_image = sorted(relations, key=lambda r: r.caption.image_id)
+    chunks = [by_image[i : i + CHUNK_RELATIONS] for i in range(0, len(by_image), CHUNK_RELATIONS)]
     if pool is None or len(chunks) <= 1:
         builder = CandidateBuilder(corpus, options, similarity)
         return _gather((builder.negatives(chunk, nlp) for chunk in chunks), progress)

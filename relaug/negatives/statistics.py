@@ -502,6 +502,7 @@ class RelationStatistics:
         self.together = dict(self.together)
         self.together_objects = dict(self.together_objects)
         self._by_class_relation: dict[tuple, Counter] = {}
+        self._misspelled_objects: dict[tuple, bool] = {}
         self._own_image: int | None = None
         self._own_counts = _ImageCounts()
 
@@ -654,10 +655,14 @@ class RelationStatistics:
         subject_class = noun_class(subject)
         if subject_class is None:
             return False
+        key = (subject_class, relation, head(obj), written.lower())
+        if key not in self._misspelled_objects:  # the same few objects come back relation after relation
+            self._misspelled_objects[key] = self._misspelled_object(*key)
+        return self._misspelled_objects[key]
+
+    def _misspelled_object(self, subject_class: str, relation: str, own: str, written: str) -> bool:
         said = self._said_with_class(subject_class, relation)
-        own = head(obj)
         least = MISSPELLED_OBJECT_RATIO * max(1, said.get(own, 0))
-        written = written.lower()
         return any(
             n >= least and written not in forms and any(_one_letter_apart(written, form) for form in forms)
             for noun, n in said.items()
