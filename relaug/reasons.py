@@ -75,15 +75,6 @@ class Rejection:
         "preposition swap: the object, with the old or the new preposition, looks like a typo of a noun captions put "
         "there far more often (on skies)"
     )
-    PLACE_OF_PART = "preposition swap: the object is a part of a thing (the middle of a road), which nothing stands beside"
-    PLACE_NOT_NEXT = (
-        "preposition swap: words stand between the phrase and its subject or verb (preparing bread on a table), "
-        "so it may place another thing"
-    )
-    PLACE_UNBALANCED = (
-        "preposition swap: other images put this subject there far less often than where the caption puts it, "
-        "which a reader would guess without the photo"
-    )
     SINGULAR_OBJECT = "verb swap: the new preposition needs more than one thing (between a car)"
     GOES_ALONG = "verb swap: captions often say both verbs of one subject at once, one without an object (standing while holding)"
     LEFTOVER_COMPLEMENT = "verb swap: what the old verb also governed is never said with the new one on other images"

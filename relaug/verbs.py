@@ -56,52 +56,6 @@ OPPOSITE_PREPOSITIONS: dict[str, str] = {
     "near": "far from",
 }
 
-# Other places a preposition swap may move a thing to: beside it, in front of it or behind it,
-# from in or on it, or beside it from under it. What is in a car is not next to it, what is on a
-# table not in front of it; and where a thing stands, sits or lies beside another depends little
-# on how it does so. Never into or onto a thing from beside it: what may be on or in a thing
-# depends on the doing ("standing on a horse", "a bus in a building"). Never between places a
-# caption may give for one scene: "in" and "on" (people are in and on a bus, a field, the
-# grass), "on" and "over" (a blanket over a bed), "in" and "under" (a kite in and under the
-# sky), "next to", "in front of" and "behind" (a dog next to a man may sit in front of him).
-OTHER_PLACES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("in", "inside", "on", "on top of", "atop"), ("next to", "in front of", "behind")),
-    **dict.fromkeys(("under", "underneath", "beneath", "below"), ("next to",)),
-}
-
-# Prepositions that put a thing in the same place: a caption saying one says the others.
-SAME_PLACE: tuple[tuple[str, ...], ...] = (
-    ("on", "on top of", "atop"),
-    ("under", "underneath", "beneath", "below"),
-    ("above", "over"),
-    ("in", "inside", "inside of"),
-    ("next to", "beside", "by"),
-)
-_PLACES = {preposition: group for group in SAME_PLACE for preposition in group}
-BESIDE = frozenset({"next to", "beside", "by", "near"})  # what is beside a thing has it beside it too
-
-
-def swapped_prepositions(preposition: str) -> tuple[str, ...]:
-    """The prepositions a preposition swap may bring in for `preposition`, its opposite first."""
-    opposite = OPPOSITE_PREPOSITIONS.get(preposition)
-    return ((opposite,) if opposite else ()) + OTHER_PLACES.get(preposition, ())
-
-
-def same_place(preposition: str) -> tuple[str, ...]:
-    """`preposition` and those that put a thing in the same place ("on", "on top of", "atop")."""
-    return _PLACES.get(preposition, (preposition,))
-
-
-def place_of(preposition: str) -> str:
-    """One name for the place of the prepositions that put a thing there ("on top of" -> "on")."""
-    return same_place(preposition)[0]
-
-
-def converse_place(preposition: str) -> str | None:
-    """Where a thing put `preposition` another puts that other: "on" -> "under" (a cat on a
-    dog has a dog under it), "next to" -> "next to"; None where no preposition says it ("in")."""
-    return preposition if preposition in BESIDE else OPPOSITE_PREPOSITIONS.get(preposition)
-
 # Prepositions that never make a relation alone; after a verb they may ("play with").
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 

@@ -51,12 +51,9 @@ from relaug.verbs import (
     VEHICLE_GOING_VERBS,
     VEHICLE_STANDING_VERBS,
     VerbSimilarity,
-    converse_place,
     gerund_phrase,
     inflect,
     preposition_of,
-    same_place,
-    swapped_prepositions,
 )
 
 pytestmark = pytest.mark.slow  # see pyproject.toml: not in the fast tier
@@ -137,7 +134,7 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
 
 # On val2017, at least: every triple must be stated twice elsewhere, so preposition and role
 # swaps are few (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 3_500, "prep_swap": 80, "role_swap": 1}
+FEWEST = {"verb_swap": 3_500, "prep_swap": 25, "role_swap": 1}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -208,63 +205,18 @@ def test_substring_traps_stay_intact(relations, result):
     assert trapped >= 5
 
 
-def test_prep_swaps_move_the_subject_to_another_place(pairs):
+def test_prep_swaps_put_the_opposite_in_place(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "prep_swap"]
     assert len(swaps) >= FEWEST["prep_swap"]
-    opposites = 0
     for r, n in swaps:
-        prep, new = preposition_of(r.triple.relation), preposition_of(n.relation)
-        assert new in swapped_prepositions(prep), (r.caption.caption, n.caption)
-        opposites += new == OPPOSITE_PREPOSITIONS.get(prep)
+        prep = preposition_of(r.triple.relation)
+        opposite = OPPOSITE_PREPOSITIONS[prep]
+        assert n.relation.endswith(opposite)
         span = r.triple.preposition_span
         caption = r.caption.caption
         assert n.caption[: span.start] == caption[: span.start] or prep != caption[span.start : span.end].lower()
         assert n.caption.endswith(caption[span.end :])
-        assert new in n.caption.lower()
-    # Both kinds of move: to the opposite (on -> under), and beside, in front or behind a thing.
-    assert opposites >= 10 and len(swaps) - opposites >= 40
-
-
-def test_prep_swaps_never_move_into_or_onto_a_thing_from_beside_it():
-    assert swapped_prepositions("on") == ("under", "next to", "in front of", "behind")
-    assert swapped_prepositions("next to") == swapped_prepositions("near")[1:] == ()
-    assert "in" not in swapped_prepositions("on") and "under" not in swapped_prepositions("in")
-    assert same_place("atop") == same_place("on") and converse_place("next to") == "next to"
-
-
-def prep_swaps_of(relations, result, caption: str) -> list:
-    return [n for r in relations if r.caption.caption == caption for n in result.negatives[r.id] if n.kind == "prep_swap"]
-
-
-def test_prep_swap_needs_its_phrase_right_after_the_subject_or_verb(relations, result):
-    """A phrase after another noun may place that noun ("typing on a laptop on a wooden table"):
-    moving it would move the laptop too. Right after the verb it places the subject."""
-    assert result.rejected[Rejection.PLACE_NOT_NEXT] > 0
-    for caption in ("A woman is typing on a laptop on a wooden table.", "Man taking a picture of food on a table."):
-        assert prep_swaps_of(relations, result, caption) == [], caption
-    (swap,) = prep_swaps_of(relations, result, "A cat that is laying on top of a laptop.")
-    assert swap.relation in {"lay next to", "lay in front of", "lay behind"}, swap
-
-
-def test_prep_swap_of_a_part_of_a_thing_is_rejected(relations, result):
-    assert result.rejected[Rejection.PLACE_OF_PART] > 0
-    for caption in ("A parking meter sitting in the middle of a flooded street.", "There are four cows standing on the side of a road"):
-        assert prep_swaps_of(relations, result, caption) == [], caption
-
-
-def test_prep_swap_to_a_place_captions_seldom_give_is_rejected(relations, result):
-    """Men stand on beds far more often than next to them in val2017's captions: "a man standing
-    next to a bed playing a guitar" a reader would guess false without the photo."""
-    assert result.rejected[Rejection.PLACE_UNBALANCED] > 0
-    assert prep_swaps_of(relations, result, "A man standing on a purple bed playing an electric guitar") == []
-
-
-def test_places_captions_give_of_one_scene_are_not_swapped(captions, relations):
-    """Captions of one photo put a person both "on" and "next to" a motorcycle (two people, or
-    one astride it): no swap between the two for motorcycles; keyboards have no such captions."""
-    corpus = Corpus(captions, relations)
-    assert corpus.same_place("on", "next to", "motorcycle")
-    assert not corpus.same_place("on", "next to", "keyboard")
+        assert opposite in n.caption.lower()
 
 
 def heads_said(relations):
@@ -1283,7 +1235,7 @@ def test_each_negative_marks_where_its_changed_words_stand(pairs):
             at = found + len(part)
         words = [n.caption[s.start : s.end].lower() for s in n.changed]
         if n.kind == "prep_swap":
-            assert words == [preposition_of(n.relation)], (n.caption, words)
+            assert words == [OPPOSITE_PREPOSITIONS[preposition_of(r.triple.relation)]], (n.caption, words)
         elif n.kind == "verb_swap":  # the new relation's words: its verb, or its particle and preposition
             verb, *tail = n.relation.split()
             assert all(w in verb_forms(verb) or w in tail for w in " ".join(words).split()), (n.caption, words)

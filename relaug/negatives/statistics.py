@@ -20,10 +20,8 @@ from relaug.verbs import (
     contradicts,
     inflect,
     is_present_participle,
-    place_of,
     preposition_of,
     relation_kind,
-    same_place,
 )
 
 
@@ -199,8 +197,7 @@ class Corpus:
         self.active = Vocabulary()  # verbs as captions use them actively: "riding a horse"
         self.participle = Vocabulary()  # participles with a preposition: "parked on a street"
         vocabularies = {"active": self.active, "participle": self.participle}
-        scenes: dict[tuple, set[str]] = defaultdict(set)  # (image, subject, object) -> verb relations and verbs
-        places: dict[tuple, set[str]] = defaultdict(set)  # (image, subject, object noun) -> places (`place_of`)
+        scenes: dict[tuple, set[str]] = defaultdict(set)
         # (frame, relation) of the caption at hand: relations come caption by caption
         # (relations_of, the build), and a set per caption stays small on full COCO.
         caption, stated = None, set()
@@ -239,10 +236,6 @@ class Corpus:
                 if (part := part_before_object(t, r.caption.caption)) is not None:
                     self.part_before[(t.relation, part)] += 1
             subject, obj = noun_key(t.subject), noun_key(t.object)
-            image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
-            scene = (image_key, subject[1] or subject[0], obj[1] or obj[0])
-            if preposition := preposition_of(t.relation):  # by the object's own noun: a street is no fence
-                places[(image_key, subject[1] or subject[0], head(t.object))].add(place_of(preposition))
             if own:
                 image = self.images[r.caption.image_id]
                 image.words.update(w.lower() for w in WORD.findall(r.caption.caption))
@@ -257,6 +250,8 @@ class Corpus:
             if not (frame == "active" and t.verb_tag in PAST_TAGS):
                 vocabulary.add(t, first_in_caption=(frame, t.relation) not in stated)
                 stated.add((frame, t.relation))
+            image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
+            scene = (image_key, subject[1] or subject[0], obj[1] or obj[0])
             scenes[scene].add(t.relation)
             scenes[scene].add(t.relation.split()[0])  # "ride" and "drive" a motorcycle, whatever follows
         self.images = dict(self.images)  # picklable, for worker processes
@@ -296,9 +291,17 @@ class Corpus:
                 for b in distinct[i + 1 :]:
                     self.said_at_once[(a, b)] += 1
         # How often captions of one image say each relation (and each verb) of one subject and
-        # object, alone and with each other one; and the same of the places they put the subject.
-        self.scenes = _SaidTogether(scenes)
-        self.places = _SaidTogether(places)
+        # object, alone and with each other one: over all objects, and per object.
+        self.scene_count: Counter = Counter()
+        self.same_scene: Counter = Counter()
+        for (_, _, thing), said in scenes.items():
+            ordered = sorted(said)
+            for i, a in enumerate(ordered):
+                self.scene_count[a] += 1
+                self.scene_count[(a, thing)] += 1
+                for b in ordered[i + 1 :]:
+                    self.same_scene[(a, b)] += 1
+                    self.same_scene[(a, b, thing)] += 1
 
     def takes_object(self, relation: str) -> bool:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
@@ -363,13 +366,16 @@ class Corpus:
         over this object's class alone ("sitting on" a couch -> "laying on" it, though not a
         bench). Not symmetric: the share is of the scenes that say `a`."""
         thing = noun_key(obj)[1] or obj
-        return any(self.scenes.implies(x, y, thing) for x, y in ((a, b), (a.split()[0], b.split()[0])))
+        return any(self._implies(x, y, thing) for x, y in ((a, b), (a.split()[0], b.split()[0])))
 
-    def same_place(self, a: str, b: str, obj: str) -> bool:
-        """Whether preposition `b` puts a thing where `a` does, as captions of one photo say
-        of it (`synonyms`, by `place_of`): a kite "in" and "under" the sky, a man "in" and "in
-        front of" a mirror."""
-        return self.places.implies(place_of(a), place_of(b), head(obj))
+    def _implies(self, a: str, b: str, thing: str) -> bool:
+        if a == b:
+            return False
+        pair = (a, b) if a < b else (b, a)
+        overall = self.same_scene[pair] > PARAPHRASE_RATE * self.scene_count[a]
+        # Per object, two co-uses at least: one is as often a misparse or a second person.
+        together = self.same_scene[(*pair, thing)]
+        return overall or (together >= 2 and together > PARAPHRASE_RATE * self.scene_count[(a, thing)])
 
 
 @lru_cache(maxsize=65536)
@@ -635,14 +641,6 @@ class RelationStatistics:
             return None
         return Evidence(self.layout_captions[key] - own, "noun")
 
-    def placed(self, image_id: int, subject: str, preposition: str, obj: str) -> int:
-        """Captions of other images putting this subject (its head noun) where `preposition`
-        puts it of this object (`_object_noun`), by it or another preposition for the same place
-        (`same_place`), with any verb or none."""
-        own = self._own(image_id).layouts
-        keys = [(head(subject), p, self._object_noun(image_id, obj)) for p in same_place(preposition)]
-        return sum(self.layout_captions.get(key, 0) - own[key] for key in keys)
-
     def _stands_for(self, subject: str) -> str | None:
         """The class a subject's lookups may back off to: its own, unless it acts apart from it
         (`acting_apart`)."""
@@ -791,34 +789,6 @@ def _subjects_acting_apart(stated: Iterable[tuple]) -> frozenset[str]:
     return frozenset(
         subject for subject, said in relations.items() if _said_unlike(said, classes[class_of[subject]] - said)
     )
-
-
-class _SaidTogether:
-    """How many scenes (an image, a subject and an object) say each thing, over all objects and
-    per object, and each two things together."""
-
-    def __init__(self, scenes: dict[tuple, set[str]]):
-        self.count: Counter = Counter()
-        self.together: Counter = Counter()
-        for (_, _, thing), said in scenes.items():
-            ordered = sorted(said)
-            for i, a in enumerate(ordered):
-                self.count[a] += 1
-                self.count[(a, thing)] += 1
-                for b in ordered[i + 1 :]:
-                    self.together[(a, b)] += 1
-                    self.together[(a, b, thing)] += 1
-
-    def implies(self, a: str, b: str, thing: str) -> bool:
-        """Whether more than PARAPHRASE_RATE of the scenes saying `a` also say `b`: over all
-        objects, or of this object's `thing` (two scenes at least)."""
-        if a == b:
-            return False
-        pair = (a, b) if a < b else (b, a)
-        overall = self.together[pair] > PARAPHRASE_RATE * self.count[a]
-        # Per object, two co-uses at least: one is as often a misparse or a second person.
-        together = self.together[(*pair, thing)]
-        return overall or (together >= 2 and together > PARAPHRASE_RATE * self.count[(a, thing)])
 
 
 @dataclass
