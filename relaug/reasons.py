@@ -65,6 +65,7 @@ class Rejection:
     TAG_CHANGED = "re-parsed, the new verb gets another tag"
     OBJECT_LEFT_OUT = "verb swap: captions write the new verb with its object before the preposition (carrying a board down)"
     CONTRADICTS_CAPTION = "verb swap: the caption gives its subject another posture, or has it going on foot, or riding, or doing anything asleep"
+    INFINITIVE = "verb swap: the verb is an infinitive (about to serve, trying to reach), what the subject means to do, which no photo shows"
     EXPRESSION = "verb swap: the old verb is one of the face, the voice or the pose (smiling), which goes with any other"
     PATH_LEFT_BEHIND = "verb swap: captions never say the new verb with the path word after the object (holding a bike through)"
     OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"

@@ -160,15 +160,15 @@ def test_verb_swaps_are_inflected_like_the_original_and_placed_by_span(pairs):
 
 
 def test_verb_swap_examples(relations, result):
-    (reach,) = [
-        r for r in by_caption(relations, "Man in mid air reaching between his legs to reach") if r.triple.relation == "reach"
+    (laying,) = [
+        r for r in by_caption(relations, "A beach filled with a crowd of people playing and laying") if r.triple.relation == "lay on"
     ]
-    negatives = result.negatives[reach.id]
+    negatives = result.negatives[laying.id]
     assert negatives
     for n in negatives:
-        # "reach" is inside "reaching" before it: an edit by span leaves that word alone.
-        assert n.caption.startswith("Man in mid air reaching between his legs to ")
-        assert n.caption.endswith(" a frisbee. ")
+        # "laying" is inside "playing" before it: an edit by span leaves that word alone.
+        assert n.caption.startswith("A beach filled with a crowd of people playing and ")
+        assert n.caption.endswith(" the sand.")
         assert n.kind == "verb_swap"
 
 
@@ -688,7 +688,7 @@ def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result,
             assert new == other or not (postures or posture_and_motion or foot_and_riding or asleep), (
                 r.caption.caption, n.caption
             )
-    assert checked > 500
+    assert checked > 450
     (sitting,) = [r for r in by_caption(relations, "A man sitting on a bed looking at a book") if r.triple.relation == "sit on"]
     assert not [n.caption for n in result.negatives[sitting.id] if n.relation.split()[0] in SLEEP_VERBS]
     assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
@@ -910,6 +910,19 @@ def test_a_verb_of_the_face_or_the_voice_is_never_swapped_away(relations, result
     assert len(expressed) > 20
     assert not [n.caption for r, n in pairs if n.kind == "verb_swap" and r.triple.relation.split()[0] in EXPRESSION_VERBS]
     assert result.rejected[Rejection.EXPRESSION] > 20
+
+
+def test_an_infinitive_after_to_is_never_swapped(relations, result, pairs):
+    """"About to catch a frisbee" shows a man waiting for one: "about to toss a frisbee" is
+    not clearly false of the photo. The same verb as a participle is swapped."""
+    catching = [r for r in relations if r.triple.relation == "catch" and r.triple.object == "frisbee"]
+    (about,) = [r for r in catching if r.caption.caption == "A man in a grassy field about to catch a frisbee."]
+    assert not [n for n in result.negatives[about.id] if n.kind == "verb_swap"]
+    assert [n for r in catching if r.triple.verb_tag == "VBG" for n in result.negatives[r.id] if n.kind == "verb_swap"]
+    assert result.rejected[Rejection.INFINITIVE] > 100
+    infinitives = [n.caption for r, n in pairs if n.kind == "verb_swap" and r.triple.verb_tag == "VB" and
+                   WORD.findall(r.caption.caption[: r.triple.verb_span.start])[-1:] == ["to"]]
+    assert not infinitives
 
 
 def test_no_negative_equals_its_positive(pairs):
