@@ -276,23 +276,17 @@ def pairs_stated(relations, apart: frozenset[str]):
     return objects, subjects
 
 
-def object_noun(named, image_id: int, obj: str, apart: frozenset[str]) -> str:
-    """The whole compound where captions of other images name it five times or more, or one said
-    of unlike its head (`apart`), else its head."""
-    often = len({c for c in named[obj] if c[0] != image_id}) >= 5
-    return obj if often or obj in apart else head(obj)
-
-
-def subject_noun(subjects_named, image_id: int, subject: str) -> str:
-    """The whole compound where captions of other images say it does something five times or
-    more (once per relation), else its head."""
-    often = len({c for c in subjects_named[subject] if c[0] != image_id}) >= 5
-    return subject if often else head(subject)
+def noun_looked_up(said, image_id: int, noun: str, apart: frozenset[str] = frozenset()) -> str:
+    """What a subject or an object is looked up as: the whole compound where captions of other
+    images say it (`said`: per noun, the (image, caption, relation) saying it) five times or more,
+    or an object compound said of unlike its head (`apart`), else its head."""
+    often = len({c for c in said[noun] if c[0] != image_id}) >= 5
+    return noun if often or noun in apart else head(noun)
 
 
 def whole_key(level: str, subject: str, plural: bool, relation: str, obj: str) -> tuple:
     """The key of `wholes_stated` at an evidence level: `subject` is the noun looked up at level
-    `noun` (`subject_noun`), the whole subject noun at the others, which take its class."""
+    `noun` (`noun_looked_up`), the whole subject noun at the others, which take its class."""
     if level == "noun":
         return (level, subject, relation, obj)
     if level == "subject class":
@@ -348,8 +342,8 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
     assert not [n.relation for _, n in swaps if n.evidence == "pairs" and " " in n.relation]
     for r, n in swaps:
         t, image_id = r.triple, r.caption.image_id
-        obj = t.object if n.evidence == "class" else object_noun(named, image_id, t.object, apart)
-        subject = subject_noun(subjects_named, image_id, t.subject)
+        obj = t.object if n.evidence == "class" else noun_looked_up(named, image_id, t.object, apart)
+        subject = noun_looked_up(subjects_named, image_id, t.subject)
         if n.evidence == "pairs":
             of_object = {c for c in objects[(n.relation, obj)] if c[0] != image_id}
             assert len(of_object) == n.attestation >= 2, (r.caption.caption, n.caption)
@@ -448,7 +442,7 @@ def test_role_swaps_are_stated_twice_elsewhere_or_between_two_people(relations, 
     assert roles
     for r, n in roles:
         t = r.triple
-        swapped_subject = subject_noun(subjects_named, r.caption.image_id, t.object)
+        swapped_subject = noun_looked_up(subjects_named, r.caption.image_id, t.object)
         key = whole_key("noun", swapped_subject, False, t.relation, head(t.subject))
         others = {c for c in stated[key] if c[0] != r.caption.image_id}
         people = noun_kind(t.subject) == noun_kind(t.object) == "person"

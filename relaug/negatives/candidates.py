@@ -115,8 +115,10 @@ def _is_infinitive(triple: Triple, caption: str) -> bool:
     nor ("about to hold the ball") a likely aim. Reviewers scored such verb swaps 0.44
     grammatical, false and plausible at once, against about 0.70 for the rest (65 reviewed,
     bench/reviews/, seeds up to 339)."""
+    if triple.verb_tag != "VB":
+        return False
     before = WORD.findall(caption[: triple.verb_span.start])
-    return triple.verb_tag == "VB" and bool(before) and before[-1].lower() == "to"
+    return bool(before) and before[-1].lower() == "to"
 
 
 def stable_seed(*parts: object) -> int:
