@@ -67,6 +67,8 @@ class Attribution(StrEnum):
 
     ATTENTION = "attention"  # CLIP4DM's: gradient x attention map of the last text layers, the end token's row
     GRADIENT = "gradient"  # gradient x input on the token embeddings
+    # the cosine less its mean with each word replaced by another word of its part of speech
+    SUBSTITUTION = "substitution"
 
 
 def checked(choice: type[StrEnum], value: str, option: str) -> StrEnum:

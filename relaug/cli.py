@@ -153,7 +153,8 @@ AttributionMethod = Annotated[
     Attribution,
     typer.Option(
         help="attention: CLIP4DM's gradient x attention map of the last three text blocks; gradient: gradient x "
-        "input on the token embeddings."
+        "input on the token embeddings; substitution (SHARDS only): the cosine less its mean with each word "
+        "replaced by the split's frequent words of its part of speech."
     ),
 ]
 

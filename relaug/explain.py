@@ -12,6 +12,12 @@ CLIP4DM (Nam et al., "Extract Free Dense Misalignment from CLIP", AAAI 2025) thi
   - `gradient`: gradient x input on the token embeddings. For each BPE token t, the embedding e_t
     (before the positional embedding is added) times the gradient of the cosine w.r.t. e_t, summed
     over the embedding dimension; exact where the text tower is linear.
+  - `substitution`, of words, not tokens: the cosine less its mean over the captions made by putting
+    each other word of the same part of speech (Penn tag) in the word's place, so negative where
+    the word fits the image worse than its alternatives do. The alternatives are the most frequent
+    words of each tag in a set of captions (`Substitutes`: a split's own); a multi-word preposition
+    ("in front of") is one word, put in place and replaced whole. Needs no gradient, only the
+    model's text and image features, at the price of one text encoding per alternative.
 - Words: the caption cut into words and punctuation with their character spans; each word is
   encoded on its own by open_clip's SimpleTokenizer, so its tokens are known, and a word's
   attribution is the sum of its tokens'.
@@ -43,6 +49,7 @@ from relaug.evaluate import check_model_choice, check_writable, load_model, repo
 from relaug.options import DenseOptions, ExplainOptions
 from relaug.progress import SILENT, Progress
 from relaug.splits import ShardSplit
+from relaug.verbs import SPATIAL_PREPOSITIONS
 
 # A word: letters and digits, joined by inner apostrophes or hyphens ("don't", "t-shirt"); or a
 # run of punctuation. The tokenizer's own pattern cuts at every one of these borders too.
@@ -252,6 +259,102 @@ def gradient_x_attention(model, tokens: torch.Tensor, image_features: torch.Tens
 
 ATTRIBUTIONS = {Attribution.ATTENTION: gradient_x_attention, Attribution.GRADIENT: gradient_x_input}
 
+# The alternatives of a word (`Attribution.SUBSTITUTION`): this many of its tag, the most frequent.
+SUBSTITUTES_PER_TAG = 20
+
+# Said as one word and replaced whole: "in" alone has nothing to stand for in "in front of".
+_MULTI_WORD_PREPOSITION = re.compile(
+    r"\b(?:" + "|".join(re.escape(p) for p in SPATIAL_PREPOSITIONS if " " in p) + r")\b", re.IGNORECASE
+)
+_PREPOSITION_TAG = "IN"
+
+
+@dataclass(frozen=True)
+class Substitutes:
+    """What may stand in a word's place, by Penn tag (`Attribution.SUBSTITUTION`), and the spaCy
+    pipeline that tags the words of a caption to explain as it tagged these."""
+
+    by_tag: dict[str, tuple[str, ...]]
+    nlp: object = field(repr=False, compare=False)
+
+
+def tagger():
+    """The spaCy pipeline whose tags choose a word's alternatives: the one `relaug mine` loads."""
+    from relaug.mining import load_pipeline
+
+    return load_pipeline(None)
+
+
+def substitutes_of(captions: Iterable[str], nlp, per_tag: int = SUBSTITUTES_PER_TAG) -> Substitutes:
+    """The `per_tag` most frequent words of each tag in `captions` (lower-cased; ties in first-seen
+    order), multi-word prepositions among the prepositions."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for doc in nlp.pipe(captions):
+        for word, tag in _tagged_words(doc.text, doc):
+            if tag is not None and not word.is_punctuation:
+                counts[tag][word.text.lower()] += 1
+    return Substitutes({tag: tuple(w for w, _ in c.most_common(per_tag)) for tag, c in counts.items()}, nlp)
+
+
+def _tagged_words(caption: str, doc, tokenizer=None) -> list[tuple[Word, str | None]]:
+    """The caption's words (`caption_words`; without `tokenizer`, with no tokens), a multi-word
+    preposition joined into one, each with the tag spaCy gave the token it starts at (None: none)."""
+    tags = {t.idx: t.tag_ for t in doc}
+    whole = {m.start(): m.end() for m in _MULTI_WORD_PREPOSITION.finditer(caption)}
+    words = caption_words(caption, tokenizer) if tokenizer is not None else [Word(m.group(), m.start(), m.end(), ()) for m in _WORD.finditer(caption)]
+    tagged: list[tuple[Word, str | None]] = []
+    end = -1
+    for w in words:
+        if w.start < end:
+            continue  # inside a preposition already joined
+        if w.start in whole:
+            end = whole[w.start]
+            inside = [x for x in words if w.start <= x.start < end]
+            tagged.append((Word(caption[w.start : end], w.start, end, tuple(t for x in inside for t in x.tokens)), _PREPOSITION_TAG))
+        else:
+            tagged.append((w, tags.get(w.start)))
+    return tagged
+
+
+def _in_place(caption: str, word: Word, substitute: str) -> str:
+    """The caption with `substitute` in the place of `word`, capitalised as the word is."""
+    if word.text[:1].isupper():
+        substitute = substitute[:1].upper() + substitute[1:]
+    return caption[: word.start] + substitute + caption[word.end :]
+
+
+@torch.no_grad()
+def substitution_explanations(
+    model, tokenizer, features: torch.Tensor, captions: Sequence[str], substitutes: Substitutes, *, device="cpu"
+) -> list[Explanation]:
+    """Each caption's words and `Attribution.SUBSTITUTION` attributions against its row of
+    `features` (unit image features)."""
+    explanations = []
+    for caption, feature, doc in zip(captions, features.to(device), substitutes.nlp.pipe(captions), strict=True):
+        words = _tagged_words(caption, doc, tokenizer)
+        _, owner = token_rows([w for w, _ in words], tokenizer, tokenizer.context_length)
+        kept = set(owner)
+        variants, of_word = [caption], [-1]
+        for i, (w, tag) in enumerate(words):
+            if i in kept and not w.is_punctuation:
+                alternatives = [s for s in substitutes.by_tag.get(tag, ()) if s != w.text.lower()]
+                variants += [_in_place(caption, w, s) for s in alternatives]
+                of_word += [i] * len(alternatives)
+        text = model.encode_text(tokenizer(variants).to(device), normalize=True).float()
+        cosines = (text @ feature.float()).tolist()
+        alternative_cosines: dict[int, list[float]] = defaultdict(list)
+        for i, cosine in zip(of_word[1:], cosines[1:]):
+            alternative_cosines[i].append(cosine)
+
+        def attribution(i: int) -> float | None:
+            if i not in kept and words[i][0].tokens:
+                return None  # past the context length
+            found = alternative_cosines.get(i)
+            return cosines[0] - sum(found) / len(found) if found else 0.0
+
+        explanations.append(Explanation(caption, tuple(replace(w, attribution=attribution(i)) for i, (w, _) in enumerate(words)), cosines[0]))
+    return explanations
+
 
 @torch.no_grad()
 def image_features(model, pixels: torch.Tensor) -> torch.Tensor:
@@ -266,15 +369,21 @@ def explain_captions(
     *,
     device: torch.device | str = "cpu",
     attribution: Attribution = Attribution.ATTENTION,
+    substitutes: Substitutes | None = None,
 ) -> list[Explanation]:
-    """Each caption's words and attributions against its row of `features` (unit image features)."""
+    """Each caption's words and attributions against its row of `features` (unit image features);
+    `substitutes`: the alternatives of `Attribution.SUBSTITUTION`, which needs them."""
     if not captions:
         return []
-    words = [caption_words(c, tokenizer) for c in captions]
-    rows, owners = zip(*(token_rows(w, tokenizer, tokenizer.context_length) for w in words))
     was_training = model.training
     model.eval()
     try:
+        if attribution == Attribution.SUBSTITUTION:
+            if substitutes is None:
+                raise ValueError("the substitution attribution needs the words to substitute (substitutes_of)")
+            return substitution_explanations(model, tokenizer, features, captions, substitutes, device=device)
+        words = [caption_words(c, tokenizer) for c in captions]
+        rows, owners = zip(*(token_rows(w, tokenizer, tokenizer.context_length) for w in words))
         attributions, cosines = ATTRIBUTIONS[attribution](model, torch.tensor(rows, dtype=torch.long, device=device), features.to(device))
     finally:
         model.train(was_training)
@@ -421,7 +530,13 @@ def explain_negatives(
     advance: Callable[[int], None] = lambda units: None,
     attribution: Attribution = Attribution.ATTENTION,
 ) -> list[Explanation]:
-    """Each negative's caption explained against its image; `advance` is told of each batch done."""
+    """Each negative's caption explained against its image; `advance` is told of each batch done.
+    `Attribution.SUBSTITUTION` takes its alternatives from the split's captions (`substitutes_of`)."""
+    substitutes = (
+        substitutes_of(dict.fromkeys(split.triples.data.column("caption").to_pylist()), tagger())
+        if attribution == Attribution.SUBSTITUTION
+        else None
+    )
     was_training = model.training
     model.eval()
     try:
@@ -435,7 +550,9 @@ def explain_negatives(
         for start in range(0, len(negatives), batch_size):
             batch = negatives[start : start + batch_size]
             rows = torch.stack([features[n.image_id] for n in batch])
-            explanations += explain_captions(model, tokenizer, rows, [n.caption for n in batch], device=device, attribution=attribution)
+            explanations += explain_captions(
+                model, tokenizer, rows, [n.caption for n in batch], device=device, attribution=attribution, substitutes=substitutes
+            )
             advance(len(batch))
     finally:
         model.train(was_training)
@@ -487,6 +604,11 @@ def run_explain(options: ExplainOptions, progress: Progress = SILENT) -> Explain
     else:
         if options.caption is None:
             raise InputError(f"give the CAPTION to explain against {source}")
+        if options.attribution == Attribution.SUBSTITUTION:
+            raise InputError(
+                "--attribution substitution takes each word's alternatives from a split's captions: explain a "
+                "shard directory's negatives (SHARDS), or choose attention or gradient"
+            )
         if not re.search(r"\w", options.caption):
             raise InputError("CAPTION holds no word")
         image = _open_image(source)

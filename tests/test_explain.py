@@ -24,6 +24,7 @@ from relaug.explain import (
     PAST_CONTEXT,
     Explanation,
     SplitNegative,
+    Substitutes,
     Word,
     auroc,
     caption_words,
@@ -33,6 +34,8 @@ from relaug.explain import (
     gradient_x_attention,
     gradient_x_input,
     render_html,
+    substitutes_of,
+    tagger,
     token_rows,
 )
 from relaug.models import create_clip
@@ -156,6 +159,37 @@ def test_gradient_x_input_is_exact_on_a_linear_text_tower(tokenizer):
     assert words[","] == pytest.approx(0.0)
     assert sum(words.values()) == pytest.approx(0.0, abs=1e-6)
     assert explanation.most_negative.text == "cube"
+
+
+def test_substitution_sets_each_word_against_its_alternatives_of_one_part_of_speech(tokenizer):
+    (red,), (blue,), (cube,), (ball,), (behind,) = (tokenizer.encode(w) for w in ("red", "blue", "cube", "ball", "behind"))
+    e = {red: [1.0, 0.0, 0.0], blue: [0.0, 0.0, 1.0], cube: [0.0, 1.0, 0.0], ball: [1.0, 0.0, 0.0], behind: [0.0, 2.0, 0.0]}
+    model = LinearText(e, [1.0, 0.0, 0.0])  # a red ball; "a", "in front of" and "box" embed to nothing
+    substitutes = Substitutes({"JJ": ("red", "blue"), "NN": ("cube", "ball"), "IN": ("in front of", "behind")}, tagger())
+    explained = explain_captions(
+        model, tokenizer, model.image.expand(2, -1), ["A red cube.", "A red ball in front of a box."],
+        attribution=Attribution.SUBSTITUTION, substitutes=substitutes,
+    )
+    cube, front = ({w.text: w.attribution for w in e.words} for e in explained)
+    root2 = 2**0.5
+    assert explained[0].cosine == pytest.approx(1 / root2)
+    assert cube["red"] == pytest.approx(1 / root2 - 0.0)  # "A blue cube." is at right angles to the image
+    assert cube["cube"] == pytest.approx(1 / root2 - 1.0)  # "A red ball." is the image
+    assert cube["A"] == cube["."] == 0.0  # nothing of their tags to put in their place
+    assert explained[0].most_negative.text == "cube"
+    # "in front of" is one word, replaced whole: "A red ball behind a box." turns away from the image.
+    assert "in front of" in front and "front" not in front
+    assert front["in front of"] == pytest.approx(1.0 - 2 / 8**0.5)
+    assert front["ball"] == pytest.approx(1.0 - 1 / root2)
+
+
+def test_substitutes_are_the_most_frequent_words_of_each_tag():
+    substitutes = substitutes_of(
+        ["A dog on a sofa.", "A cat in front of a dog.", "Two dogs on a bed.", "A cat under a table."], tagger(), per_tag=2
+    )
+    assert substitutes.by_tag["IN"] == ("on", "in front of")
+    assert substitutes.by_tag["NN"] == ("dog", "cat")
+    assert "dogs" in substitutes.by_tag["NNS"]
 
 
 def test_rows_of_a_batch_are_explained_each_on_its_own(tokenizer):
@@ -347,8 +381,9 @@ def test_explain_takes_a_model_and_its_weights_instead_of_a_checkpoint():
         ([str(IMAGE), "a cat", "--limit", "3", "--model", "tiny-clip", "--pretrained", "none"], ["--limit", "SHARDS"]),
         ([str(IMAGE), "...", "--model", "tiny-clip", "--pretrained", "none"], ["CAPTION", "word"]),
         ([str(SAMPLE / "annotations" / "captions_val2017.json"), "a cat", "--model", "tiny-clip", "--pretrained", "none"], ["image"]),
+        ([str(IMAGE), "a cat", "--attribution", "substitution", "--model", "tiny-clip", "--pretrained", "none"], ["substitution", "SHARDS"]),
     ],
-    ids=["no caption", "no model", "limit with an image", "no word", "not an image"],
+    ids=["no caption", "no model", "limit with an image", "no word", "not an image", "substitution with an image"],
 )
 def test_explain_usage_errors_are_one_line(args, words):
     line = one_line_error(runner.invoke(app, ["explain", *args]))
@@ -367,10 +402,13 @@ def test_explain_over_a_splits_negatives_underlines_the_changed_words(tmp_path, 
     assert html.count("<section>") == 1 and "text-decoration: underline" in html
 
 
-def test_eval_relaug_dense_writes_the_json_and_prints_the_table(tmp_path, sample_shards, checkpoint):
+@pytest.mark.parametrize("attribution", list(Attribution))
+def test_eval_relaug_dense_writes_the_json_and_prints_the_table(tmp_path, sample_shards, checkpoint, attribution):
     out = tmp_path / "dense.json"
     result = runner.invoke(
-        app, ["eval", "--benchmark", "relaug-dense", str(sample_shards), "--checkpoint", str(checkpoint), "--out", str(out)]
+        app,
+        ["eval", "--benchmark", "relaug-dense", str(sample_shards), "--checkpoint", str(checkpoint), "--out", str(out),
+         "--attribution", str(attribution)],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
