@@ -405,17 +405,22 @@ def _participle_tagged_as_noun(token: Token) -> Token | None:
 
     The word must be the -ing form of a verb and govern a phrase; a word the dictionary
     also knows as a noun ("a train station building on ...") only for a verb of posture or
-    motion, whose nouns ("a standing") captions hardly use. The subject is the noun before
-    it, which the parser made its compound (a person or an animal first), or the noun it
-    hangs on.
+    motion, whose nouns ("a standing") captions hardly use, or after a vehicle, which names
+    no such thing ("a plane landing at an airport", "a train crossing over the tracks";
+    "a horse crossing" is a sign). The subject is the noun before it, which the parser made
+    its compound (a person or an animal first), or the noun it hangs on.
     """
     if token.tag_ not in ("NN", "NNS") or not is_present_participle(token.text):
-        return None
-    if is_known_noun(token.text) and verb_lemma(token.text) not in POSTURE_VERBS | MOTION_VERBS:
         return None
     if _child(token, ("prep", "dobj", "advmod")) is None:
         return None
     compounds = [c for c in token.lefts if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")]
+    if (
+        is_known_noun(token.text)
+        and verb_lemma(token.text) not in POSTURE_VERBS | MOTION_VERBS
+        and not any(noun_kind(noun_name(c)) == "vehicle" for c in compounds)
+    ):
+        return None
     if compounds:
         # "a person kite boarding": the one who boards, not what names the sport
         return next((c for c in compounds if _names_a_being(c)), compounds[-1])

@@ -84,6 +84,9 @@ SHAPES = [
                  [], id="participle-xcomp-of-its-subject"),
     pytest.param("A pay phone sitting on the side of a street.", ("pay phone", "sit on", "street"), [],
                  id="subject-read-as-compound-of-participle"),
+    # an -ing word the dictionary knows as a noun, after a vehicle, is its verb (development gold)
+    pytest.param("An airplane landing on a runway in an airport", ("airplane", "land on", "runway"),
+                 [("airplane", "in", "airport")], id="vehicle-read-as-compound-of-a-noun-participle"),
     # posing says how one is there (development gold)
     pytest.param("Three cross-country skiers posing for the camera on a snowy lane", ("skier", "pose on", "lane"),
                  [], id="pose-on"),
