@@ -429,7 +429,7 @@ def _participle_tagged_as_noun(token: Token) -> Token | None:
 
 def _is_clause_head(token: Token) -> bool:
     if token.pos_ == "VERB":
-        return token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS
+        return token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS and _noun_read_as_infinitive(token) is None
     return token.pos_ == "AUX" and token.dep_ in _CLAUSE_DEPS
 
 
@@ -437,7 +437,24 @@ def _is_noun(token: Token) -> bool:
     if token.pos_ in ("NOUN", "PROPN"):
         return True
     # Gerunds the tagger leaves as verbs but that stand as arguments: "covered in frosting".
-    return token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj")
+    return (token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj")) or _noun_read_as_infinitive(token) == token
+
+
+def _noun_read_as_infinitive(token: Token) -> Token | None:
+    """The head of the noun phrase after "next to" where the tagger read its first word as an
+    infinitive: "next to train station" as "to train (a) station", "next to open laptop",
+    "next to sign"; None for any other token. "Next to" takes a noun, never a verb: the
+    phrase's head is the word's direct object, or the word itself where it has none and the
+    dictionary knows it as a noun."""
+    doc = token.doc
+    if token.tag_ != "VB" or token.i < 2 or doc[token.i - 1].lower_ != "to" or doc[token.i - 1].head != token:
+        return None
+    if f"{doc[token.i - 2].lower_} to" not in SPATIAL_PREPOSITIONS:
+        return None
+    obj = _child(token, ("dobj",))
+    if obj is not None:
+        return obj
+    return token if is_known_noun(token.text) else None
 
 
 def _misparsed_coordinates(token: Token) -> list[Token]:
@@ -552,6 +569,9 @@ def core_noun(token: Token) -> Token | None:
 def _compounds(token: Token) -> list[Token]:
     """The compound words right before a head noun: "tennis" in "tennis racket"."""
     doc = token.doc
+    before = doc[token.i - 1] if token.i > 0 else None
+    if before is not None and token.head == before and _noun_read_as_infinitive(before) == token and is_noun_not_adjective(before.text):
+        return [before]  # "next to train station", read as "to train (a) station"
     run: list[Token] = []
     i = token.i - 1
     while i >= 0:
@@ -634,7 +654,10 @@ def _prepositions(head: Token) -> list[_Preposition]:
     found: list[_Preposition] = []
     for child in head.children:
         going = child.lower_ in PATH_WORDS and verb_lemma(head.text) in GOING_VERBS
-        if going and child.dep_ in ("prep", "prt") and (stray := _stray_object(head, child)):
+        if (phrase := _noun_read_as_infinitive(child)) is not None:
+            words = (head.doc[child.i - 2], head.doc[child.i - 1])  # "next to"
+            resolved = _Preposition(" ".join(w.lower_ for w in words), tuple(_conjoined(phrase)), words)
+        elif going and child.dep_ in ("prep", "prt") and (stray := _stray_object(head, child)):
             # "driving down a street" parsed with "street" as the verb's own pobj or dobj
             resolved = _Preposition(child.lower_, tuple(_conjoined(stray)), (child,))
         elif child.dep_ == "prep" or (going and child.dep_ == "prt" and _child(child, ("pobj",)) is not None):

@@ -112,6 +112,17 @@ def test_a_phrase_of_nearness_after_a_with_phrase_locates_its_thing(nlp):
     assert ("pizza", "next to", "woman") not in triples(nlp, "A woman with a slice of pizza in her mouth next to another woman.")
 
 
+def test_a_noun_after_next_to_that_the_tagger_read_as_an_infinitive_is_its_object(nlp):
+    """"Next to" takes a noun, never a verb: "next to train station" read as "to train (a)
+    station" (development gold), "next to open laptop" (val2017). After "up to" an infinitive
+    stays one."""
+    assert triples(nlp, "A blue and silver train next to train station and trees.") == [
+        ("train", "next to", "train station"), ("train", "next to", "tree"),
+    ]
+    assert triples(nlp, "Gray and white cat sitting next to open laptop.") == [("cat", "sit next to", "laptop")]
+    assert ("dog", "grab", "frisbee") in triples(nlp, "A dog is reaching up to grab a Frisbee in his mouth.")
+
+
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
     """After a verb of going, "driving down a street" with "street" hung on the verb, or made its
     direct object, is still "drive down"; a particle before a direct object stays the verb's
