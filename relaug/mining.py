@@ -429,7 +429,10 @@ def _participle_tagged_as_noun(token: Token) -> Token | None:
 
 def _is_clause_head(token: Token) -> bool:
     if token.pos_ == "VERB":
-        return token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS and _noun_read_as_infinitive(token) is None
+        return (
+            token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS
+            and _noun_read_as_infinitive(token) is None and not _plural_noun_read_as_verb(token)
+        )
     return token.pos_ == "AUX" and token.dep_ in _CLAUSE_DEPS
 
 
@@ -437,7 +440,24 @@ def _is_noun(token: Token) -> bool:
     if token.pos_ in ("NOUN", "PROPN"):
         return True
     # Gerunds the tagger leaves as verbs but that stand as arguments: "covered in frosting".
-    return (token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj")) or _noun_read_as_infinitive(token) == token
+    return (
+        (token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj"))
+        or _noun_read_as_infinitive(token) == token
+        or _plural_noun_read_as_verb(token)
+    )
+
+
+def _plural_noun_read_as_verb(token: Token) -> bool:
+    """Whether the tagger read a counted plural noun as a verb of the word before it: "Three
+    teddy bears laying in bed" as "teddy bears (lays)", "Two unripe oranges growing on a tree".
+    Two or more of a thing are no subject of a verb in -s: the word is the plural head."""
+    if token.tag_ != "VBZ" or token.dep_ == "aux" or token.i == 0 or not is_known_plural(token.text):
+        return False
+    before = token.doc[token.i - 1]
+    if before.dep_ != "nsubj" or before.head != token or before.tag_ not in ("NN", "NNP"):
+        return False
+    count = _child(before, ("nummod",)) or _child(token, ("nummod",))
+    return count is not None and count.like_num and count.lower_ not in ("one", "1")
 
 
 def _noun_read_as_infinitive(token: Token) -> Token | None:
@@ -572,6 +592,8 @@ def _compounds(token: Token) -> list[Token]:
     before = doc[token.i - 1] if token.i > 0 else None
     if before is not None and token.head == before and _noun_read_as_infinitive(before) == token and is_noun_not_adjective(before.text):
         return [before]  # "next to train station", read as "to train (a) station"
+    if before is not None and _plural_noun_read_as_verb(token) and is_noun_not_adjective(before.text):
+        return [before]  # "teddy bears", read as "teddy (is who) bears"
     run: list[Token] = []
     i = token.i - 1
     while i >= 0:
@@ -597,7 +619,7 @@ def _noun_lemma(token: Token) -> str:
         # plural the dictionary knows as a common noun's is one; names stay as written.
         return noun_lemma(token.lower_) if is_known_plural(token.lower_) else token.lower_
     if token.pos_ != "NOUN":
-        return token.lower_
+        return noun_lemma(token.lower_) if _plural_noun_read_as_verb(token) else token.lower_
     # "glasses" on a face are one thing, kept as written; "glasses of wine" are each a glass.
     if token.lower_ in PLURALIA_TANTUM and _child(token, ("prep",), "of") is None:
         return token.lower_
@@ -615,7 +637,7 @@ def _left_edge(token: Token) -> int:
 
 
 def _is_plural(token: Token) -> bool:
-    return token.tag_ in ("NNS", "NNPS") or token.lower_ == "people"
+    return token.tag_ in ("NNS", "NNPS") or token.lower_ == "people" or _plural_noun_read_as_verb(token)
 
 
 @dataclass(frozen=True)
@@ -725,7 +747,7 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         head = verb.head
         if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
             head = head.head
-        if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
+        if (head.pos_ in ("NOUN", "PROPN") or _plural_noun_read_as_verb(head)) and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
             return _conjoined(head), passive  # "a stop sign sitting in front of a tree": an xcomp of the sign
         subjects, _ = _clause_subjects(head, depth + 1)
         return subjects, passive

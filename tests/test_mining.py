@@ -123,6 +123,15 @@ def test_a_noun_after_next_to_that_the_tagger_read_as_an_infinitive_is_its_objec
     assert ("dog", "grab", "frisbee") in triples(nlp, "A dog is reaching up to grab a Frisbee in his mouth.")
 
 
+def test_a_counted_plural_the_tagger_read_as_a_verb_is_the_subject(nlp):
+    """Two or more of a thing are no subject of a verb in -s: "Two unripe oranges growing on a
+    tree" (development gold) is not the unripe growing, "teddy bears" is one noun (val2017). A
+    verb in -s after a plural stays a verb, however ungrammatical."""
+    assert triples(nlp, "Two unripe oranges growing on a tree.") == [("orange", "grow on", "tree")]
+    assert triples(nlp, "Two teddy bears sitting at a table with honey") == [("teddy bear", "sit at", "table")]
+    assert triples(nlp, "Two guys plays an outdoor game in a park.") == [("guy", "in", "park")]
+
+
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
     """After a verb of going, "driving down a street" with "street" hung on the verb, or made its
     direct object, is still "drive down"; a particle before a direct object stays the verb's
