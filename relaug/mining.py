@@ -377,7 +377,7 @@ def _clauses(doc: Doc) -> Iterator[_Clause]:
                 lemma = verb_lemma(token.text) if token.pos_ == "VERB" else "be"
                 yield _Clause(token, lemma, token.tag_, tuple(subjects), passive)
         elif (subject := _verb_tagged_as_noun(token)) is not None:
-            yield _Clause(token, verb_lemma(token.text), "VBZ", (subject,), False)
+            yield _Clause(token, verb_lemma(token.text), "VBZ" if token.tag_ == "NNS" else "VBP", (subject,), False)
         elif (subject := _participle_tagged_as_noun(token)) is not None:
             # "a man in a helmet standing by a bicycle": the helmet's wearer stands
             doer = subject if _names_a_being(subject) else _being_behind(token, token) or subject
@@ -385,18 +385,29 @@ def _clauses(doc: Doc) -> Iterator[_Clause]:
 
 
 def _verb_tagged_as_noun(token: Token) -> Token | None:
-    """The subject, when the tagger read "A bus drives on a road" as the noun "bus drives".
+    """The subject, when the tagger read "A bus drives on a road" as the noun "bus drives", or
+    "African elephants file through dry grass" as "elephants file".
 
-    "a"/"an" cannot go with a plural head, so a plural head after "a" and a compound
-    is the verb of a clause whose subject is that compound.
+    "a"/"an" cannot go with a plural head, so a plural head after "a" and a compound is
+    the verb in -s of a clause whose subject is that compound. Nor, but in a few compounds
+    ("sports car"), does a plural stand before a noun: a bare plural before the singular
+    head of the caption, written as a verb's plural present, is that verb's subject.
     """
-    if token.tag_ != "NNS" or token.i < 2 or _child(token, ("prep", "dobj")) is None:
+    if token.i < 1 or _child(token, ("prep", "dobj")) is None:
         return None
     before = token.doc[token.i - 1]
     determiner = _child(before, ("det",)) or _child(token, ("det",))
-    if before.dep_ != "compound" or determiner is None or determiner.lower_ not in ("a", "an"):
+    if before.dep_ != "compound":
         return None
-    return before if inflect(verb_lemma(token.text), "VBZ") == token.lower_ else None
+    if token.tag_ == "NNS" and determiner is not None and determiner.lower_ in ("a", "an"):
+        form = "VBZ"
+    elif token.tag_ == "NN" and before.tag_ == "NNS" and token.dep_ == "ROOT" and determiner is None:
+        form = "VBP"
+        # "Two men in ties smile at the camera": a subject the parser found is the one
+        before = _child(token, ("nsubj",)) or before
+    else:
+        return None
+    return before if inflect(verb_lemma(token.text), form) == token.lower_ else None
 
 
 def _participle_tagged_as_noun(token: Token) -> Token | None:

@@ -132,6 +132,19 @@ def test_a_counted_plural_the_tagger_read_as_a_verb_is_the_subject(nlp):
     assert triples(nlp, "Two guys plays an outdoor game in a park.") == [("guy", "in", "park")]
 
 
+def test_a_verb_the_tagger_read_as_the_head_of_its_subjects_compound_is_a_verb(nlp):
+    """"A bus drives on a road" read as the noun "bus drives", "African elephants file through
+    dry grass" (development gold) as "elephants file": the verb keeps its form, and a subject
+    the parser found stays ("Two men in ties smile", val2017)."""
+    bus = mine(nlp, "A bus drives on a road.")
+    assert [(t.subject, t.relation, t.object, t.verb_tag) for t in bus.triples] == [("bus", "drive on", "road", "VBZ")]
+    elephants = mine(nlp, "African elephants file through dry grass and shrub growth.")
+    assert [(t.subject, t.relation, t.object, t.verb_tag) for t in elephants.triples] == [
+        ("elephant", "file through", "grass", "VBP"), ("elephant", "file through", "shrub growth", "VBP"),
+    ]
+    assert triples(nlp, "Two men in ties smile at the camera ") == [("man", "smile at", "camera")]
+
+
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
     """After a verb of going, "driving down a street" with "street" hung on the verb, or made its
     direct object, is still "drive down"; a particle before a direct object stays the verb's
