@@ -927,6 +927,15 @@ class _Collector:
         main = any(_is_main(s) for s in subjects)
         relates = lemma not in NON_RELATION_VERBS
         prepositions = _prepositions(verb)
+        # A place said of what a phrase of the verb names that is no thing ("poses for a
+        # picture against a brick wall", "walking in a line near water") is the verb's.
+        prepositions = sorted(
+            prepositions + [
+                p for q in prepositions for o in q.objects if core_noun(o) is None and _is_noun(o)
+                for p in _prepositions(o) if p.text in SPATIAL_PREPOSITIONS
+            ],
+            key=lambda p: p.tokens[0].i,
+        )
         taken = {o.i for p in prepositions for o in p.objects}  # a dobj a stray path word took
         # A pronoun object ("frying something on the stove") leaves the verb to its first phrase,
         # as a verb without one: (person, fry on, stove). An activity stays an object: "playing

@@ -145,6 +145,13 @@ def test_a_verb_the_tagger_read_as_the_head_of_its_subjects_compound_is_a_verb(n
     assert triples(nlp, "Two men in ties smile at the camera ") == [("man", "smile at", "camera")]
 
 
+def test_a_place_said_of_what_names_no_thing_is_the_verbs(nlp):
+    """"Poses for a picture against a brick wall" (development gold), "walking together in a
+    line near water" (val2017): the parser hangs the place on the picture or the line."""
+    assert triples(nlp, "A man poses for a picture against a brick wall.") == [("man", "pose against", "brick wall")]
+    assert ("elephant", "walk near", "water") in triples(nlp, "Several elephants walking together in a line near water.")
+
+
 def test_a_path_word_the_parser_left_without_its_object_gets_it_back(nlp):
     """After a verb of going, "driving down a street" with "street" hung on the verb, or made its
     direct object, is still "drive down"; a particle before a direct object stays the verb's
