@@ -460,7 +460,7 @@ def _is_noun(token: Token) -> bool:
 
 def _plural_noun_read_as_verb(token: Token) -> bool:
     """Whether the tagger read a counted plural noun as a verb of the word before it: "Three
-    teddy bears laying in bed" as "teddy bears (lays)", "Two unripe oranges growing on a tree".
+    teddy bears laying in bed" with "bears" a verb of "teddy", "Two unripe oranges growing on a tree".
     Two or more of a thing are no subject of a verb in -s: the word is the plural head."""
     if token.tag_ != "VBZ" or token.dep_ == "aux" or token.i == 0 or not is_known_plural(token.text):
         return False
@@ -604,7 +604,7 @@ def _compounds(token: Token) -> list[Token]:
     if before is not None and token.head == before and _noun_read_as_infinitive(before) == token and is_noun_not_adjective(before.text):
         return [before]  # "next to train station", read as "to train (a) station"
     if before is not None and _plural_noun_read_as_verb(token) and is_noun_not_adjective(before.text):
-        return [before]  # "teddy bears", read as "teddy (is who) bears"
+        return [before]  # "Three teddy bears laying", read as the teddy doing "bears"
     run: list[Token] = []
     i = token.i - 1
     while i >= 0:
