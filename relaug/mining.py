@@ -314,6 +314,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     they differ (see `_prepare`).
     """
     _mend_nouns_read_as_adjectives(doc)
+    _mend_counted_plurals_read_as_verbs(doc)
     collector = _Collector(doc, offsets)
     clauses = list(_clauses(doc))
     for clause in clauses:
@@ -358,6 +359,23 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
         else:
             continue
         token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
+
+
+def _mend_counted_plurals_read_as_verbs(doc: Doc) -> None:
+    """Mend the parse where the tagger read a counted plural noun as a verb in -s of the word
+    before it ("Three teddy bears laying in bed" with "bears" a verb of "teddy", "Two unripe
+    oranges growing on a tree"): two or more of a thing take no verb in -s, so the word is the
+    plural head, the word before it its compound (a noun) or its adjective, the count its own.
+    """
+    for plural in [t for t in doc if _plural_noun_read_as_verb(t)]:
+        before = doc[plural.i - 1]
+        for count in [c for c in before.children if c.dep_ == "nummod"]:
+            count.head = plural
+        before.head = plural
+        before.dep_, before.tag_, before.pos_ = (
+            ("compound", "NN", "NOUN") if is_noun_not_adjective(before.text) else ("amod", "JJ", "ADJ")
+        )
+        plural.tag_, plural.pos_ = "NNS", "NOUN"
 
 
 @dataclass(frozen=True)
@@ -441,8 +459,7 @@ def _participle_tagged_as_noun(token: Token) -> Token | None:
 def _is_clause_head(token: Token) -> bool:
     if token.pos_ == "VERB":
         return (
-            token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS
-            and _noun_read_as_infinitive(token) is None and not _plural_noun_read_as_verb(token)
+            token.tag_.startswith("VB") and token.dep_ in _CLAUSE_DEPS and _noun_read_as_infinitive(token) is None
         )
     return token.pos_ == "AUX" and token.dep_ in _CLAUSE_DEPS
 
@@ -454,14 +471,12 @@ def _is_noun(token: Token) -> bool:
     return (
         (token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj"))
         or _noun_read_as_infinitive(token) == token
-        or _plural_noun_read_as_verb(token)
     )
 
 
 def _plural_noun_read_as_verb(token: Token) -> bool:
-    """Whether the tagger read a counted plural noun as a verb of the word before it: "Three
-    teddy bears laying in bed" with "bears" a verb of "teddy", "Two unripe oranges growing on a tree".
-    Two or more of a thing are no subject of a verb in -s: the word is the plural head."""
+    """Whether the tagger read a counted plural noun as a verb in -s of the word before it
+    (`_mend_counted_plurals_read_as_verbs`)."""
     if token.tag_ != "VBZ" or token.dep_ == "aux" or token.i == 0 or not is_known_plural(token.text):
         return False
     before = token.doc[token.i - 1]
@@ -603,8 +618,6 @@ def _compounds(token: Token) -> list[Token]:
     before = doc[token.i - 1] if token.i > 0 else None
     if before is not None and token.head == before and _noun_read_as_infinitive(before) == token and is_noun_not_adjective(before.text):
         return [before]  # "next to train station", read as "to train (a) station"
-    if before is not None and _plural_noun_read_as_verb(token) and is_noun_not_adjective(before.text):
-        return [before]  # "Three teddy bears laying", read as the teddy doing "bears"
     run: list[Token] = []
     i = token.i - 1
     while i >= 0:
@@ -630,7 +643,7 @@ def _noun_lemma(token: Token) -> str:
         # plural the dictionary knows as a common noun's is one; names stay as written.
         return noun_lemma(token.lower_) if is_known_plural(token.lower_) else token.lower_
     if token.pos_ != "NOUN":
-        return noun_lemma(token.lower_) if _plural_noun_read_as_verb(token) else token.lower_
+        return token.lower_
     # "glasses" on a face are one thing, kept as written; "glasses of wine" are each a glass.
     if token.lower_ in PLURALIA_TANTUM and _child(token, ("prep",), "of") is None:
         return token.lower_
@@ -648,7 +661,7 @@ def _left_edge(token: Token) -> int:
 
 
 def _is_plural(token: Token) -> bool:
-    return token.tag_ in ("NNS", "NNPS") or token.lower_ == "people" or _plural_noun_read_as_verb(token)
+    return token.tag_ in ("NNS", "NNPS") or token.lower_ == "people"
 
 
 @dataclass(frozen=True)
@@ -758,7 +771,7 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         head = verb.head
         if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
             head = head.head
-        if (head.pos_ in ("NOUN", "PROPN") or _plural_noun_read_as_verb(head)) and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
+        if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
             return _conjoined(head), passive  # "a stop sign sitting in front of a tree": an xcomp of the sign
         subjects, _ = _clause_subjects(head, depth + 1)
         return subjects, passive
