@@ -98,10 +98,15 @@ def check_tokenizer(tokenizer) -> None:
         )
 
 
-def caption_words(caption: str, tokenizer) -> list[Word]:
-    """The words and punctuation of `caption`, with their character spans and BPE tokens."""
-    check_tokenizer(tokenizer)
-    return [Word(m.group(), m.start(), m.end(), tuple(tokenizer.encode(m.group()))) for m in _WORD.finditer(caption)]
+def caption_words(caption: str, tokenizer=None) -> list[Word]:
+    """The words and punctuation of `caption`, with their character spans and BPE tokens (none
+    without `tokenizer`)."""
+    if tokenizer is not None:
+        check_tokenizer(tokenizer)
+    return [
+        Word(m.group(), m.start(), m.end(), tuple(tokenizer.encode(m.group())) if tokenizer is not None else ())
+        for m in _WORD.finditer(caption)
+    ]
 
 
 def token_rows(words: Sequence[Word], tokenizer, context_length: int) -> tuple[list[int], list[int]]:
@@ -290,18 +295,19 @@ def substitutes_of(captions: Iterable[str], nlp, per_tag: int = SUBSTITUTES_PER_
     order), multi-word prepositions among the prepositions."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for doc in nlp.pipe(captions):
-        for word, tag in _tagged_words(doc.text, doc):
+        for word, tag in _tagged_words(doc):
             if tag is not None and not word.is_punctuation:
                 counts[tag][word.text.lower()] += 1
     return Substitutes({tag: tuple(w for w, _ in c.most_common(per_tag)) for tag, c in counts.items()}, nlp)
 
 
-def _tagged_words(caption: str, doc, tokenizer=None) -> list[tuple[Word, str | None]]:
-    """The caption's words (`caption_words`; without `tokenizer`, with no tokens), a multi-word
-    preposition joined into one, each with the tag spaCy gave the token it starts at (None: none)."""
+def _tagged_words(doc, tokenizer=None) -> list[tuple[Word, str | None]]:
+    """The words of the parsed caption (`caption_words`), a multi-word preposition joined into
+    one, each with the tag spaCy gave the token it starts at (None: none)."""
+    caption = doc.text
     tags = {t.idx: t.tag_ for t in doc}
     whole = {m.start(): m.end() for m in _MULTI_WORD_PREPOSITION.finditer(caption)}
-    words = caption_words(caption, tokenizer) if tokenizer is not None else [Word(m.group(), m.start(), m.end(), ()) for m in _WORD.finditer(caption)]
+    words = caption_words(caption, tokenizer)
     tagged: list[tuple[Word, str | None]] = []
     end = -1
     for w in words:
@@ -331,7 +337,7 @@ def substitution_explanations(
     `features` (unit image features)."""
     explanations = []
     for caption, feature, doc in zip(captions, features.to(device), substitutes.nlp.pipe(captions), strict=True):
-        words = _tagged_words(caption, doc, tokenizer)
+        words = _tagged_words(doc, tokenizer)
         _, owner = token_rows([w for w, _ in words], tokenizer, tokenizer.context_length)
         kept = set(owner)
         variants, of_word = [caption], [-1]
