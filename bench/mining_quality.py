@@ -1,6 +1,6 @@
 """Precision, recall and primary accuracy of `relaug mine` on gold sets, beside a naive spaCy baseline.
 
-    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts (+ ../shared dev gold if present)
+    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, both batches (+ ../shared dev gold if present)
     python bench/mining_quality.py --gold FILE.jsonl --show-errors
 
 Scored as tests/data/gold/README.md says: precision over mined triples (with/of/...
@@ -149,7 +149,10 @@ def main() -> None:
     parser.add_argument("--show-errors", action="store_true", help="print relaug's errors on each gold set")
     parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
-    golds = args.gold or [p for p in (GOLD / "triples-dev.jsonl", GOLD / "triples-heldout.jsonl", SHARED_GOLD) if p.is_file()]
+    golds = args.gold or [
+        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2")), SHARED_GOLD)
+        if p.is_file()
+    ]
     import spacy
 
     from relaug.mining import installed_english_pipeline
