@@ -16,6 +16,7 @@ from thinc.api import use_ops
 
 from relaug.choices import Engine
 from relaug.nouns import (
+    BALL_GAMES,
     CONTAINERS,
     DEPICTIONS,
     MULTIWORD_NOUNS,
@@ -304,6 +305,10 @@ _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "un
 _CONTAINING = frozenset({"in", "at", "inside"})
 _NEARBY = frozenset({"near", "next to", "beside", "by"})
 _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says where the subject is
+# Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
+# bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
+_AIMING = frozenset({"at", "toward", "towards"})
+_TARGET_KINDS = frozenset({"person", "animal", "sports"})  # what is aimed at, not a place one is at
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
 
@@ -607,9 +612,17 @@ def core_noun(token: Token) -> Token | None:
         compounds = _compounds(token)
         return core_noun(compounds[-1]) if compounds else None
     lemma = _noun_lemma(token)
-    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS) or _is_bare_part(token):
+    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS and not _names_the_ball(token, lemma)) or _is_bare_part(token):
         return None
     return token
+
+
+def _names_the_ball(token: Token, lemma: str) -> bool:
+    """Whether a ball game's name names its ball here: with an article or in the plural ("hitting
+    a baseball", "the basketball in the hoop"), not bare ("playing baseball")."""
+    return lemma in BALL_GAMES and (
+        token.tag_ == "NNS" or any(c.dep_ == "det" and c.lower_ in ("a", "an", "the") for c in token.children)
+    )
 
 
 def _compounds(token: Token) -> list[Token]:
@@ -1010,7 +1023,16 @@ class _Collector:
             # "with his surf board", "with her mouth open" go along with the verb; a being of one's
             # own is who it is done with ("posing with her horse", "walking with his dog").
             accompanying = prep.text == "with" and any(_is_possessed(o) and not _names_a_being(o) for o in prep.objects)
-            if completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
+            # What the verb's object is aimed at, a being or a ball ("swinging a bat at a ball",
+            # "waving a flag at people"), is the verb's goal; a place is where it happens
+            # ("eating a banana at a counter").
+            aimed = (
+                relates and prep is after_object and prep.text in _AIMING and any(core_noun(o) is not None for o in objects)
+                and all(noun_kind(noun_name(o)) in _TARGET_KINDS for o in prep.objects)
+            )
+            if aimed:
+                relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
+            elif completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
                 absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles)
                 phrase = bare_phrase if absorbed else verb_phrase
                 relation, rank, completes_verb = f"{phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False

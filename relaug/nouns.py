@@ -63,6 +63,9 @@ NON_OBJECTS = frozenset({
 # Compounds of a NON_OBJECTS head that name a thing, not an activity (../shared/spec/triples.md:
 # "devices and named things stay: playing a video game").
 THING_COMPOUNDS = frozenset({"video game", "board game"})
+# Games of NON_OBJECTS named after their ball: with an article or in the plural the word names
+# the ball ("hitting a baseball", "two footballs"), bare it names the game ("playing baseball").
+BALL_GAMES = frozenset({"baseball", "football", "basketball", "volleyball", "softball"})
 
 # Adverbs of place the tagger reads as the head noun of the phrase before them ("on a carpeted
 # floor indoors"): the noun before them names the thing.
@@ -238,7 +241,7 @@ COCO_NOUNS: dict[str, tuple[str, ...]] = {
     "snowboard": ("snowboard", "snow board"),
     "sports ball": (
         "sports ball", "ball", "tennis ball", "soccer ball", "basketball", "volleyball",
-        "beach ball",
+        "beach ball", "baseball", "football", "softball",
     ),
     "kite": ("kite",),
     "baseball bat": ("baseball bat", "bat"),

@@ -369,6 +369,22 @@ def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before
         ("prop up on", "floor", "a carpeted floor")]
 
 
+def test_a_ball_game_with_an_article_names_its_ball(nlp):
+    """Development gold: "a baseball" is the ball that is hit; bare, "baseball" is the game played."""
+    assert triples(nlp, "A young kid hitting a baseball with a bat close to some chairs") == [("kid", "hit", "baseball")]
+    assert ("boy", "hit", "baseball") in triples(nlp, "The boy is trying to hit the baseball during the game. ")
+    assert triples(nlp, "Two boys playing baseball in a field.") == [("boy", "in", "field")]
+
+
+def test_what_the_verbs_object_is_aimed_at_keeps_the_verb(nlp):
+    """../shared/spec/triples.md: a goal phrase keeps the verb, and the bat is not at the ball
+    (development gold, val2017); a place after the object stays a place."""
+    assert triples(nlp, "A batter swinging a bat at a baseball with the catcher and umpire behind him.")[:2] == [
+        ("batter", "swing", "bat"), ("batter", "swing at", "baseball")]
+    assert ("woman", "hold toward", "dog") in triples(nlp, "The woman is holding her phone toward the dog hanging out the car window.")
+    assert ("man", "at", "kitchen counter") in triples(nlp, "A man eating a banana at a kitchen counter.")
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
