@@ -600,7 +600,7 @@ def core_noun(token: Token) -> Token | None:
     "a painting of a vase" -> vase); a quantifier standing alone names nothing.
     """
     token = _counted(token)
-    if noun_lemma(token.lower_) in QUANTIFIERS:
+    if noun_lemma(token.lower_) in QUANTIFIERS and noun_name(token) not in THING_COMPOUNDS:
         return None
     if not _is_noun(token) or token.lower_ in PRONOUNS:
         return None

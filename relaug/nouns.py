@@ -60,9 +60,9 @@ NON_OBJECTS = frozenset({
     "direction", "color", "colour",
 })
 
-# Compounds of a NON_OBJECTS head that name a thing, not an activity (../shared/spec/triples.md:
+# Compounds of a NON_OBJECTS or QUANTIFIERS head that name a thing, not an activity (../shared/spec/triples.md:
 # "devices and named things stay: playing a video game").
-THING_COMPOUNDS = frozenset({"video game", "board game"})
+THING_COMPOUNDS = frozenset({"video game", "board game", "parking lot"})
 # Games of NON_OBJECTS named after their ball: with an article or in the plural the word names
 # the ball ("hitting a baseball", "two footballs"), bare it names the game ("playing baseball").
 BALL_GAMES = frozenset({"baseball", "football", "basketball", "volleyball", "softball"})

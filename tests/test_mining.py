@@ -385,6 +385,12 @@ def test_what_the_verbs_object_is_aimed_at_keeps_the_verb(nlp):
     assert ("man", "at", "kitchen counter") in triples(nlp, "A man eating a banana at a kitchen counter.")
 
 
+def test_a_parking_lot_is_a_place_not_a_quantity(nlp):
+    """Development gold: "a lot of cars" counts cars, "the parking lot" is where the children are."""
+    assert ("child", "in", "parking lot") in triples(nlp, "Two children sit atop their parent's luggage in the parking lot.")
+    assert triples(nlp, "A lot of cars parked on a street.") == [("car", "park on", "street")]
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
