@@ -48,6 +48,7 @@ from relaug.verbs import (
     SPATIAL_PREPOSITIONS,
     VERB_PREPOSITIONS,
     inflect,
+    is_verb_form,
     is_present_participle,
     relation_kind,
     verb_lemma,
@@ -320,6 +321,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     """
     _mend_nouns_read_as_adjectives(doc)
     _mend_counted_plurals_read_as_verbs(doc)
+    _mend_nouns_read_as_verbs(doc)
     collector = _Collector(doc, offsets)
     clauses = list(_clauses(doc))
     for clause in clauses:
@@ -381,6 +383,29 @@ def _mend_counted_plurals_read_as_verbs(doc: Doc) -> None:
             ("compound", "NN", "NOUN") if is_noun_not_adjective(before.text) else ("amod", "JJ", "ADJ")
         )
         plural.tag_, plural.pos_ = "NNS", "NOUN"
+
+
+def _mend_nouns_read_as_verbs(doc: Doc) -> None:
+    """Mend the parse where the tagger read as a verb a noun that is no form of any verb ("A
+    microwave oven sitting on a counter" with "oven" a past tense): the word is a noun, the
+    noun right before it that the parser made its subject its compound, and a verb that hangs
+    on it a participle of it ("sitting"), as on any noun. A word after "to" stays a verb ("trying
+    to bunt a ball", a verb the dictionary lacks) or is `_noun_read_as_infinitive`'s."""
+    for token in doc:
+        if not (
+            token.tag_ in ("VBD", "VBN", "VBP", "VBZ") and token.is_alpha and is_known_noun(token.text)
+            and not is_verb_form(token.text)
+        ):
+            continue
+        token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
+        before = doc[token.i - 1] if token.i > 0 else None
+        if before is not None and before.head == token and before.dep_ == "nsubj" and before.pos_ in ("NOUN", "PROPN"):
+            for child in [c for c in before.children if c.dep_ in ("det", "amod", "nummod", "compound")]:
+                child.head = token
+            before.dep_ = "compound"
+            for child in token.children:
+                if child.pos_ == "VERB" and child.dep_ in ("xcomp", "advcl", "ccomp", "pcomp"):
+                    child.dep_ = "acl"
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,13 @@ def is_present_participle(word: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def is_verb_form(word: str) -> bool:
+    """Whether the dictionary knows `word` as a form of some verb ("lay" of lie and lay, "bent";
+    not "oven", "broccoli")."""
+    return bool(getLemma(word.lower(), upos="VERB", lemmatize_oov=False))
+
+
+@lru_cache(maxsize=65536)
 def inflect(lemma: str, tag: str) -> str | None:
     """The form of `lemma` for a Penn tag (VB, VBD, VBG, VBN, VBP, VBZ), or None if unknown."""
     forms = getInflection(lemma, tag=tag)
