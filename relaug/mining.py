@@ -30,6 +30,7 @@ from relaug.nouns import (
     is_known_noun,
     is_known_plural,
     is_noun_not_adjective,
+    noun_class,
     noun_kind,
     noun_lemma,
     with_article,
@@ -48,8 +49,8 @@ from relaug.verbs import (
     SPATIAL_PREPOSITIONS,
     VERB_PREPOSITIONS,
     inflect,
-    is_verb_form,
     is_present_participle,
+    is_verb_form,
     relation_kind,
     verb_lemma,
 )
@@ -907,16 +908,35 @@ def _near_what_it_has(noun: Token, prep: _Preposition) -> list[Token]:
     return _conjoined(thing)
 
 
+def _placed_by(prep: Token) -> tuple[str, Token]:
+    """A preposition token's words and what its phrase hangs on: "to" of "standing next to"
+    gives ("next to", standing)."""
+    if prep.lower_ == "to" and prep.head.lower_ == "next" and prep.head.i == prep.i - 1:
+        return "next to", prep.head.head
+    return prep.lower_, prep.head
+
+
 def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
-    """Who else a phrase on a place locates: what is on or in that place. In "a dog standing
-    on a rug in a bathroom" the bathroom holds the rug and so the dog on it; in "a bird
-    standing on a post near a house" the bird is near the house too."""
+    """Who else a phrase on a place locates: what is on or in that place, or next to a thing in it.
+    In "a dog standing on a rug in a bathroom" the bathroom holds the rug and so the dog on it; in
+    "a bird standing on a post near a house" the bird is near the house too; in "a park bench
+    next to a tree in a field" the bench is in the field (not so next to a being, which is "in"
+    its clothes: "next to a woman in a dress")."""
     locator = noun.head
-    if (
-        prep.text not in _CONTAINING | _NEARBY or noun.dep_ != "pobj" or locator.lower_ not in _PLACE_PREPOSITIONS
-    ):
+    if noun.dep_ != "pobj":
         return []
-    holder = locator.head
+    locator_text, holder = _placed_by(locator)
+    # Whatever is on, in, at or by a thing that is on the ground is on the ground too ("a cat in a
+    # bowl on the table", "a man next to a base on a baseball field", "swinging at a ball on a court").
+    on_the_ground = prep.text == "on" and all(noun_class(noun_name(o)) == "ground" for o in prep.objects)
+    if locator_text in _PLACE_PREPOSITIONS:
+        if prep.text not in _CONTAINING | _NEARBY and not on_the_ground:
+            return []
+    elif locator_text in _NEARBY:
+        if _names_a_being(noun) or not (prep.text in _CONTAINING or on_the_ground):
+            return []
+    else:
+        return []
     if _is_clause_head(holder):
         subjects, passive = _clause_subjects(holder)
         return [] if passive else subjects

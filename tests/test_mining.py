@@ -400,6 +400,16 @@ def test_a_noun_read_as_a_verb_that_no_verb_has_is_a_noun(nlp):
     assert ("batter", "bunt", "ball") in triples(nlp, "A batter that is trying to bunt a ball with his bat.")
 
 
+def test_what_is_by_a_thing_in_a_place_or_on_the_ground_is_there_too(nlp):
+    """Development gold: the bench by a tree in a field is in the field, the players by a wall on a
+    baseball field are on it; a being next to a woman is not in her dress."""
+    assert ("park bench", "in", "field") in triples(nlp, "A park bench next to a tree in grassy field.")
+    assert ("baseball player", "on", "baseball field") in triples(
+        nlp, "Two baseball players standing next to a wall on a baseball field.")
+    assert ("cat", "on", "table") in triples(nlp, "A cat is sitting in a small bowl on the table.")
+    assert ("man", "in", "dress") not in triples(nlp, "A man standing next to a woman in a red dress.")
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
