@@ -28,7 +28,8 @@ from pathlib import Path
 from relaug.coco import read_captions
 from relaug.mining import load_pipeline, mine_captions, parsing_pool
 from relaug.negatives import NegativeOptions, NegativeResult, build_negatives, relations_of
-from relaug.negatives.statistics import LEVELS, same_thing
+from relaug.negatives.candidates import swappable
+from relaug.negatives.statistics import LEVELS, Corpus, frame_of, same_thing
 from relaug.nouns import category_of
 from relaug.verbs import VerbSimilarity
 
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("verb_swap", "prep_swap", "role_swap"):
         whole = verb_total if kind == "verb_swap" else len(relations)
         print(f"  {kind:9s} {_share(has_kind[kind], whole)}; {negatives_of_kind[kind]:,} negatives")
+    ceiling = sum(_attested_elsewhere(c, rs, reference, options) for c, rs in corpora)
+    print(f"  verb triples of which captions of other images state another relation: {_share(ceiling, verb_total)}"
+          "\n    (the most verb-swap coverage a swap attested with its subject and object can give, before any other check)")
 
     equal = sum(
         n.caption == r.caption.caption or n.text == r.text for r in relations for n in result.negatives[r.id]
@@ -201,6 +205,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    negative: {n.caption.strip()}")
         print(f"    text:     {r.text}  ->  {n.text}")
     return 0
+
+
+def _attested_elsewhere(captions, relations, reference, options: NegativeOptions) -> int:
+    """Verb triples for which the corpus statistics hold another relation a swap may bring in,
+    stated of this subject and this object on other images (`said_together`, issue 17's
+    attestation): the ceiling of verb-swap coverage."""
+    corpus = Corpus(captions, relations, reference)
+    allowed = {
+        participle: set(swappable(vocabulary, options.min_relation_count, corpus.misspelled))
+        for participle, vocabulary in ((False, corpus.active), (True, corpus.participle))
+    }
+    found = 0
+    for r in sorted(relations, key=lambda r: r.caption.image_id):
+        t = r.triple
+        frame = frame_of(t, r.caption.caption) if t.relation_kind in VERB_KINDS else None
+        if frame is None:
+            continue
+        said = corpus.statistics.said_together(
+            r.caption.image_id, t.subject, t.subject_plural, t.object, pairs=options.pairs_evidence
+        )
+        found += any(other != t.relation and other in allowed[frame == "participle"] for other in said)
+    return found
 
 
 def _print_judged(captions, mined, relations, result, sugarcrepe: Path | None) -> None:
