@@ -390,8 +390,8 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
     """Mend the parse where the tagger read as a verb a noun that is no form of any verb ("A
     microwave oven sitting on a counter" with "oven" a past tense): the word is a noun, the
     noun right before it that the parser made its subject its compound, and a verb that hangs
-    on it a participle of it ("sitting"), as on any noun. A word after "to" stays a verb ("trying
-    to bunt a ball", a verb the dictionary lacks) or is `_noun_read_as_infinitive`'s."""
+    on it a participle of it ("sitting"), as on any noun. A base form (VB) stays: after "to" it is
+    a verb the dictionary may lack ("trying to bunt a ball") or `_noun_read_as_infinitive`'s."""
     for token in doc:
         if not (
             token.tag_ in ("VBD", "VBN", "VBP", "VBZ") and token.is_alpha and is_known_noun(token.text)
