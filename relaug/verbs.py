@@ -56,30 +56,6 @@ OPPOSITE_PREPOSITIONS: dict[str, str] = {
     "near": "far from",
 }
 
-# Other layouts that exclude a preposition's, tried after its opposite for a preposition swap:
-# what is on a thing is not next to it, in front of it or behind it. Left out are layouts often
-# true at once (next to and behind or in front of: what is behind a thing is next to it; in
-# front of and on: a clock on a building's front is in front of it; near, by, over and at with
-# anything) and "in", true of too many unlike things to swap safely ("in the water", "in a
-# kitchen", "in a shirt", "in the sky").
-EXCLUSIVE_PREPOSITIONS: dict[str, tuple[str, ...]] = {
-    "on": ("next to", "in front of", "behind"),
-    "on top of": ("next to", "in front of", "behind"),
-    "atop": ("next to", "in front of", "behind"),
-    "under": ("next to", "in front of", "behind"),
-    "underneath": ("next to",),
-    "beneath": ("next to",),
-    "next to": ("on", "under"),
-    "beside": ("on", "under"),
-}
-
-# The layout seen from the other thing: a cat on a table is a table under a cat.
-CONVERSE_PREPOSITIONS: dict[str, str] = {
-    "on": "under", "on top of": "under", "atop": "under", "under": "on", "underneath": "on", "beneath": "on",
-    "in front of": "behind", "behind": "in front of", "above": "below", "below": "above",
-    "next to": "next to", "beside": "beside",
-}
-
 # Prepositions that never make a relation alone; after a verb they may ("play with").
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 

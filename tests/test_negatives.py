@@ -37,7 +37,6 @@ from relaug.negatives.verification import reparse_text, swapped_siblings, verb_r
 from relaug.nouns import indefinite_article, noun_class, noun_kind
 from relaug.records import Caption, ImageExample, partner_closeness
 from relaug.verbs import (
-    EXCLUSIVE_PREPOSITIONS,
     EXPRESSION_VERBS,
     GENERIC_RELATIONS,
     GENERIC_VERBS,
@@ -135,7 +134,7 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
 
 # On val2017, at least: every triple must be stated twice elsewhere, so preposition and role
 # swaps are few (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 3_500, "prep_swap": 80, "role_swap": 1}
+FEWEST = {"verb_swap": 3_500, "prep_swap": 25, "role_swap": 1}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -206,31 +205,18 @@ def test_substring_traps_stay_intact(relations, result):
     assert trapped >= 5
 
 
-def test_prep_swaps_put_the_opposite_or_an_exclusive_layout_in_place(pairs, relations, result, corpus):
-    """The opposite where it is attested; else another layout that excludes the old one, and
-    only where the phrase places the subject alone, without an action, by a thing that is not
-    the ground nor ridden: "A dog is sitting next to a bench" becomes "... on a bench", as
-    captions of other images put dogs; "standing on a street" never "next to a street"."""
+def test_prep_swaps_put_the_opposite_in_place(pairs):
     swaps = [(r, n) for r, n in pairs if n.kind == "prep_swap"]
     assert len(swaps) >= FEWEST["prep_swap"]
-    others = 0
     for r, n in swaps:
         prep = preposition_of(r.triple.relation)
-        new = preposition_of(n.relation)
-        assert n.relation == r.triple.relation[: len(r.triple.relation) - len(prep)] + new
-        if new != OPPOSITE_PREPOSITIONS.get(prep):
-            assert new in EXCLUSIVE_PREPOSITIONS[prep], (r.caption.caption, n.caption)
-            assert r.triple.relation_kind != "dynamic" and r.id not in corpus.placed_twice, (r.caption.caption, n.caption)
-            assert noun_class(r.triple.object) != "ground", (r.caption.caption, n.caption)
-            others += 1
+        opposite = OPPOSITE_PREPOSITIONS[prep]
+        assert n.relation.endswith(opposite)
         span = r.triple.preposition_span
         caption = r.caption.caption
         assert n.caption[: span.start] == caption[: span.start] or prep != caption[span.start : span.end].lower()
         assert n.caption.endswith(caption[span.end :])
-        assert new in n.caption.lower()
-    assert others > 40
-    (dog,) = by_caption(relations, "A dog is sitting next to a bench.")
-    assert [n.caption for n in result.negatives[dog.id] if n.kind == "prep_swap"] == ["A dog is sitting on a bench. "]
+        assert opposite in n.caption.lower()
 
 
 def heads_said(relations):
@@ -375,8 +361,6 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
         key = whole_key(n.evidence, subject if n.evidence == "noun" else t.subject, t.subject_plural, n.relation, obj)
         others = {c for c in stated[key] if c[0] != image_id}
         if n.kind == "prep_swap" and len(others) < 2:
-            # Only an opposite may rest on a layout stated with other verbs.
-            assert preposition_of(n.relation) == OPPOSITE_PREPOSITIONS[preposition_of(t.relation)], n.caption
             laid_out = {c for c in layouts[(head(t.subject), preposition_of(n.relation), obj)] if c[0] != image_id}
             assert t.relation_kind != "dynamic" and len({image for image, _ in laid_out}) >= 2, (r.caption.caption, n.caption)
             assert n.attestation == len(laid_out), (r.caption.caption, n.caption)
@@ -1258,7 +1242,7 @@ def test_each_negative_marks_where_its_changed_words_stand(pairs):
             at = found + len(part)
         words = [n.caption[s.start : s.end].lower() for s in n.changed]
         if n.kind == "prep_swap":
-            assert words == [preposition_of(n.relation)], (n.caption, words)
+            assert words == [OPPOSITE_PREPOSITIONS[preposition_of(r.triple.relation)]], (n.caption, words)
         elif n.kind == "verb_swap":  # the new relation's words: its verb, or its particle and preposition
             verb, *tail = n.relation.split()
             assert all(w in verb_forms(verb) or w in tail for w in " ".join(words).split()), (n.caption, words)
