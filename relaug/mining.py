@@ -832,7 +832,25 @@ def _participle_owner(participle: Token) -> Token:
         return place.head
     if participle.tag_ == "VBG" and (owner := _being_behind(noun, participle)) is not None:
         return owner
-    return noun
+    return _vehicle_behind(noun, participle) or noun
+
+
+def _vehicle_behind(noun: Token, participle: Token) -> Token | None:
+    """The vehicle whose with-phrase names a thing the parser hung a participle on: "a train with
+    empty rail cars moving down a track", "a white bus with bicycle rack parked on a street".
+    The vehicle moves and parks with what it has; a being it carries acts for itself ("a bus
+    with people standing on top"), and so does a thing whose phrase names the vehicle again
+    ("a jet with smoke pouring from its wings", "a bus with an advertisement plastered over the
+    entire bus")."""
+    if noun.dep_ != "pobj" or noun.head.lower_ != "with" or _names_a_being(noun):
+        return None
+    holder = noun.head.head
+    if not _is_noun(holder) or noun_kind(noun_name(holder)) != "vehicle":
+        return None
+    named_again = any(
+        t.lower_ == "its" or (t.lower_ == holder.lower_ and t.dep_ != "compound") for t in participle.subtree
+    )
+    return None if named_again else holder
 
 
 def _says_its(verb: Token) -> bool:

@@ -410,6 +410,15 @@ def test_what_is_by_a_thing_in_a_place_or_on_the_ground_is_there_too(nlp):
     assert ("man", "in", "dress") not in triples(nlp, "A man standing next to a woman in a red dress.")
 
 
+def test_a_vehicle_moves_and_parks_with_what_it_has(nlp):
+    """Development gold: the train moves, not its rail cars, the bus parks, not its rack; a thing
+    whose phrase names the vehicle again acts for itself (val2017)."""
+    assert triples(nlp, "A train with empty rail cars moving down a train track.") == [
+        ("train", "move down", "train track")]
+    assert ("bus", "park on", "street") in triples(nlp, "A white bus with bicycle rack parked on the side of a street.")
+    assert triples(nlp, "A jet with smoke pouring from its wings.") == [("smoke", "pour from", "wing")]
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
