@@ -366,7 +366,12 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
                 child.head = token
         else:
             continue
-        token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
+        _retag_as_noun(token)
+
+
+def _retag_as_noun(token: Token) -> None:
+    """Tag a mended word a noun, plural where the dictionary knows it so."""
+    token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
 
 
 def _mend_counted_plurals_read_as_verbs(doc: Doc) -> None:
@@ -398,7 +403,7 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
             and not is_verb_form(token.text)
         ):
             continue
-        token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
+        _retag_as_noun(token)
         before = doc[token.i - 1] if token.i > 0 else None
         if before is not None and before.head == token and before.dep_ == "nsubj" and before.pos_ in ("NOUN", "PROPN"):
             for child in [c for c in before.children if c.dep_ in ("det", "amod", "nummod", "compound")]:
@@ -769,12 +774,18 @@ def _prepositions(head: Token) -> list[_Preposition]:
 
 
 def _joined_after(adverb: Token, resolved: _Preposition) -> _Preposition:
-    """The adverb and the preposition after it as one, where they make one ("next to", "away
-    from"); else the preposition alone."""
-    combined = f"{adverb.lower_} {resolved.text}"
-    if combined in VERB_PREPOSITIONS:
+    """The adverb and the preposition after it as one, where they make one (`_joined`); else the
+    preposition alone."""
+    if (combined := _joined(adverb, resolved.text)) is not None:
         return _Preposition(combined, resolved.objects, (adverb, *resolved.tokens))
     return resolved
+
+
+def _joined(adverb: Token, preposition: str) -> str | None:
+    """An adverb and the preposition after it as one preposition, where they make one ("next to",
+    "away from"); else None."""
+    combined = f"{adverb.lower_} {preposition}"
+    return combined if combined in VERB_PREPOSITIONS else None
 
 
 def _stray_object(head: Token, word: Token) -> Token | None:
@@ -927,10 +938,12 @@ def _near_what_it_has(noun: Token, prep: _Preposition) -> list[Token]:
 
 
 def _placed_by(prep: Token) -> tuple[str, Token]:
-    """A preposition token's words and what its phrase hangs on: "to" of "standing next to"
-    gives ("next to", standing)."""
-    if prep.lower_ == "to" and prep.head.lower_ == "next" and prep.head.i == prep.i - 1:
-        return "next to", prep.head.head
+    """A preposition token's words, with the adverb it hangs on right before it where the two
+    make one (`_joined`), and what its phrase hangs on: "to" of "standing next to" gives
+    ("next to", standing)."""
+    adverb = prep.head
+    if adverb.i == prep.i - 1 and (joined := _joined(adverb, prep.lower_)) is not None:
+        return joined, adverb.head
     return prep.lower_, prep.head
 
 
