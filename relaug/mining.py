@@ -25,6 +25,7 @@ from relaug.nouns import (
     PLACE_ADVERBS,
     PLURALIA_TANTUM,
     PRONOUNS,
+    QUANTIFIER_PLACES,
     QUANTIFIERS,
     THING_COMPOUNDS,
     is_known_noun,
@@ -631,6 +632,8 @@ def core_noun(token: Token) -> Token | None:
     "a painting of a vase" -> vase); a quantifier standing alone names nothing.
     """
     token = _counted(token)
+    if _names_a_place(token):
+        return token
     if noun_lemma(token.lower_) in QUANTIFIERS and noun_name(token) not in THING_COMPOUNDS:
         return None
     if not _is_noun(token) or token.lower_ in PRONOUNS:
@@ -646,6 +649,15 @@ def core_noun(token: Token) -> Token | None:
     if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS and not _names_the_ball(token, lemma)) or _is_bare_part(token):
         return None
     return token
+
+
+def _names_a_place(token: Token) -> bool:
+    """Whether a quantifier that also names a place names it here: the object of a preposition,
+    in the singular, with no "of" after it ("parked in a lot"; not "a lot of cars", "laughing a lot")."""
+    return (
+        token.lower_ in QUANTIFIER_PLACES and token.dep_ == "pobj" and _is_noun(token)
+        and _child(token, ("prep",), "of") is None
+    )
 
 
 def _names_the_ball(token: Token, lemma: str) -> bool:

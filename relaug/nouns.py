@@ -63,6 +63,9 @@ NON_OBJECTS = frozenset({
 # Compounds of a NON_OBJECTS or QUANTIFIERS head that name a thing, not an activity (../shared/spec/triples.md:
 # "devices and named things stay: playing a video game").
 THING_COMPOUNDS = frozenset({"video game", "board game", "parking lot"})
+# Quantifiers that also name a place: with no "of" after them, the object of a preposition is
+# that place ("a bus parked in a lot", as "in a parking lot"), not a quantity.
+QUANTIFIER_PLACES = frozenset({"lot"})
 # Games of NON_OBJECTS named after their ball: with an article or in the plural the word names
 # the ball ("hitting a baseball", "two footballs"), bare it names the game ("playing baseball").
 BALL_GAMES = frozenset({"baseball", "football", "basketball", "volleyball", "softball"})

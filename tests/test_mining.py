@@ -386,9 +386,13 @@ def test_what_the_verbs_object_is_aimed_at_keeps_the_verb(nlp):
 
 
 def test_a_parking_lot_is_a_place_not_a_quantity(nlp):
-    """Development gold: "a lot of cars" counts cars, "the parking lot" is where the children are."""
+    """Development gold and val2017: "a lot of cars" counts cars, "the parking lot" is where the
+    children are, and a lot with no "of" after it is a place too, with or without a compound."""
     assert ("child", "in", "parking lot") in triples(nlp, "Two children sit atop their parent's luggage in the parking lot.")
     assert triples(nlp, "A lot of cars parked on a street.") == [("car", "park on", "street")]
+    assert triples(nlp, "A classic red truck is parked in the lot.") == [("truck", "park in", "lot")]
+    assert triples(nlp, "A zebra standing on a dry dirt lot.") == [("zebra", "stand on", "dirt lot")]
+    assert triples(nlp, "A machine that holds a lot of donuts and cooks them.")[0] == ("machine", "hold", "donut")
 
 
 def test_a_noun_read_as_a_verb_that_no_verb_has_is_a_noun(nlp):
