@@ -508,6 +508,7 @@ def _is_noun(token: Token) -> bool:
     return (
         (token.tag_ == "VBG" and token.dep_ in ("pobj", "dobj"))
         or _noun_read_as_infinitive(token) == token
+        or _close_up_of(token) is not None  # "a close up of a pizza", whatever "close" was tagged
     )
 
 
@@ -567,11 +568,25 @@ def _held(container: Token) -> list[Token]:
 def _counted(token: Token) -> Token:
     """What a quantifier or a depiction names through "of" ("a group of people" -> people), or the token itself."""
     for _ in range(4):
-        inner = _of_object(token) if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS else None
+        if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS:
+            inner = _of_object(token) or _close_up_of(token)
+        else:
+            inner = _close_up_of(token)
         if inner is None:
             break
         token = inner
     return token
+
+
+def _close_up_of(token: Token) -> Token | None:
+    """What a close-up shows, however the parser hangs its "of": on "up" under "close" ("a close
+    up of a pizza"), or on "up" with "close" under it ("a close-up of a pizza"); else None."""
+    if token.lower_ == "close":
+        up = _child(token, ("prt", "prep", "advmod"), "up")
+        return _of_object(up) if up is not None else None
+    if token.lower_ == "up" and _child(token, ("amod", "compound", "advmod"), "close") is not None:
+        return _of_object(token)
+    return None
 
 
 def _whole_of_part(token: Token) -> Token:
@@ -605,11 +620,16 @@ def _is_possessed(token: Token) -> bool:
 
 def _through_quantifier(token: Token) -> Token:
     """The phrase a quantified noun sits in: "people" in "a group of people" -> "group"."""
-    while (
-        token.dep_ == "pobj" and token.head.lower_ == "of"
-        and noun_lemma(token.head.head.lower_) in QUANTIFIERS | DEPICTIONS | CONTAINERS
-    ):
-        token = token.head.head
+    while token.dep_ == "pobj" and token.head.lower_ == "of":
+        holder = token.head.head
+        if noun_lemma(holder.lower_) in QUANTIFIERS | DEPICTIONS | CONTAINERS:
+            token = holder
+        elif _close_up_of(holder) is token:
+            token = holder
+        elif holder.dep_ in ("prt", "prep", "advmod") and _close_up_of(holder.head) is token:
+            token = holder.head  # "a close up of a cat": the phrase is "close"'s
+        else:
+            break
     return token
 
 

@@ -395,6 +395,16 @@ def test_a_parking_lot_is_a_place_not_a_quantity(nlp):
     assert triples(nlp, "A machine that holds a lot of donuts and cooks them.")[0] == ("machine", "hold", "donut")
 
 
+def test_a_close_up_shows_what_its_of_phrase_names(nlp):
+    """Development gold and val2017: "a close up of" is a depiction like "a closeup of", however
+    the parser hangs its "of" (on "up" under "close", or on "up" in "close-up")."""
+    assert triples(nlp, "A close up of bark on a tree with a young man on a cell phone in the background")[0] == (
+        "bark", "on", "tree")
+    assert triples(nlp, "A close-up of a brown and white cow in an enclosure.") == [("cow", "in", "enclosure")]
+    assert triples(nlp, "A close up of a black and white teddy bear sitting on a bench.") == [
+        ("teddy bear", "sit on", "bench")]
+
+
 def test_a_noun_read_as_a_verb_that_no_verb_has_is_a_noun(nlp):
     """Development gold and val2017: "oven" and "broccoli" are no verb's forms, whatever the tagger
     says; "to bunt", a verb the dictionary lacks, stays a verb."""
