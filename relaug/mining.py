@@ -344,11 +344,17 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
       heads the phrase, the word before it its compound, the phrases of both its own;
     - before an -ing verb with an object that stands where a noun should ("a man on a surfboard
       riding a wave": "surfboard" an amod of "riding", the object of "on"), it takes the verb's
-      place, and the verb hangs on it as a participle does.
+      place, and the verb hangs on it as a participle does;
+    - heading its phrase already, with an article ("a urinal in a restroom", "a toucan sitting
+      on a branch"), it is that phrase's noun.
     """
     for token in doc:
         head = token.head
-        if not (token.tag_ == "JJ" and token.dep_ == "amod" and is_noun_not_adjective(token.text)):
+        if not (token.tag_ == "JJ" and is_noun_not_adjective(token.text)) or token.lower_ in PRONOUNS:
+            continue
+        if token.dep_ != "amod":
+            if token.dep_ != "acomp" and _child(token, ("det",)) is not None:
+                _retag_as_noun(token)
             continue
         if head.i == token.i - 1 and head.pos_ == "NOUN":
             rights = [c for c in head.rights if c.i != token.i]

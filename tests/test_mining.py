@@ -177,6 +177,16 @@ def test_a_place_after_a_passive_agent_is_the_scenes(nlp):
     assert ("wood", "surround", "field") in mined and ("wood", "in", "zoo") not in mined
 
 
+def test_a_noun_read_as_an_adjective_heading_its_phrase_is_a_noun(nlp):
+    """val2017: with an article and at the head of its phrase, a word the dictionary knows as a
+    noun only is that phrase's noun, whatever the tagger said; "each other" stays no thing."""
+    assert triples(nlp, "A urinal in a public restroom near a wooden table.") == [
+        ("urinal", "in", "restroom"), ("urinal", "near", "table")]
+    assert triples(nlp, "A large yellow and black toucan sitting on top of a tree branch.") == [
+        ("toucan", "sit on top of", "tree branch")]
+    assert triples(nlp, "Two men sitting next to each other on a wooden bench.") == [("man", "sit on", "bench")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
