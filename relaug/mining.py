@@ -277,21 +277,42 @@ class _ParseText:
 
 
 def _prepare(caption: str) -> _ParseText:
-    """Collapse runs of whitespace and fold all-capital captions, keeping offsets.
+    """Collapse runs of whitespace, fold all-capital captions and read "it's" as "its" where it
+    is one (`_possessive_its`), keeping offsets.
 
-    The parser mis-tags "A WOMAN IS STANDING" and splits on double spaces; the
-    offsets let triples point into the caption exactly as it was written.
+    The parser mis-tags "A WOMAN IS STANDING", splits on double spaces and reads "scratching it's
+    neck" as "it is"; the offsets let triples point into the caption exactly as it was written.
     """
     words = list(re.finditer(r"\S+", caption))
-    text = " ".join(m.group() for m in words)
+    pieces: list[tuple[str, tuple[int, ...]]] = []
+    for k, m in enumerate(words):
+        word, at = m.group(), tuple(range(m.start(), m.end()))
+        if _possessive_its(words, k):
+            word, at = word[:2] + word[3:], at[:2] + at[3:]  # the apostrophe dropped
+        pieces.append((word, at))
+    text = " ".join(word for word, _ in pieces)
     if text.isupper():
         text = text.lower()
     offsets: list[int] = []
-    for k, m in enumerate(words):
+    for k, (_, at) in enumerate(pieces):
         if k:
-            offsets.append(m.start() - 1)
-        offsets.extend(range(m.start(), m.end()))
+            offsets.append(at[0] - 1)
+        offsets.extend(at)
     return _ParseText(text=text, offsets=tuple(offsets))
+
+
+_ARTICLES = frozenset({"a", "an", "the", "this", "that", "these", "those", "being", "not"})
+
+
+def _possessive_its(words: list[re.Match], k: int) -> bool:
+    """Whether words[k] is "it's" written for "its": after a verb or a preposition that wants an
+    object ("scratching it's neck", "on it's head"), not before an article or "being" ("when
+    it's sunny", "she says it's a cat" stay "it is")."""
+    if words[k].group().lower() not in ("it's", "it\u2019s") or k == 0 or k + 1 == len(words):
+        return False
+    before = words[k - 1].group().lower()
+    after = words[k + 1].group().lower()
+    return after not in _ARTICLES and (before in VERB_PREPOSITIONS | NON_RELATION_PREPOSITIONS or is_verb_form(before))
 
 
 # --------------------------------------------------------------------------- rules
@@ -764,8 +785,11 @@ def _resolve_preposition(prep: Token) -> _Preposition | None:
         if resolved is None:
             return None
         combined = f"{prep.lower_} {resolved.text}"
-        # "in behind a window" says "behind"; "out of the car" is one preposition.
-        text = combined if combined in VERB_PREPOSITIONS else resolved.text
+        if prep.lower_ in SPATIAL_PREPOSITIONS and resolved.text == "of":
+            text = prep.lower_  # "a cat inside of a box" says "inside" (tests/data/gold/README.md)
+        else:
+            # "in behind a window" says "behind"; "out of the car" is one preposition.
+            text = combined if combined in VERB_PREPOSITIONS else resolved.text
         return _Preposition(text, resolved.objects, (prep, *resolved.tokens))
     inner = _of_object(obj)
     if inner is not None and obj.lower_ in _MULTIWORD_HEADS:

@@ -187,6 +187,25 @@ def test_a_noun_read_as_an_adjective_heading_its_phrase_is_a_noun(nlp):
     assert triples(nlp, "Two men sitting next to each other on a wooden bench.") == [("man", "sit on", "bench")]
 
 
+def test_its_written_it_s_is_read_as_its(nlp):
+    """val2017: "it's" after a verb or a preposition is the possessive, and the triples still point
+    into the caption as written; before an article or where nothing asks for an object it is "it is"."""
+    caption = "A dog  catching a purple Frisbee in it’s mouth."
+    mined = mine(nlp, caption).triples
+    assert [(t.subject, t.relation, t.object) for t in mined][:2] == [("dog", "catch", "frisbee"), ("dog", "in", "mouth")]
+    assert caption[mined[1].object_span.start : mined[1].object_span.end] == "it’s mouth"
+    assert ("elephant", "scratch", "neck") in triples(nlp, "An elephant scratching it's neck on a post.")
+    assert triples(nlp, "Four zebras in some park during the day when it's sunny.") == [("zebra", "in", "park")]
+
+
+def test_a_spatial_preposition_before_of_is_that_preposition(nlp):
+    """val2017 and tests/data/gold/README.md: "inside of" and "outside of" are "inside" and
+    "outside", whether the parser hangs "of" on a preposition or on an adverb."""
+    assert triples(nlp, "A cat inside of a car during the day.") == [("cat", "inside", "car")]
+    assert triples(nlp, "Trucks are parked outside of a market building.") == [("truck", "park outside", "market building")]
+    assert triples(nlp, "A dog sitting inside of a car.") == [("dog", "sit inside", "car")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
