@@ -38,6 +38,7 @@ from relaug.nouns import (
 )
 from relaug.records import Caption, CharSpan, MinedCaption, RelationKind, Triple
 from relaug.verbs import (
+    FOR_OBJECT_VERBS,
     GOING_VERBS,
     HOLDING_VERBS,
     LOCATIVE_AGENT_VERBS,
@@ -1170,7 +1171,9 @@ class _Collector:
             )
             if aimed:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
-            elif completes_verb and names_things and prep.text in VERB_PREPOSITIONS and not accompanying:
+            elif completes_verb and names_things and not accompanying and (
+                prep.text in VERB_PREPOSITIONS or (prep.text == "for" and lemma in FOR_OBJECT_VERBS and not clause.passive)
+            ):
                 absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles)
                 phrase = bare_phrase if absorbed else verb_phrase
                 relation, rank, completes_verb = f"{phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False

@@ -59,6 +59,13 @@ OPPOSITE_PREPOSITIONS: dict[str, str] = {
 # Prepositions that never make a relation alone; after a verb they may ("play with").
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 
+# Verbs of awaiting and seeking, whose "for" names the thing they are after ("waiting for a
+# bus", "reaching for a frisbee", "looking for food"); after other verbs "for" says a purpose
+# or a beneficiary ("used for crafts", "posing for the camera"), no relation.
+FOR_OBJECT_VERBS = frozenset({
+    "wait", "reach", "look", "search", "hunt", "jump", "leap", "dive", "lunge", "grab", "stop", "shop",
+})
+
 # Prepositions that may follow a verb to reach its object ("bite into", "drink from").
 # Temporal and abstract ones (during, for, after, ...) are left out: they relate no two things.
 VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
@@ -71,7 +78,7 @@ VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
 NON_RELATION_VERBS = frozenset({
     "be", "have", "contain", "show", "feature", "depict", "display", "include",
     "make", "take", "do", "perform", "get", "give", "try", "attempt", "seem", "appear",
-    "want", "need", "begin", "start", "prepare", "enjoy", "wait", "go", "come",
+    "want", "need", "begin", "start", "prepare", "enjoy", "go", "come",
     "see", "let", "help", "keep",
 })
 

@@ -206,6 +206,17 @@ def test_a_spatial_preposition_before_of_is_that_preposition(nlp):
     assert triples(nlp, "A dog sitting inside of a car.") == [("dog", "sit inside", "car")]
 
 
+def test_for_reaches_the_object_of_verbs_of_awaiting_and_seeking(nlp):
+    """Development gold and val2017: "waiting for a wave" is a relation, waiting is a doing like
+    standing ("waiting at a stop light"); after other verbs "for" says a purpose, no relation."""
+    assert ("surfer", "wait for", "wave") in triples(nlp, "A surfer is on the water and is waiting for a wave.")
+    assert triples(nlp, "A man is searching for food in a refrigerator.") == [
+        ("man", "search for", "food"), ("man", "in", "refrigerator")]
+    assert triples(nlp, "A car is waiting at a red stop light at night.") == [("car", "wait at", "stop light")]
+    assert triples(nlp, "A pair of golden scissors are being used for crafts") == []
+    assert triples(nlp, "A man in a suit poses for the camera.") == [("man", "in", "suit")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
