@@ -45,6 +45,7 @@ from relaug.verbs import (
     MOTION_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
+    PATH_ONLY_VERBS,
     PATH_WORDS,
     POSITION_VERBS,
     POSTURE_VERBS,
@@ -1109,6 +1110,8 @@ class _Collector:
             o for c in verb.children if c.dep_ == "dobj" and c.i not in taken and c.pos_ != "PRON"
             for o in _conjoined(_whole_of_part(c))
         ]
+        if objects and lemma in PATH_ONLY_VERBS:
+            relates = False
         # A particle that heads a preposition ("away from") belongs to that phrase; one after
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [

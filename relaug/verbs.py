@@ -59,6 +59,10 @@ OPPOSITE_PREPOSITIONS: dict[str, str] = {
 # Prepositions that never make a relation alone; after a verb they may ("play with").
 NON_RELATION_PREPOSITIONS = frozenset({"with", "of", "for", "like", "as", "from", "about"})
 
+# Verbs of coming and going: they relate through a preposition ("going down a road", "coming
+# out of a vase"); with a direct object they are light verbs ("going nose to nose").
+PATH_ONLY_VERBS = frozenset({"go", "come"})
+
 # Verbs of awaiting and seeking, whose "for" names the thing they are after ("waiting for a
 # bus", "reaching for a frisbee", "looking for food"); after other verbs "for" says a purpose
 # or a beneficiary ("used for crafts", "posing for the camera"), no relation.
@@ -78,7 +82,7 @@ VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
 NON_RELATION_VERBS = frozenset({
     "be", "have", "contain", "show", "feature", "depict", "display", "include",
     "make", "take", "do", "perform", "get", "give", "try", "attempt", "seem", "appear",
-    "want", "need", "begin", "start", "prepare", "enjoy", "go", "come",
+    "want", "need", "begin", "start", "prepare", "enjoy",
     "see", "let", "help", "keep",
 })
 

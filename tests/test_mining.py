@@ -217,6 +217,14 @@ def test_for_reaches_the_object_of_verbs_of_awaiting_and_seeking(nlp):
     assert triples(nlp, "A man in a suit poses for the camera.") == [("man", "in", "suit")]
 
 
+def test_coming_and_going_relate_through_a_preposition(nlp):
+    """../shared/spec/triples.md excludes no verb of motion: "going down the tracks" is a relation
+    (val2017); with a direct object "go" is a light verb and relates nothing."""
+    assert triples(nlp, "An orange train is going down the tracks.") == [("orange train", "go down", "track")]
+    assert triples(nlp, "A frozen pizza is coming out of an oven.") == [("pizza", "come out of", "oven")]
+    assert triples(nlp, "Two elephants standing in a field going nose to nose.") == [("elephant", "stand in", "field")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
