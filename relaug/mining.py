@@ -819,7 +819,7 @@ def _prepositions(head: Token) -> list[_Preposition]:
             before = head.doc[child.i - 1] if child.i > 0 else None
             if resolved is not None and before is not None and before.head == head and before.lower_ in _PREPOSITION_ADVERBS:
                 resolved = _joined_after(before, resolved)  # "sitting next to grapes", both hung on the verb
-        elif child.dep_ in ("advmod", "amod", "prt") and child.lower_ in _PREPOSITION_ADVERBS:
+        elif child.dep_ in ("advmod", "amod", "prt", "acomp") and child.lower_ in _PREPOSITION_ADVERBS:
             inner = _child(child, ("prep",))
             resolved = _resolve_preposition(inner) if inner is not None else None
             if resolved is not None:

@@ -225,6 +225,14 @@ def test_coming_and_going_relate_through_a_preposition(nlp):
     assert triples(nlp, "Two elephants standing in a field going nose to nose.") == [("elephant", "stand in", "field")]
 
 
+def test_next_to_after_a_copula_is_a_place(nlp):
+    """val2017: "is next to" with "next" read as the copula's complement places the subject, in a
+    main clause or a relative one."""
+    assert triples(nlp, "A red fire hydrant is next to a public water fountain.") == [
+        ("fire hydrant", "next to", "water fountain")]
+    assert triples(nlp, "A rail car that is next to a building.") == [("rail car", "next to", "building")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
