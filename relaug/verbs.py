@@ -88,12 +88,13 @@ NON_RELATION_VERBS = frozenset({
 
 # Verbs that hold of nearly anything done with a thing: riding a snowboard is using
 # it, holding a bat is touching it, feeding a giraffe is looking at it, walking down a
-# street is travelling down it. As a verb swap's new verb the negative would be true of
-# the image ("a man using a snowboard", "a man looking at a giraffe", "cows travelling
-# down the street"), or odd ("a woman using a hat").
+# street is travelling down it (or going down it), and whoever stands at a bus stop may be
+# waiting there. As a verb swap's new verb the negative would be true of the image ("a man
+# using a snowboard", "a man looking at a giraffe", "cows travelling down the street", "a
+# person on skis going down a mountain"), or odd ("a woman using a hat").
 GENERIC_VERBS = frozenset({
     "use", "touch", "handle", "look", "watch", "view", "observe", "see", "stare", "gaze", "eye",
-    "travel", "move", "head", "proceed",
+    "travel", "move", "head", "proceed", "go", "come", "wait",
 })
 # ... and relations that do so where their verb alone does not: holding a teddy bear or tossing
 # a frisbee is playing with it, walking down a street is passing by it. One reviewer or both
