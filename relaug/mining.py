@@ -505,14 +505,20 @@ def _participle_tagged_as_noun(token: Token) -> Token | None:
     "a horse crossing" is a sign). The subject is the noun before it, which the parser made
     its compound (a person or an animal first), or the noun it hangs on.
     """
-    if token.tag_ not in ("NN", "NNS") or not is_present_participle(token.text):
-        return None
-    if _child(token, ("prep", "dobj", "advmod")) is None:
+    if token.tag_ not in ("NN", "NNS", "VBG") or not is_present_participle(token.text):
         return None
     compounds = [c for c in token.lefts if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")]
-    if (
+    if token.tag_ == "VBG" and not (compounds and token.dep_ in ("pobj", "dobj")):
+        return None  # a participle the tagger saw heads the parser's clause, unless made a noun's head
+    posture_or_motion = verb_lemma(token.text) in POSTURE_VERBS | MOTION_VERBS
+    if _child(token, ("prep", "dobj", "advmod")) is None:
+        # With no phrase of its own, only a word no noun reads as is glued on its noun ("wearing a
+        # bike helmet standing next to a bicycle"): "a train crossing" names a sign.
+        if not compounds or (is_known_noun(token.text) and not posture_or_motion):
+            return None
+    elif (
         is_known_noun(token.text)
-        and verb_lemma(token.text) not in POSTURE_VERBS | MOTION_VERBS
+        and not posture_or_motion
         and not any(noun_kind(noun_name(c)) == "vehicle" for c in compounds)
     ):
         return None

@@ -31,6 +31,7 @@ from relaug.negatives import (
     relations_of,
     stage,
 )
+from relaug.negatives.candidates import MIN_DONE_THERE
 from relaug.negatives.edits import DETERMINERS, is_symmetric, owned_after, part_before_object, relation_span, verb_forms
 from relaug.negatives.statistics import Corpus, _second_objects, frame_of, head, noun_key, same_thing
 from relaug.negatives.verification import reparse_text, swapped_siblings, verb_round_trip
@@ -748,6 +749,26 @@ def test_a_verb_swap_keeps_a_phrase_like_with_his_bat_only_with_a_relation_said_
             kept += 1
     assert kept > 20
     assert result.rejected[Rejection.OWNED_LEFT_BEHIND] > 100
+
+
+def test_a_verb_swap_is_done_where_other_photos_do_it(corpus, result, pairs):
+    """"A man riding a surfboard on a wave" never becomes "carrying a surfboard on a wave": other
+    images have surfboards ridden on waves and carried on beaches. A swap keeps the caption's
+    ground only with a verb other images have done on it, where they often have the old one."""
+    assert corpus.doings[("ride", "on", "wave")] >= MIN_DONE_THERE and not corpus.doings[("carry", "on", "wave")]
+    assert corpus.doings[("carry", "on", "beach")] >= 1
+    kept = 0
+    for r, n in pairs:
+        places = corpus.places.get(r.id, ())
+        if n.kind != "verb_swap" or not places:
+            continue
+        old, new = r.triple.relation.split()[0], n.relation.split()[0]
+        for preposition, place in places:
+            if place != head(r.triple.object) and corpus.done_elsewhere(old, preposition, place, r.caption.image_id) >= MIN_DONE_THERE:
+                assert corpus.done_elsewhere(new, preposition, place, r.caption.image_id), (r.caption.caption, n.caption)
+                kept += 1
+    assert kept > 100
+    assert result.rejected[Rejection.PLACE_LEFT_BEHIND] > 100
 
 
 def test_a_verb_swap_keeps_a_bare_object_only_with_a_relation_said_of_it_bare(corpus, result, pairs):

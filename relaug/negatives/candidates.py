@@ -121,6 +121,11 @@ def _is_infinitive(triple: Triple, caption: str) -> bool:
     return bool(before) and before[-1].lower() == "to"
 
 
+# Images that must have the old verb done on a verb swap's ground before the new verb must be
+# done there too: one might be a misparse, and the ground is then no usual place of the doing.
+MIN_DONE_THERE = 2
+
+
 def stable_seed(*parts: object) -> int:
     """A seed that is the same in every process and every run (unlike hash())."""
     return int.from_bytes(hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest(), "little")
@@ -387,6 +392,17 @@ class CandidateBuilder:
             return self.reject(Rejection.PART_LEFT_BEHIND)
         if corpus.synonyms(triple.relation, candidate, triple.object):
             return self.reject(Rejection.SYNONYM_CORPUS)
+        # On the ground or surface where the caption has the old verb done, other photos have the
+        # new one done too, where they often have the old one there: not "carrying a surfboard on
+        # a wave" for "riding" it, nor "biting surfboards through the waves".
+        image_id = relation.caption.image_id
+        if any(
+            place != head(triple.object)
+            and corpus.done_elsewhere(own_verb, preposition, place, image_id) >= MIN_DONE_THERE
+            and not corpus.done_elsewhere(verb, preposition, place, image_id)
+            for preposition, place in corpus.places.get(relation.id, ())
+        ):
+            return self.reject(Rejection.PLACE_LEFT_BEHIND)
         # How a train or a bus goes along (drives, runs, speeds, travels), or whether it is pulling
         # in or already there, no photo shows: reviewers took such swaps for paraphrases round
         # after round. Going along and stopping or parking still differ.
@@ -402,7 +418,6 @@ class CandidateBuilder:
         # Another subject of the same object ("a man and a woman riding a horse") is left to
         # the subject's class, as the anchor's own.
         siblings = swapped_siblings(triple.relation, candidate, corpus.verb_siblings.get(relation.id, ()))
-        image_id = relation.caption.image_id
         if any(
             (r != candidate or not same_thing(noun_key(o), obj))
             and corpus.statistics.whole(image_id, s, triple.subject_plural, r, o) is None

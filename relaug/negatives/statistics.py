@@ -39,6 +39,8 @@ def same_thing(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
 class ImageFacts:
     words: set[str]
     triples: list[tuple[tuple[str, str | None], str, tuple[str, str | None]]]
+    # (verb, preposition, place head): a caption of the image has a subject do the verb there
+    doings: set[tuple[str, str, str]] = field(default_factory=set)
 
     def states(self, subject, relation: str, obj) -> bool:
         return _any_pair(self._by_relation.get(relation, ()), subject, obj)
@@ -204,6 +206,9 @@ class Corpus:
         at_verb: dict[tuple, list[Relation]] = defaultdict(list)
         at_phrase: dict[tuple, list[Relation]] = defaultdict(list)  # (caption, preposition) -> relations
         subject_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # (caption, subject) -> verb at each place
+        # (caption, noun) -> (preposition, head) of the ground or surface the caption puts it on, in, at, ...
+        subject_places: dict[tuple, set[tuple[str, str]]] = defaultdict(set)
+        doers: list[tuple[Relation, bool]] = []  # verb relations, and whether of the corpus's own captions
         # active verb relations with a preposition -> triples, and those written with words
         # between the verb and its preposition ("carrying a surfboard down the beach")
         self.with_preposition: Counter = Counter()
@@ -235,6 +240,10 @@ class Corpus:
                     self.bare_object[(t.relation, head(t.object))] += 1
                 if (part := part_before_object(t, r.caption.caption)) is not None:
                     self.part_before[(t.relation, part)] += 1
+            if t.relation_kind == "spatial" and noun_class(t.object) == "ground":
+                subject_places[(r.caption, t.subject_span.start)].add((t.relation, head(t.object)))
+            elif t.verb_span is not None:
+                doers.append((r, own))
             subject, obj = noun_key(t.subject), noun_key(t.object)
             if own:
                 image = self.images[r.caption.image_id]
@@ -283,6 +292,29 @@ class Corpus:
         # pizza"), counted once per caption and subject.
         self.said_at_once: Counter = Counter()
         self.said_with_another: Counter = Counter()  # verb -> captions saying it with another of its subject
+        # On what ground captions have what done ("riding a surfboard on a wave", "carrying a
+        # surfboard on the beach", the board or its carrier on it): the images saying each (verb,
+        # preposition, ground head), and per verb relation the grounds its caption gives its
+        # subject or its object (`done_elsewhere`).
+        self.doings: Counter = Counter()
+        self.places: dict[str, frozenset[tuple[str, str]]] = {}
+        counted: set[tuple] = set()  # (image, doing): one image counts once
+        for r, own in doers:
+            t = r.triple
+            places = subject_places.get((r.caption, t.subject_span.start), set()) | subject_places.get(
+                (r.caption, t.object_span.start), set()
+            )
+            if not places:
+                continue
+            verb = t.relation.split()[0]
+            if own:
+                self.places[r.id] = frozenset(places)
+                self.images[r.caption.image_id].doings.update((verb, *place) for place in places)
+            image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
+            for place in places:
+                if (image_key, verb, *place) not in counted:
+                    counted.add((image_key, verb, *place))
+                    self.doings[(verb, *place)] += 1
         for verbs in chain(subject_verbs.values(), reference_verbs.values()):
             distinct = sorted(set(verbs.values()))
             if len(distinct) > 1:
@@ -302,6 +334,11 @@ class Corpus:
                 for b in ordered[i + 1 :]:
                     self.same_scene[(a, b)] += 1
                     self.same_scene[(a, b, thing)] += 1
+
+    def done_elsewhere(self, verb: str, preposition: str, place: str, image_id: int) -> int:
+        """How many images but `image_id` have captions with a subject doing `verb` `preposition`
+        a `place` (its head noun): "riding ... on a wave"."""
+        return self.doings[(verb, preposition, place)] - ((verb, preposition, place) in self.images[image_id].doings)
 
     def takes_object(self, relation: str) -> bool:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
