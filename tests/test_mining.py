@@ -233,6 +233,15 @@ def test_next_to_after_a_copula_is_a_place(nlp):
     assert triples(nlp, "A rail car that is next to a building.") == [("rail car", "next to", "building")]
 
 
+def test_a_participle_glued_on_the_noun_before_it_is_that_nouns_doing(nlp):
+    """val2017: a participle the parser made the head of the noun phrase before it ("a bike helmet
+    standing", "a skewer roasting over a fire") leaves that noun whole; with a phrase it is a doing."""
+    assert triples(nlp, "A man wearing a bike helmet standing next to a bicycle.")[0] == ("man", "wear", "bike helmet")
+    assert triples(nlp, "hot dogs on a skewer roasting over a fire") == [("hot dog", "on", "skewer"), ("skewer", "roast over", "fire")]
+    assert triples(nlp, "Two cute children are sitting on the sidewalk eating.") == [("child", "sit on", "sidewalk")]
+    assert ("railroad crossing" in {t[2] for t in triples(nlp, "A school bus and a silver car waiting at a railroad crossing for a train to go past.")})
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
