@@ -303,7 +303,8 @@ def _prepare(caption: str) -> _ParseText:
     return _ParseText(text=text, offsets=tuple(offsets))
 
 
-_ARTICLES = frozenset({"a", "an", "the", "this", "that", "these", "those", "being", "not"})
+# Words that follow "it is", never "its": "it's a cat", "it's being cleaned".
+_AFTER_IT_IS = frozenset({"a", "an", "the", "this", "that", "these", "those", "being", "not"})
 
 
 def _possessive_its(words: list[re.Match], k: int) -> bool:
@@ -314,7 +315,7 @@ def _possessive_its(words: list[re.Match], k: int) -> bool:
         return False
     before = words[k - 1].group().lower()
     after = words[k + 1].group().lower()
-    return after not in _ARTICLES and (before in VERB_PREPOSITIONS | NON_RELATION_PREPOSITIONS or is_verb_form(before))
+    return after not in _AFTER_IT_IS and (before in VERB_PREPOSITIONS | NON_RELATION_PREPOSITIONS or is_verb_form(before))
 
 
 # --------------------------------------------------------------------------- rules
@@ -603,10 +604,8 @@ def _held(container: Token) -> list[Token]:
 def _counted(token: Token) -> Token:
     """What a quantifier or a depiction names through "of" ("a group of people" -> people), or the token itself."""
     for _ in range(4):
-        if noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS:
-            inner = _of_object(token) or _close_up_of(token)
-        else:
-            inner = _close_up_of(token)
+        counts = noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS
+        inner = (_of_object(token) if counts else None) or _close_up_of(token)
         if inner is None:
             break
         token = inner

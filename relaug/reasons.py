@@ -68,8 +68,8 @@ class Rejection:
     INFINITIVE = "verb swap: the verb is an infinitive (about to serve, trying to reach), what the subject means to do, which no photo shows"
     EXPRESSION = "verb swap: the old verb is one of the face, the voice or the pose (smiling), which goes with any other"
     PATH_LEFT_BEHIND = "verb swap: captions never say the new verb with the path word after the object (holding a bike through)"
-    PLACE_LEFT_BEHIND = (
-        "verb swap: other images say the old verb of a subject in the caption's place, never the new one "
+    GROUND_LEFT_BEHIND = (
+        "verb swap: other images do the old verb on the caption's ground or surface, never the new one "
         "(carrying a surfboard on a wave)"
     )
     OWNED_LEFT_BEHIND = "verb swap: captions never say the new verb with the phrase after the object (kicking a ball with his bat)"

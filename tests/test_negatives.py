@@ -747,7 +747,7 @@ def test_a_verb_swap_keeps_a_phrase_like_with_his_bat_only_with_a_relation_said_
         if n.kind == "verb_swap" and owned is not None:
             assert corpus.says_owned_after_object(n.relation, owned, 2), (r.caption.caption, n.caption)
             kept += 1
-    assert kept > 20
+    assert kept > 15  # a rule seen at work on val2017 (19 after the ground rule)
     assert result.rejected[Rejection.OWNED_LEFT_BEHIND] > 100
 
 
@@ -759,16 +759,16 @@ def test_a_verb_swap_is_done_where_other_photos_do_it(corpus, result, pairs):
     assert corpus.doings[("carry", "on", "beach")] >= 1
     kept = 0
     for r, n in pairs:
-        places = corpus.places.get(r.id, ())
-        if n.kind != "verb_swap" or not places:
+        grounds = corpus.grounds.get(r.id, ())
+        if n.kind != "verb_swap" or not grounds:
             continue
         old, new = r.triple.relation.split()[0], n.relation.split()[0]
-        for preposition, place in places:
-            if place != head(r.triple.object) and corpus.done_elsewhere(old, preposition, place, r.caption.image_id) >= MIN_DONE_THERE:
-                assert corpus.done_elsewhere(new, preposition, place, r.caption.image_id), (r.caption.caption, n.caption)
+        for preposition, ground in grounds:
+            if ground != head(r.triple.object) and corpus.done_elsewhere(old, preposition, ground, r.caption.image_id) >= MIN_DONE_THERE:
+                assert corpus.done_elsewhere(new, preposition, ground, r.caption.image_id), (r.caption.caption, n.caption)
                 kept += 1
     assert kept > 100
-    assert result.rejected[Rejection.PLACE_LEFT_BEHIND] > 100
+    assert result.rejected[Rejection.GROUND_LEFT_BEHIND] > 100
 
 
 def test_a_verb_swap_keeps_a_bare_object_only_with_a_relation_said_of_it_bare(corpus, result, pairs):

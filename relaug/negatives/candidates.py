@@ -397,12 +397,12 @@ class CandidateBuilder:
         # a wave" for "riding" it, nor "biting surfboards through the waves".
         image_id = relation.caption.image_id
         if any(
-            place != head(triple.object)
-            and corpus.done_elsewhere(own_verb, preposition, place, image_id) >= MIN_DONE_THERE
-            and not corpus.done_elsewhere(verb, preposition, place, image_id)
-            for preposition, place in corpus.places.get(relation.id, ())
+            ground != head(triple.object)
+            and corpus.done_elsewhere(own_verb, preposition, ground, image_id) >= MIN_DONE_THERE
+            and not corpus.done_elsewhere(verb, preposition, ground, image_id)
+            for preposition, ground in corpus.grounds.get(relation.id, ())
         ):
-            return self.reject(Rejection.PLACE_LEFT_BEHIND)
+            return self.reject(Rejection.GROUND_LEFT_BEHIND)
         # How a train or a bus goes along (drives, runs, speeds, travels), or whether it is pulling
         # in or already there, no photo shows: reviewers took such swaps for paraphrases round
         # after round. Going along and stopping or parking still differ.

@@ -39,7 +39,7 @@ def same_thing(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
 class ImageFacts:
     words: set[str]
     triples: list[tuple[tuple[str, str | None], str, tuple[str, str | None]]]
-    # (verb, preposition, place head): a caption of the image has a subject do the verb there
+    # (verb, preposition, ground head): a caption of the image has the verb done there
     doings: set[tuple[str, str, str]] = field(default_factory=set)
 
     def states(self, subject, relation: str, obj) -> bool:
@@ -207,7 +207,7 @@ class Corpus:
         at_phrase: dict[tuple, list[Relation]] = defaultdict(list)  # (caption, preposition) -> relations
         subject_verbs: dict[tuple, dict[int, str]] = defaultdict(dict)  # (caption, subject) -> verb at each place
         # (caption, noun) -> (preposition, head) of the ground or surface the caption puts it on, in, at, ...
-        subject_places: dict[tuple, set[tuple[str, str]]] = defaultdict(set)
+        grounds_of: dict[tuple, set[tuple[str, str]]] = defaultdict(set)
         doers: list[tuple[Relation, bool]] = []  # verb relations, and whether of the corpus's own captions
         # active verb relations with a preposition -> triples, and those written with words
         # between the verb and its preposition ("carrying a surfboard down the beach")
@@ -241,7 +241,7 @@ class Corpus:
                 if (part := part_before_object(t, r.caption.caption)) is not None:
                     self.part_before[(t.relation, part)] += 1
             if t.relation_kind == "spatial" and noun_class(t.object) == "ground":
-                subject_places[(r.caption, t.subject_span.start)].add((t.relation, head(t.object)))
+                grounds_of[(r.caption, t.subject_span.start)].add((t.relation, head(t.object)))
             elif t.verb_span is not None:
                 doers.append((r, own))
             subject, obj = noun_key(t.subject), noun_key(t.object)
@@ -297,24 +297,24 @@ class Corpus:
         # preposition, ground head), and per verb relation the grounds its caption gives its
         # subject or its object (`done_elsewhere`).
         self.doings: Counter = Counter()
-        self.places: dict[str, frozenset[tuple[str, str]]] = {}
+        self.grounds: dict[str, frozenset[tuple[str, str]]] = {}  # relation id -> (preposition, ground head)
         counted: set[tuple] = set()  # (image, doing): one image counts once
         for r, own in doers:
             t = r.triple
-            places = subject_places.get((r.caption, t.subject_span.start), set()) | subject_places.get(
+            grounds = grounds_of.get((r.caption, t.subject_span.start), set()) | grounds_of.get(
                 (r.caption, t.object_span.start), set()
             )
-            if not places:
+            if not grounds:
                 continue
             verb = t.relation.split()[0]
             if own:
-                self.places[r.id] = frozenset(places)
-                self.images[r.caption.image_id].doings.update((verb, *place) for place in places)
+                self.grounds[r.id] = frozenset(grounds)
+                self.images[r.caption.image_id].doings.update((verb, *ground) for ground in grounds)
             image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
-            for place in places:
-                if (image_key, verb, *place) not in counted:
-                    counted.add((image_key, verb, *place))
-                    self.doings[(verb, *place)] += 1
+            for ground in grounds:
+                if (image_key, verb, *ground) not in counted:
+                    counted.add((image_key, verb, *ground))
+                    self.doings[(verb, *ground)] += 1
         for verbs in chain(subject_verbs.values(), reference_verbs.values()):
             distinct = sorted(set(verbs.values()))
             if len(distinct) > 1:
@@ -335,10 +335,10 @@ class Corpus:
                     self.same_scene[(a, b)] += 1
                     self.same_scene[(a, b, thing)] += 1
 
-    def done_elsewhere(self, verb: str, preposition: str, place: str, image_id: int) -> int:
-        """How many images but `image_id` have captions with a subject doing `verb` `preposition`
-        a `place` (its head noun): "riding ... on a wave"."""
-        return self.doings[(verb, preposition, place)] - ((verb, preposition, place) in self.images[image_id].doings)
+    def done_elsewhere(self, verb: str, preposition: str, ground: str, image_id: int) -> int:
+        """How many images but `image_id` have captions with `verb` done `preposition` a `ground`
+        (its head noun), by a subject there or on an object there: "riding ... on a wave"."""
+        return self.doings[(verb, preposition, ground)] - ((verb, preposition, ground) in self.images[image_id].doings)
 
     def takes_object(self, relation: str) -> bool:
         """Whether a one-word verb relation takes a direct object: "hold" does; "sit" does not,
