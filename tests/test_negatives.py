@@ -133,9 +133,10 @@ def test_verb_swaps_for_every_inflection(pairs, tag):
     assert any(r.triple.verb_tag == tag and n.kind == "verb_swap" for r, n in pairs)
 
 
-# On val2017, at least: every triple must be stated twice elsewhere, so preposition and role
-# swaps are few (a corpus of COCO train's size has some twenty times the statistics).
-FEWEST = {"verb_swap": 3_500, "prep_swap": 25, "role_swap": 1}
+# On val2017, at least: every triple must be stated twice elsewhere, on two other images for a
+# verb or preposition swap, so preposition and role swaps are few (a corpus of COCO train's size
+# has some twenty times the statistics).
+FEWEST = {"verb_swap": 3_000, "prep_swap": 25, "role_swap": 1}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -310,7 +311,8 @@ def test_verb_swaps_attested_in_two_pairs_alone_are_opt_in(pairs, pairs_level):
 
 def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pairs_level, corpus):
     """A verb or preposition swap's new triple is stated, subject and object together, by two
-    captions of other images at least: of both head nouns, or through a class. A preposition
+    captions of two other images at least (not two captions of one odd photo, "two men biting a
+    surfboard"): of both head nouns, or through a class. A preposition
     swap of a place or a posture may instead have the two things put so, with any verb or none,
     by captions of two other images (cows behind a fence, standing or not); an action may not
     ("digs under the seat of a moped" never becomes "digs on" it), nor a phrase the caption
@@ -368,6 +370,7 @@ def test_verb_and_prep_swaps_are_attested_on_other_images(relations, result, pai
             by_layout.append(n.caption)
             continue
         assert len(others) == n.attestation >= 2, (r.caption.caption, n.caption)
+        assert len({image for image, _ in others}) >= 2, (r.caption.caption, n.caption)  # not one odd photo
     assert "A brown and white cow standing behind an iron fence." in by_layout
     (digs,) = by_caption(relations, "A woman digs under the seat of a moped")
     assert layouts[("woman", "on", "seat")] and "prep_swap" not in {n.kind for n in result.negatives[digs.id]}
@@ -654,7 +657,7 @@ def test_a_verb_captions_write_around_its_object_never_replaces_a_relation_writt
     assert corpus.written_around_an_object("carry down") and not corpus.written_around_an_object("walk down")
     assert corpus.written_around_an_object("stick into")
     whole = [(r, n) for r, n in pairs if n.kind == "verb_swap" and relation_span(r.triple, r.caption.caption) is not None]
-    assert len(whole) > 3500
+    assert len(whole) > 3000
     assert not [n.caption for r, n in whole if corpus.written_around_an_object(n.relation)]
 
 
@@ -683,7 +686,7 @@ def test_a_verb_swap_never_gives_its_subject_a_second_posture(relations, result,
             assert new == other or not (postures or posture_and_motion or foot_and_riding or asleep), (
                 r.caption.caption, n.caption
             )
-    assert checked > 450
+    assert checked > 400
     (sitting,) = [r for r in by_caption(relations, "A man sitting on a bed looking at a book") if r.triple.relation == "sit on"]
     assert not [n.caption for n in result.negatives[sitting.id] if n.relation.split()[0] in SLEEP_VERBS]
     assert result.rejected[Rejection.CONTRADICTS_CAPTION] > 50
@@ -710,7 +713,7 @@ def test_a_verb_swap_puts_between_only_before_more_than_one_thing(relations, res
     swaps = [(r, n) for r, n in pairs if n.kind == "verb_swap"]
     between = [(r, n) for r, n in swaps if preposition_of(n.relation) in ("between", "among")]
     assert all(r.triple.object_plural for r, _ in between)
-    assert result.rejected[Rejection.SINGULAR_OBJECT] > 3
+    assert result.rejected[Rejection.SINGULAR_OBJECT] > 0  # seen at work on val2017
 
 
 def test_a_verb_swap_keeps_a_path_after_the_object_only_with_a_verb_said_with_one(captions, relations, result, pairs):
@@ -747,7 +750,7 @@ def test_a_verb_swap_keeps_a_phrase_like_with_his_bat_only_with_a_relation_said_
         if n.kind == "verb_swap" and owned is not None:
             assert corpus.says_owned_after_object(n.relation, owned, 2), (r.caption.caption, n.caption)
             kept += 1
-    assert kept > 15  # a rule seen at work on val2017 (19 after the ground rule)
+    assert kept > 10  # a rule seen at work on val2017 (15 after the ground and two-image rules)
     assert result.rejected[Rejection.OWNED_LEFT_BEHIND] > 100
 
 
@@ -1105,12 +1108,13 @@ def mined_negatives(source, out, *options: str) -> list[dict]:
     return [n for row in rows for t in row["triples"] for n in t["negatives"]]
 
 
-def test_mine_negatives_writes_them_into_the_jsonl(first_captions, tmp_path):
+def test_mine_negatives_writes_them_into_the_jsonl(tmp_path):
+    """On the 1,524 captions of DATA: fewer captions have few triples stated on two other images."""
     out = tmp_path / "mined.jsonl"
-    result = CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(out), "--negatives", "--seed", "3"])
+    result = CliRunner().invoke(app, ["mine", str(DATA), "--out", str(out), "--negatives", "--seed", "3"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 150
+    assert len(rows) == len(DATA.read_text(encoding="utf-8").splitlines())
     triples = [t for row in rows for t in row["triples"]]
     assert triples and all(t["id"].startswith(f"{row['image_id']}-{row['caption_id']}-") for row in rows for t in row["triples"])
     negatives = [n for t in triples for n in t["negatives"]]
@@ -1120,7 +1124,7 @@ def test_mine_negatives_writes_them_into_the_jsonl(first_captions, tmp_path):
     assert f"negatives written: {swaps:,} verb swaps" in result.output
     assert f"on {with_any:,} of {len(triples):,} triples" in result.output
     plain = tmp_path / "plain.jsonl"
-    assert CliRunner().invoke(app, ["mine", str(first_captions), "--out", str(plain)]).exit_code == 0
+    assert CliRunner().invoke(app, ["mine", str(DATA), "--out", str(plain)]).exit_code == 0
     assert "negatives" not in plain.read_text(encoding="utf-8")
 
 

@@ -459,6 +459,10 @@ class RelationStatistics:
     # class stands for many nouns it may not fit. Blind review seed 283 (bench/reviews/) scored
     # the verb swaps of head nouns stated twice 0.81 all three, above any earlier round's.
     MIN_WHOLE_CAPTIONS = 2
+    # ... and the other images those captions must come from: two of the five captions of one odd
+    # photo ("two men biting a surfboard") make no likely scene. (Role swaps keep their own
+    # count, `MIN_ROLE_SWAP_CAPTIONS`.)
+    MIN_WHOLE_IMAGES = 2
     # Captions that must state each pair of the "pairs" level: the relation of the object, and of
     # the subject (its head noun or its class).
     MIN_PAIR_CAPTIONS = 2
@@ -476,6 +480,7 @@ class RelationStatistics:
         # subject's class ("Sro") or both classes ("SrO") in place of the nouns, and the subject's
         # number, which a class hides: "people filling a beach" says nothing of one surfer
         self.triples: Counter = Counter()
+        self.triple_images: Counter = Counter()  # the same whole triples -> images
         # image -> what its captions state: (caption, subject head, the whole subject noun, its
         # class, its number, relation, object head, its class, the whole object noun), the classes
         # those of the whole nouns, as lookups take them
@@ -517,6 +522,7 @@ class RelationStatistics:
             counts = _image_counts(image_stated)
             self.object_counts.update(counts.named)
             self.triples.update(counts.triples)
+            self.triple_images.update(counts.triples.keys())
             self.pairs.update(counts.pairs)
             self.subject_counts.update(counts.subject_counts)
             self.layout_images.update(counts.layouts.keys())
@@ -752,7 +758,14 @@ class RelationStatistics:
 
     def _stated_whole(self, image_id: int, key: tuple, level: str) -> Evidence | None:
         n = self._stated_elsewhere(image_id, key)
-        return Evidence(n, level) if n >= self.MIN_WHOLE_CAPTIONS else None
+        if n < self.MIN_WHOLE_CAPTIONS or self._images_elsewhere(image_id, key) < self.MIN_WHOLE_IMAGES:
+            return None
+        return Evidence(n, level)
+
+    def _images_elsewhere(self, image_id: int, key: tuple) -> int:
+        """Other images whose captions give the whole-triple `key`."""
+        n = self.triple_images.get(key, 0)
+        return n - (self._own(image_id).triples[key] > 0) if n else 0
 
     def _stated_elsewhere(self, image_id: int, key: tuple) -> int:
         """Captions of other images whose triples give the whole-triple `key`."""
