@@ -296,9 +296,8 @@ class Corpus:
         # surfboard on the beach", the board or its carrier on it): the images saying each (verb,
         # preposition, ground head), and per verb relation the grounds its caption gives its
         # subject or its object (`done_elsewhere`).
-        self.doings: Counter = Counter()
         self.grounds: dict[str, frozenset[tuple[str, str]]] = {}  # relation id -> (preposition, ground head)
-        counted: set[tuple] = set()  # (image, doing): one image counts once
+        doings_of: dict[object, set[tuple[str, str, str]]] = defaultdict(set)  # image (own or reference) -> doings
         for r, own in doers:
             t = r.triple
             grounds = grounds_of.get((r.caption, t.subject_span.start), set()) | grounds_of.get(
@@ -306,15 +305,16 @@ class Corpus:
             )
             if not grounds:
                 continue
-            verb = t.relation.split()[0]
             if own:
                 self.grounds[r.id] = frozenset(grounds)
-                self.images[r.caption.image_id].doings.update((verb, *ground) for ground in grounds)
             image_key = r.caption.image_id if own else reference_key(r.caption.image_id)
-            for ground in grounds:
-                if (image_key, verb, *ground) not in counted:
-                    counted.add((image_key, verb, *ground))
-                    self.doings[(verb, *ground)] += 1
+            verb = t.relation.split()[0]
+            doings_of[image_key].update((verb, *ground) for ground in grounds)
+        self.doings: Counter = Counter()  # one image counts once
+        for image_key, doings in doings_of.items():
+            self.doings.update(doings)
+            if image_key in self.images:
+                self.images[image_key].doings = doings
         for verbs in chain(subject_verbs.values(), reference_verbs.values()):
             distinct = sorted(set(verbs.values()))
             if len(distinct) > 1:
