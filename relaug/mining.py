@@ -348,6 +348,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     _mend_nouns_read_as_adjectives(doc)
     _mend_counted_plurals_read_as_verbs(doc)
     _mend_nouns_read_as_verbs(doc)
+    _mend_conjoined_nouns_read_as_verbs(doc)
     collector = _Collector(doc, offsets)
     clauses = list(_clauses(doc))
     for clause in clauses:
@@ -443,6 +444,55 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
             for child in token.children:
                 if child.pos_ == "VERB" and child.dep_ in ("xcomp", "advcl", "ccomp", "pcomp"):
                     child.dep_ = "acl"
+
+
+def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
+    """Mend the parse where the tagger read as a verb a noun joined to a noun by "and" or "or"
+    ("a toilet and sink in a room", "a man in a shirt and tie", "a pitcher and spoon on a mat"):
+    a verb is no conjunct of a noun, so the word is a noun where the dictionary knows it as
+    one and it has a subject of its own nowhere. Where the caption has another finite verb ("A
+    pair of people lean out from behind curtains and smile"), the word may be that verb's
+    conjunct the parser hung wrong; then only a determiner or a modifier of its own makes it a
+    noun ("has a sink and a storage rack"). A particle it governs is a preposition ("spoon on")."""
+    for token in doc:
+        if not (
+            token.tag_ in ("VB", "VBP", "VBZ") and token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN")
+            and token.is_alpha and is_known_noun(token.text) and _child(token, ("nsubj", "nsubjpass")) is None
+            and _child(token, ("cc",)) is None and any(c.dep_ == "cc" for c in token.head.children)
+        ):
+            continue
+        modified = _child(token, ("det", "amod", "compound", "nummod", "poss")) is not None
+        finite = any(t.tag_ in ("VBD", "VBP", "VBZ") and t.pos_ == "VERB" for t in doc if t.i != token.i)
+        if finite and not modified:
+            continue
+        _retag_as_noun(token)
+        for child in token.children:
+            if child.dep_ == "prt" and _child(child, ("pobj",)) is not None:
+                child.dep_ = "prep"
+        _join_nearest_conjunct(token)
+
+
+_NOUN_MODIFIERS = ("det", "amod", "compound", "nummod", "poss")
+
+
+def _join_nearest_conjunct(token: Token) -> None:
+    """Make a mended noun the conjunct of the noun right before its "and" where the parser joined
+    it to the being whose "in" or "with" phrase that noun ends: "a man in a shirt and tie sitting
+    on a chair" is a shirt and a tie, worn by the man, who sits; so what the word governs beyond
+    its own modifiers goes to the being. A thing's phrase may list things of its own ("a bathroom
+    with a sink in the foreground and towel on a rack"), so it keeps the parse."""
+    head = token.head
+    cc = token.doc[_left_edge(token) - 1] if _left_edge(token) > 0 else None
+    nearest = token.doc[cc.i - 1] if cc is not None and cc.dep_ == "cc" and cc.i > 0 else None
+    if (
+        nearest is None or nearest == head or nearest.dep_ != "pobj" or nearest.head.head != head
+        or nearest.head.lower_ not in ("in", "with") or not _names_a_being(head)
+    ):
+        return
+    for child in [c for c in token.children if c.dep_ not in _NOUN_MODIFIERS]:
+        child.head = head
+    token.head = nearest
+    cc.head = nearest
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,20 @@ def test_a_participle_glued_on_the_noun_before_it_is_that_nouns_doing(nlp):
     assert ("railroad crossing" in {t[2] for t in triples(nlp, "A school bus and a silver car waiting at a railroad crossing for a train to go past.")})
 
 
+def test_a_noun_joined_to_a_noun_that_the_tagger_read_as_a_verb_is_a_noun(nlp):
+    """Development gold and val2017: "and sauce", "and produce", "and tie" after a noun are nouns,
+    each a thing the phrase after them places; a shirt and tie are both the man's. A verb the
+    caption's other finite verb may share stays one ("lean out ... and smile")."""
+    assert triples(nlp, "A colorful display of vegetables and produce at a market.") == [
+        ("vegetable", "at", "market"), ("produce", "at", "market")]
+    assert ("sauce", "on", "plate") in triples(nlp, "A meal of broccoli, meat, and sauce on a plate.")
+    found = triples(nlp, "A man in a shirt and tie sitting on a white chair next to a lamp.")
+    assert found[0] == ("man", "sit on", "chair")
+    assert ("man", "in", "tie") in found and not any(t[0] == "tie" for t in found)
+    assert triples(nlp, "A pair of people lean out from behind curtains and smile.") == [
+        ("people", "lean out behind", "curtain")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
