@@ -346,6 +346,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     they differ (see `_prepare`).
     """
     _mend_nouns_read_as_adjectives(doc)
+    _mend_participles_read_as_adjectives(doc)
     _mend_counted_plurals_read_as_verbs(doc)
     _mend_nouns_read_as_verbs(doc)
     _mend_conjoined_nouns_read_as_verbs(doc)
@@ -399,6 +400,27 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
         else:
             continue
         _retag_as_noun(token)
+
+
+def _mend_participles_read_as_adjectives(doc: Doc) -> None:
+    """Mend the parse where the tagger read an -ing participle between two nouns as an adjective
+    of the second, the first its compound ("Surfers holding boards standing in water", "a Texas
+    longhorn bull eating grass by a fence"): an -ing word does not split a compound, so the first
+    noun heads its phrase, the participle hangs on it and the second noun is its object."""
+    for token in doc:
+        obj = token.head
+        before = doc[token.i - 1] if token.i > 0 else None
+        if not (
+            token.tag_ == "VBG" and token.dep_ == "amod" and obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")
+            and before is not None and before.dep_ == "compound" and before.head == obj
+            and before.pos_ in ("NOUN", "PROPN")
+        ):
+            continue
+        for child in [c for c in obj.lefts if c.i < before.i]:
+            child.head = before
+        before.head, before.dep_ = (before, "ROOT") if obj.head == obj else (obj.head, obj.dep_)
+        token.head, token.dep_ = before, "acl"
+        obj.head, obj.dep_ = token, "dobj"
 
 
 def _retag_as_noun(token: Token) -> None:

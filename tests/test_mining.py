@@ -256,6 +256,14 @@ def test_a_noun_joined_to_a_noun_that_the_tagger_read_as_a_verb_is_a_noun(nlp):
         ("people", "lean out behind", "curtain")]
 
 
+def test_a_participle_the_tagger_read_as_an_adjective_inside_a_compound_is_a_verb(nlp):
+    """val2017: "Surfers holding boards" read as the compound "surfers ... boards" with "holding" its
+    adjective: the surfers hold the boards, and stand in the water."""
+    assert triples(nlp, "Surfers holding boards standing in water at ocean.")[:2] == [
+        ("surfer", "hold", "board"), ("surfer", "stand in", "water")]
+    assert triples(nlp, "A Texas longhorn bull eating grass by a barbed wire fence")[0] == ("bull", "eat", "grass")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
