@@ -951,7 +951,10 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
                 return _conjoined(verb.head), passive
             return _conjoined(child), passive
     if verb.dep_ in ("acl", "relcl"):
-        return _conjoined(_participle_owner(verb)), passive or verb.tag_ == "VBN"
+        # "people walking around a truck and a building": a conjunct after the clause is not in it.
+        owner = _participle_owner(verb)
+        doers = [o for o in _conjoined(owner) if o == owner or o not in owner.conjuncts or o.i < verb.i]
+        return doers, passive or verb.tag_ == "VBN"
     # "A pay phone sitting on the side of a street", "a pond with three giraffe walking in the dirt":
     # the parser made the subject the participle's compound. Inside a phrase, only a being is
     # taken so: "a dog on a leash sitting next to a bench".
@@ -1277,7 +1280,10 @@ class _Collector:
         for prep in _prepositions(noun):
             if prep.text not in SPATIAL_PREPOSITIONS:
                 continue
-            owners = _phrase_owners(noun, prep) + _near_what_it_has(noun, prep)
+            # "a train on its track and some trees": a conjunct after the phrase is not in it.
+            owners = [
+                o for o in _phrase_owners(noun, prep) if o == noun or o not in noun.conjuncts or o.i < prep.tokens[0].i
+            ] + _near_what_it_has(noun, prep)
             main = any(_is_main(o) for o in owners)
             for subject in owners + _place_holders(noun, prep):
                 for obj in prep.objects:

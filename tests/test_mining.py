@@ -264,6 +264,14 @@ def test_a_participle_the_tagger_read_as_an_adjective_inside_a_compound_is_a_ver
     assert triples(nlp, "A Texas longhorn bull eating grass by a barbed wire fence")[0] == ("bull", "eat", "grass")
 
 
+def test_a_conjunct_after_a_phrase_or_a_clause_is_not_in_it(nlp):
+    """Development gold: what is joined on after a noun's phrase or participle is neither placed by
+    the phrase nor doer of the participle; conjuncts before it are ("a man and a woman riding")."""
+    assert triples(nlp, "a cheese pizza on a gray tray and an orange pizza cutter") == [("cheese pizza", "on", "tray")]
+    assert triples(nlp, "people walking around a tamale truck and a building ") == [("people", "walk around", "truck")]
+    assert ("woman", "ride", "bike") in triples(nlp, "A man and a woman riding bikes down a street.")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
