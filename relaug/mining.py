@@ -345,6 +345,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     `offsets` maps each character of the parsed text to the original caption, when
     they differ (see `_prepare`).
     """
+    _mend_multiword_nouns_read_as_verbs(doc)
     _mend_nouns_read_as_adjectives(doc)
     _mend_participles_read_as_adjectives(doc)
     _mend_counted_plurals_read_as_verbs(doc)
@@ -421,6 +422,38 @@ def _mend_participles_read_as_adjectives(doc: Doc) -> None:
         before.head, before.dep_ = (before, "ROOT") if obj.head == obj else (obj.head, obj.dep_)
         token.head, token.dep_ = before, "acl"
         obj.head, obj.dep_ = token, "dobj"
+
+
+def _mend_multiword_nouns_read_as_verbs(doc: Doc) -> None:
+    """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
+    verb ("A teddy bear with a heart", "a stop light across the street"): the two words are one
+    noun, headed by the last, which takes the first's place in the parse. Where the parser made
+    that word the caption's verb and the verb after it its object ("A stop sign leans to the
+    right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
+    for token in doc[1:]:
+        first = doc[token.i - 1]
+        name = f"{first.lower_} {token.lower_}"
+        plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
+        if token.pos_ not in ("VERB", "AUX") or not (name in MULTIWORD_NOUNS or plural) or token.dep_ == "aux":
+            continue
+        verb = _child(token, ("dobj",)) if token.dep_ == "ROOT" and first.dep_ == "nsubj" else None
+        if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):
+            verb = None
+        if first.head == token:
+            head, dep = (token.head, token.dep_) if token.head != token else (token, "ROOT")
+        else:
+            head, dep = first.head, first.dep_
+        for child in [c for c in first.children if c != token]:
+            child.head = token
+        token.head, token.dep_ = (token, "ROOT") if head == token else (head, dep)
+        first.head, first.dep_, first.tag_, first.pos_ = token, "compound", "NN", "NOUN"
+        token.tag_, token.pos_ = ("NNS" if plural else "NN"), "NOUN"
+        if verb is not None:
+            for child in [c for c in token.children if c.i > verb.i]:
+                child.head = verb
+            verb.head, verb.dep_, verb.pos_ = verb, "ROOT", "VERB"
+            verb.tag_ = "VBG" if verb.lower_.endswith("ing") else "VBZ" if verb.lower_.endswith("s") else "VBP"
+            token.head, token.dep_ = verb, "nsubj"
 
 
 def _retag_as_noun(token: Token) -> None:

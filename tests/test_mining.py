@@ -272,6 +272,15 @@ def test_a_conjunct_after_a_phrase_or_a_clause_is_not_in_it(nlp):
     assert ("woman", "ride", "bike") in triples(nlp, "A man and a woman riding bikes down a street.")
 
 
+def test_a_coco_noun_of_two_words_whose_last_the_tagger_read_as_a_verb_is_one_noun(nlp):
+    """val2017: "teddy bear" and "stop sign" with "bear" and "sign" read as verbs are one noun each;
+    a verb the parser made the second word's object is the caption's verb."""
+    assert triples(nlp, "A teddy bear with a giant heart sits inside a green bin.") == [("teddy bear", "sit inside", "bin")]
+    assert triples(nlp, "a stop light right across the street from a fire station") == [("stop light", "across", "street")]
+    assert triples(nlp, "A stop sign leans beside street signs and a light post across from buildings.")[0] == (
+        "stop sign", "lean beside", "street sign")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
