@@ -346,6 +346,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     they differ (see `_prepare`).
     """
     _mend_multiword_nouns_read_as_verbs(doc)
+    _mend_nouns_with_subjects(doc)
     _mend_nouns_read_as_adjectives(doc)
     _mend_participles_read_as_adjectives(doc)
     _mend_counted_plurals_read_as_verbs(doc)
@@ -443,6 +444,11 @@ def _mend_multiword_nouns_read_as_verbs(doc: Doc) -> None:
             head, dep = (token.head, token.dep_) if token.head != token else (token, "ROOT")
         else:
             head, dep = first.head, first.dep_
+            # "A group of white teddy bears": the word heads what the first word hangs in, which
+            # takes the word's place.
+            holder = next((c for c in token.children if first in c.subtree), None)
+            if holder is not None:
+                holder.head, holder.dep_ = (holder, "ROOT") if token.head == token else (token.head, token.dep_)
         for child in [c for c in first.children if c != token]:
             child.head = token
         token.head, token.dep_ = (token, "ROOT") if head == token else (head, dep)
@@ -454,6 +460,34 @@ def _mend_multiword_nouns_read_as_verbs(doc: Doc) -> None:
             verb.head, verb.dep_, verb.pos_ = verb, "ROOT", "VERB"
             verb.tag_ = "VBG" if verb.lower_.endswith("ing") else "VBZ" if verb.lower_.endswith("s") else "VBP"
             token.head, token.dep_ = verb, "nsubj"
+
+
+def _mend_nouns_with_subjects(doc: Doc) -> None:
+    """Mend the parse where the parser gave a word tagged as a noun a subject, as it gives a verb
+    one. A noun has no subject, so the word is either the verb it was read as, where it is the form
+    of a verb that agrees with that subject ("A man snowboards down a hill", "Jockeys on horses
+    race on a beach"), or else the head of the noun phrase before it, the word before it its
+    compound ("A cat sitting in a bathroom sink next to a mirror": not "a cat sinks"); the subject
+    then heads the caption."""
+    for token in doc:
+        subject = _child(token, ("nsubj",))
+        if token.pos_ not in ("NOUN", "PROPN") or subject is None or subject.i > token.i:
+            continue
+        plural = (
+            subject.tag_ in ("NNS", "NNPS") or is_known_plural(subject.text) or _child(subject, ("conj",)) is not None
+        )
+        form = "VBP" if plural else "VBZ"
+        if is_verb_form(token.text) and inflect(verb_lemma(token.text), form) == token.lower_:
+            token.tag_, token.pos_ = form, "VERB"
+            continue
+        before = doc[token.i - 1]
+        if token.dep_ != "ROOT" or before.pos_ != "NOUN" or before.dep_ not in ("pobj", "dobj") or before.head.i > before.i:
+            continue
+        for child in list(before.children):
+            child.head = token
+        token.head, token.dep_ = before.head, before.dep_
+        before.head, before.dep_ = token, "compound"
+        subject.head, subject.dep_ = subject, "ROOT"
 
 
 def _retag_as_noun(token: Token) -> None:

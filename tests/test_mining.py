@@ -281,6 +281,15 @@ def test_a_coco_noun_of_two_words_whose_last_the_tagger_read_as_a_verb_is_one_no
         "stop sign", "lean beside", "street sign")
 
 
+def test_a_noun_the_parser_gave_a_subject_is_a_verb_or_ends_the_noun_before_it(nlp):
+    """val2017: the parser gives "snowboards", "race" and "sink" a subject as if each were a verb;
+    a verb form that agrees with the subject is the verb, any other word ends the noun before it."""
+    assert triples(nlp, "A man snowboards down a snowy hill.") == [("man", "snowboard down", "hill")]
+    assert triples(nlp, "Jockeys on horses race on an ocean beach.")[0] == ("jockey", "race on", "ocean beach")
+    assert triples(nlp, "A cat sitting in a bathroom sink next to a mirror.")[0] == ("cat", "sit in", "bathroom sink")
+    assert triples(nlp, "A group of white teddy bears on a white table.") == [("white teddy bear", "on", "table")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
