@@ -345,7 +345,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     `offsets` maps each character of the parsed text to the original caption, when
     they differ (see `_prepare`).
     """
-    _mend_multiword_nouns_read_as_verbs(doc)
+    _mend_split_multiword_nouns(doc)
     _mend_nouns_with_subjects(doc)
     _mend_nouns_read_as_adjectives(doc)
     _mend_participles_read_as_adjectives(doc)
@@ -425,9 +425,10 @@ def _mend_participles_read_as_adjectives(doc: Doc) -> None:
         obj.head, obj.dep_ = token, "dobj"
 
 
-def _mend_multiword_nouns_read_as_verbs(doc: Doc) -> None:
+def _mend_split_multiword_nouns(doc: Doc) -> None:
     """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
-    verb ("A teddy bear with a heart", "a stop light across the street"): the two words are one
+    verb or an adjective ("A teddy bear with a heart", "a stop light across the street", "a street
+    sign and fire hydrant sit"): the two words are one
     noun, headed by the last, which takes the first's place in the parse. Where the parser made
     that word the caption's verb and the verb after it its object ("A stop sign leans to the
     right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
@@ -435,7 +436,7 @@ def _mend_multiword_nouns_read_as_verbs(doc: Doc) -> None:
         first = doc[token.i - 1]
         name = f"{first.lower_} {token.lower_}"
         plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
-        if token.pos_ not in ("VERB", "AUX") or not (name in MULTIWORD_NOUNS or plural) or token.dep_ == "aux":
+        if token.pos_ not in ("VERB", "AUX", "ADJ") or not (name in MULTIWORD_NOUNS or plural) or token.dep_ == "aux":
             continue
         verb = _child(token, ("dobj",)) if token.dep_ == "ROOT" and first.dep_ == "nsubj" else None
         if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):

@@ -277,6 +277,7 @@ def test_a_coco_noun_of_two_words_whose_last_the_tagger_read_as_a_verb_is_one_no
     a verb the parser made the second word's object is the caption's verb."""
     assert triples(nlp, "A teddy bear with a giant heart sits inside a green bin.") == [("teddy bear", "sit inside", "bin")]
     assert triples(nlp, "a stop light right across the street from a fire station") == [("stop light", "across", "street")]
+    assert triples(nlp, "A street sign and fire hydrant sit next to a sidewalk")[1] == ("fire hydrant", "sit next to", "sidewalk")
     assert triples(nlp, "A stop sign leans beside street signs and a light post across from buildings.")[0] == (
         "stop sign", "lean beside", "street sign")
 
