@@ -13,7 +13,7 @@ QUANTIFIERS = frozenset({
     "flock", "pack", "set", "number", "variety", "assortment", "pile", "stack", "bundle",
     "crowd", "team", "line", "collection", "selection", "array", "kind", "type", "sort",
     "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
-    "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "series", "display", "mix",
+    "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "hundred", "thousand", "series", "display", "mix",
     "body", "roll",  # "a body of water", "a roll of toilet paper"
     "duo", "trio", "quartet",
 })
