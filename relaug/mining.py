@@ -27,6 +27,7 @@ from relaug.nouns import (
     PRONOUNS,
     QUANTIFIER_PLACES,
     QUANTIFIERS,
+    SET_ON_SURFACES,
     THING_COMPOUNDS,
     is_known_noun,
     is_known_plural,
@@ -1128,6 +1129,14 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
         # belongings, so where they are is where the head is; but support and
         # containment stay with the belonging ("a room with a mat on the floor").
         return _conjoined(with_phrase.head)
+    if (
+        with_phrase is not None and with_phrase.lower_ == "with" and _is_noun(with_phrase.head)
+        and _names_a_being(with_phrase.head) and prep.text == "on"
+        and all(noun_class(noun_name(o)) == "ground" and noun_name(o) not in SET_ON_SURFACES for o in prep.objects)
+    ):
+        # "a person with a skateboard on a street": what a person or animal has on the ground,
+        # it is on the ground with; not on a table ("people with food on a table").
+        return _conjoined(with_phrase.head) + _conjoined(noun)
     if noun.dep_ == "dobj" and core_noun(noun) is None:
         # "zebras having a fight on top of a field": an event happens where its doers are.
         subjects, _ = _clause_subjects(noun.head)

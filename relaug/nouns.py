@@ -343,6 +343,8 @@ GROUND_NOUNS = frozenset({
     "shelf", "desk", "table", "ledge", "wall", "ceiling", "roof", "sky", "air", "ramp", "rail", "curb",
     "platform", "pole", "tree", "branch", "fence", "path", "trail", "highway", "lot", "parking lot", "area",
 })
+# Of those, the surfaces things are set on, which people and animals are seldom on.
+SET_ON_SURFACES = frozenset({"counter", "countertop", "shelf", "desk", "table", "ledge"})
 # Words for animals and people that COCO grounds to no single category.
 _ANIMAL_NOUNS = frozenset({"animal", "pet", "puppy", "kitten", "calf", "lamb", "pony", "foal", "cub", "duck", "goose"})
 

@@ -291,6 +291,14 @@ def test_a_noun_the_parser_gave_a_subject_is_a_verb_or_ends_the_noun_before_it(n
     assert triples(nlp, "A group of white teddy bears on a white table.") == [("white teddy bear", "on", "table")]
 
 
+def test_what_a_being_has_on_the_ground_it_is_on_the_ground_with(nlp):
+    """Development gold and val2017: a person's or an animal's with-phrase thing on the ground places
+    the being too; a thing set on a table does not ("people with food on a table")."""
+    assert ("person", "on", "street") in triples(nlp, "A person with a skateboard on a street.")
+    assert ("dog", "on", "beach") in triples(nlp, "A very cute looking dog with a disc on the beach.")
+    assert ("people", "on", "table") not in triples(nlp, "Two people with lots of food on a table and each has a plate")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
