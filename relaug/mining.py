@@ -1103,7 +1103,7 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
         if _is_noun(holder):
             owner = holder
         elif _is_clause_head(holder) and prep.lower_ != "with":
-            owner = _active_subject(holder)
+            owner = _placed_subject(holder)
     elif noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS:
         owner = _active_subject(noun.head)
     return owner if owner is not None and _names_a_being(owner) else None
@@ -1112,6 +1112,16 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
 def _active_subject(verb: Token) -> Token | None:
     subjects, passive = _clause_subjects(verb)
     return subjects[0] if subjects and not passive else None
+
+
+def _placed_subject(verb: Token) -> Token | None:
+    """Who is where the verb's phrase says: its active subject, or the subject of a verb of
+    placing in the passive ("A cat is seated in a window looking outside": the cat is seated
+    there, and looks)."""
+    subjects, passive = _clause_subjects(verb)
+    if not subjects or (passive and verb_lemma(verb.text) not in POSITION_VERBS):
+        return None
+    return subjects[0]
 
 
 def _names_a_being(token: Token) -> bool:

@@ -121,7 +121,7 @@ LOCATIVE_AGENT_VERBS = frozenset({
 # Verbs of placing: their "by" phrase says where, not who ("a bus parked by a curb").
 POSITION_VERBS = frozenset({
     "park", "place", "set", "sit", "stand", "locate", "position", "leave", "put", "hang",
-    "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile",
+    "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile", "seat", "perch",
 })
 
 # A body holds one posture at a time, and does not walk while it sits: a verb swap that gives

@@ -299,6 +299,14 @@ def test_what_a_being_has_on_the_ground_it_is_on_the_ground_with(nlp):
     assert ("people", "on", "table") not in triples(nlp, "Two people with lots of food on a table and each has a plate")
 
 
+def test_who_is_seated_or_perched_somewhere_does_what_a_participle_there_says(nlp):
+    """Development gold and val2017: a participle hung on the place of a passive verb of placing is
+    the placed one's doing; a perch's "by" phrase says where."""
+    assert ("cat", "look outside", "window") in triples(nlp, "A cat is seated in a window sell looking outside the window")
+    assert ("man", "hold", "toothbrush") in triples(nlp, "A young man seated in a gray chair holding a toothbrush.")
+    assert triples(nlp, "A small red bird perched by a wooden flower box") == [("bird", "perch by", "flower box")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
