@@ -1201,7 +1201,7 @@ def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
         return []
     if _is_clause_head(holder):
         subjects, passive = _clause_subjects(holder)
-        return [] if passive else subjects
+        return [] if passive and verb_lemma(holder.text) not in POSITION_VERBS else subjects
     if not _is_noun(holder):
         return []
     # "A zebra grazes on a ledge near the water": the tagger read "zebra grazes" as a noun.

@@ -307,6 +307,13 @@ def test_who_is_seated_or_perched_somewhere_does_what_a_participle_there_says(nl
     assert triples(nlp, "A small red bird perched by a wooden flower box") == [("bird", "perch by", "flower box")]
 
 
+def test_what_is_parked_or_lined_up_in_a_place_is_where_that_place_is(nlp):
+    """Development gold and val2017: as for a verb in the active, a thing parked, perched or lined
+    up on or at a place is where that place is."""
+    assert ("boat", "on", "water") in triples(nlp, "The boats are lined up at the dock on the water. ")
+    assert ("motorcycle", "in", "forest") in triples(nlp, "A motorcycle is parked on a gravel road in a forest by a stream.")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
