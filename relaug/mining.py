@@ -1030,6 +1030,8 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
     compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
     if verb.tag_ == "VBG" and compounds and (verb.dep_ == "ROOT" or _names_a_being(compounds[-1])):
         return _conjoined(compounds[-1]), passive
+    if verb.dep_ == "pcomp" and (doer := _doer_past_a_phrase(verb)) is not None:
+        return _conjoined(doer), passive
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
         head = verb.head
         if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
@@ -1039,6 +1041,38 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         subjects, _ = _clause_subjects(head, depth + 1)
         return subjects, passive
     return [], passive
+
+
+def _doer_past_a_phrase(participle: Token) -> Token | None:
+    """Who does what an -ing participle says where the parser made it the complement of the
+    preposition before it, as in "for eating": after that preposition's own object ("a man with a
+    beard playing a keyboard", "sitting with their dog watching tv"), or after a preposition
+    standing alone as a particle ("a woman with headphones in walking her dog", "people sitting
+    around petting a cat"), it is the doing of the one the phrase is said of: a person or animal,
+    or the subject of a verb of posture. None for a true complement ("busy in clearing the snow")."""
+    if participle.tag_ != "VBG":
+        return None
+    prep = participle.head
+    holder = prep.head
+    own = _child(prep, ("pobj",))
+    if own is None and prep.i == participle.i - 1:
+        # A particle: of a thing had ("with headphones in"), or of a posture ("sitting around");
+        # not "a boy in riding clothes", "sleeping in sleeping bags".
+        with_before = _child(holder, ("prep",), "with")
+        if _is_noun(holder):
+            alone = prep.lower_ in ("in", "on") and with_before is not None and with_before.i < prep.i
+        else:
+            alone = prep.lower_ in ("around", "over") and verb_lemma(holder.text) in POSTURE_VERBS | {"lean"}
+        if not alone:
+            return None
+    elif own is None or own.i > participle.i:
+        return None
+    if _is_clause_head(holder):
+        holder = _placed_subject(holder)
+    elif not _is_noun(holder):
+        return None
+    core = core_noun(holder) if holder is not None else None
+    return holder if core is not None and _names_a_being(core) else None
 
 
 def _participle_owner(participle: Token) -> Token:

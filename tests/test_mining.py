@@ -314,6 +314,16 @@ def test_what_is_parked_or_lined_up_in_a_place_is_where_that_place_is(nlp):
     assert ("motorcycle", "in", "forest") in triples(nlp, "A motorcycle is parked on a gravel road in a forest by a stream.")
 
 
+def test_a_participle_made_the_complement_of_a_phrase_is_the_doing_of_who_the_phrase_is_of(nlp):
+    """Development gold and val2017: "with headphones in walking her dog", "with a beard playing a
+    keyboard", "sitting around petting a cat": the parser made the participle a preposition's
+    complement; a true complement ("in riding clothes", "busy in clearing the snow") relates nothing."""
+    assert triples(nlp, "A woman with headphones in walking her white dog.") == [("woman", "walk", "dog")]
+    assert triples(nlp, "A man with a beard playing a keyboard on stage.")[0] == ("man", "play", "keyboard")
+    assert triples(nlp, "A group of people sitting around petting a cat.") == [("people", "pet", "cat")]
+    assert ("boy", "ride", "clothes") not in triples(nlp, "A young boy in riding clothes rides a horse.")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
