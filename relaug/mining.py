@@ -1006,7 +1006,9 @@ def _stray_object(head: Token, word: Token) -> Token | None:
     parse)."""
     if _child(word, ("pobj", "pcomp", "prep")) is not None:
         return None
-    deps = ("pobj", "dobj") if word.dep_ == "prep" else ("pobj",)
+    # Going and coming take no object, so after them a particle's dobj is its path too ("a man
+    # is going down a slope").
+    deps = ("pobj", "dobj") if word.dep_ == "prep" or verb_lemma(head.text) in PATH_ONLY_VERBS else ("pobj",)
     return next((c for c in head.children if c.dep_ in deps and _left_edge(c) == word.i + 1 and _is_noun(c)), None)
 
 

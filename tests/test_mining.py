@@ -223,6 +223,8 @@ def test_coming_and_going_relate_through_a_preposition(nlp):
     assert triples(nlp, "An orange train is going down the tracks.") == [("orange train", "go down", "track")]
     assert triples(nlp, "A frozen pizza is coming out of an oven.") == [("pizza", "come out of", "oven")]
     assert triples(nlp, "Two elephants standing in a field going nose to nose.") == [("elephant", "stand in", "field")]
+    # the parser reads "down" as a particle and "slope" as its object: a path all the same
+    assert triples(nlp, "A man on skis is going down a slope.")[0] == ("man", "go down", "slope")
 
 
 def test_next_to_after_a_copula_is_a_place(nlp):
