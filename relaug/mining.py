@@ -1032,6 +1032,8 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
     compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
     if verb.tag_ == "VBG" and compounds and (verb.dep_ == "ROOT" or _names_a_being(compounds[-1])):
         return _conjoined(compounds[-1]), passive
+    if compounds and _subject_made_compound(compounds[-1], verb):
+        return _conjoined(compounds[-1]), passive
     if verb.dep_ == "pcomp" and (doer := _doer_past_a_phrase(verb)) is not None:
         return _conjoined(doer), passive
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
@@ -1075,6 +1077,18 @@ def _doer_past_a_phrase(participle: Token) -> Token | None:
         return None
     core = core_noun(holder) if holder is not None else None
     return holder if core is not None and _names_a_being(core) else None
+
+
+def _subject_made_compound(noun: Token, verb: Token) -> bool:
+    """Whether the parser made a finite verb's subject the compound of the verb, read as a noun:
+    "A hawk perches on a branch", "Cows graze in a field". Unlike "street signs", a verb in -s
+    follows "a" and a noun, and a plain plural verb follows a plural."""
+    if noun.i != verb.i - 1 or verb.pos_ != "VERB" or inflect(verb_lemma(verb.text), verb.tag_) != verb.lower_:
+        return False
+    if verb.tag_ == "VBZ":
+        article = _child(noun, ("det",)) or _child(verb, ("det",))
+        return article is not None and article.lower_ in ("a", "an")
+    return verb.tag_ == "VBP" and noun.tag_ in ("NNS", "NNPS")
 
 
 def _participle_owner(participle: Token) -> Token:

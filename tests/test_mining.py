@@ -326,6 +326,15 @@ def test_a_participle_made_the_complement_of_a_phrase_is_the_doing_of_who_the_ph
     assert ("boy", "ride", "clothes") not in triples(nlp, "A young boy in riding clothes rides a horse.")
 
 
+def test_a_finite_verb_whose_subject_the_parser_made_its_compound_keeps_it(nlp):
+    """val2017: "A hawk perches", "Cows graze": the verb is tagged a verb, but the parser made its
+    subject a compound of it, as of a noun; "Street signs on a pole" stays a noun phrase."""
+    assert triples(nlp, "A hawk perches on a tree branch in a forest.")[0] == ("hawk", "perch on", "tree branch")
+    assert triples(nlp, "Cows graze peacefully in a field with a dormant volcano in the distance.") == [
+        ("cow", "graze in", "field")]
+    assert ("street sign", "on", "pole") in triples(nlp, "Street signs on a pole on a busy intersection.")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
