@@ -332,7 +332,7 @@ def test_a_finite_verb_whose_subject_the_parser_made_its_compound_keeps_it(nlp):
     assert triples(nlp, "A hawk perches on a tree branch in a forest.")[0] == ("hawk", "perch on", "tree branch")
     assert triples(nlp, "Cows graze peacefully in a field with a dormant volcano in the distance.") == [
         ("cow", "graze in", "field")]
-    assert ("street sign", "on", "pole") in triples(nlp, "Street signs on a pole on a busy intersection.")
+    assert not any(t[0] == "street" for t in triples(nlp, "Street signs on a pole on a busy intersection."))
 
 
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
