@@ -519,10 +519,12 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
     microwave oven sitting on a counter" with "oven" a past tense): the word is a noun, the
     noun right before it that the parser made its subject its compound, and a verb that hangs
     on it a participle of it ("sitting"), as on any noun. A base form (VB) stays: after "to" it is
-    a verb the dictionary may lack ("trying to bunt a ball") or `_noun_read_as_infinitive`'s."""
+    a verb the dictionary may lack ("trying to bunt a ball") or `_noun_read_as_infinitive`'s,
+    but not as the caption's first word ("Rider on a horse jumping over a fence")."""
     for token in doc:
         if not (
-            token.tag_ in ("VBD", "VBN", "VBP", "VBZ") and token.is_alpha and is_known_noun(token.text)
+            (token.tag_ in ("VBD", "VBN", "VBP", "VBZ") or (token.tag_ == "VB" and token.i == 0))
+            and token.is_alpha and is_known_noun(token.text)
             and not is_verb_form(token.text)
         ):
             continue

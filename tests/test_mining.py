@@ -335,6 +335,11 @@ def test_a_finite_verb_whose_subject_the_parser_made_its_compound_keeps_it(nlp):
     assert not any(t[0] == "street" for t in triples(nlp, "Street signs on a pole on a busy intersection."))
 
 
+def test_a_noun_read_as_a_base_verb_at_the_start_of_a_caption_is_a_noun(nlp):
+    """val2017: a caption's first word tagged as an imperative verb that is no form of a verb is a noun."""
+    assert triples(nlp, "Rider on a horse jumping over a fence") == [("rider", "jump over", "fence"), ("rider", "on", "horse")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
