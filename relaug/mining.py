@@ -1023,6 +1023,8 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
             if child.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl":
                 return _conjoined(verb.head), passive
             return _conjoined(child), passive
+    if (attribute := _child(verb, ("attr",))) is not None and _child(verb, ("expl",)) is not None:
+        return _conjoined(attribute), False  # "There are sinks in the bathroom"
     if verb.dep_ in ("acl", "relcl"):
         # "people walking around a truck and a building": a conjunct after the clause is not in it.
         owner = _participle_owner(verb)

@@ -340,6 +340,13 @@ def test_a_noun_read_as_a_base_verb_at_the_start_of_a_caption_is_a_noun(nlp):
     assert triples(nlp, "Rider on a horse jumping over a fence") == [("rider", "jump over", "fence"), ("rider", "on", "horse")]
 
 
+def test_there_is_places_what_it_says_there_is(nlp):
+    """val2017: "there are X in Y" with the phrase hung on "are" places X, every conjunct of it."""
+    assert triples(nlp, "There are several sinks and soap dispensers in the bathroom.") == [
+        ("sink", "in", "bathroom"), ("soap dispenser", "in", "bathroom")]
+    assert triples(nlp, "there is a small black table next to a white toilet") == [("table", "next to", "toilet")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
