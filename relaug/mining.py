@@ -353,6 +353,7 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     _mend_counted_plurals_read_as_verbs(doc)
     _mend_nouns_read_as_verbs(doc)
     _mend_conjoined_nouns_read_as_verbs(doc)
+    _mend_conjuncts_joined_across_a_phrase(doc)
     collector = _Collector(doc, offsets)
     clauses = list(_clauses(doc))
     for clause in clauses:
@@ -568,19 +569,35 @@ def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
 _NOUN_MODIFIERS = ("det", "amod", "compound", "nummod", "poss")
 
 
+def _mend_conjuncts_joined_across_a_phrase(doc: Doc) -> None:
+    """Mend the parse where the parser joined a bare noun after "and" to a person or animal whose
+    "in" or "with" phrase, or whose holding or wearing, ends right before the "and": "a man in a
+    jacket and hat looks at the camera", "a man wearing glasses and a green tie" are a jacket and a
+    hat, glasses and a tie (`_join_nearest_conjunct`). With a comma between, or a phrase of its own
+    ("a man in a wetsuit and a surfboard in the waves"), it stays; so do a person or an animal ("a
+    man in a hat and a dog pose") and a thing's list ("a boat on some water and some mountains")."""
+    for token in doc:
+        if token.dep_ == "conj" and token.pos_ in ("NOUN", "PROPN") and not _names_a_being(token) and not any(
+            c.dep_ not in _NOUN_MODIFIERS for c in token.children
+        ) and not any(t.is_punct for t in doc[token.head.i : token.i]):
+            _join_nearest_conjunct(token)
+
+
 def _join_nearest_conjunct(token: Token) -> None:
-    """Make a mended noun the conjunct of the noun right before its "and" where the parser joined
-    it to the being whose "in" or "with" phrase that noun ends: "a man in a shirt and tie sitting
-    on a chair" is a shirt and a tie, worn by the man, who sits; so what the word governs beyond
-    its own modifiers goes to the being. A thing's phrase may list things of its own ("a bathroom
-    with a sink in the foreground and towel on a rack"), so it keeps the parse."""
+    """Make a noun the conjunct of the noun right before its "and" where the parser joined it to the
+    person or animal whose "in" or "with" phrase, or whose holding or wearing, that noun ends: "a
+    man in a shirt and tie sitting on a chair" is a shirt and a tie, worn by the man, who sits; so
+    what the word governs beyond its own modifiers goes to the being. A thing's phrase may list
+    things of its own ("a bathroom with a sink in the foreground and towel on a rack"), so it
+    keeps the parse."""
     head = token.head
     cc = token.doc[_left_edge(token) - 1] if _left_edge(token) > 0 else None
     nearest = token.doc[cc.i - 1] if cc is not None and cc.dep_ == "cc" and cc.i > 0 else None
-    if (
-        nearest is None or nearest == head or nearest.dep_ != "pobj" or nearest.head.head != head
-        or nearest.head.lower_ not in ("in", "with") or not _names_a_being(head)
-    ):
+    if nearest is None or nearest == head or not _names_a_being(head):
+        return
+    worn = nearest.dep_ == "dobj" and verb_lemma(nearest.head.text) in HOLDING_VERBS and nearest.head.head == head
+    had = nearest.dep_ == "pobj" and nearest.head.lower_ in ("in", "with") and nearest.head.head == head
+    if not (worn or had):
         return
     for child in [c for c in token.children if c.dep_ not in _NOUN_MODIFIERS]:
         child.head = head

@@ -347,6 +347,17 @@ def test_there_is_places_what_it_says_there_is(nlp):
     assert triples(nlp, "there is a small black table next to a white toilet") == [("table", "next to", "toilet")]
 
 
+def test_a_bare_noun_after_what_a_being_wears_is_worn_too(nlp):
+    """val2017: "a man in a jacket and hat", "a man wearing glasses and a green tie": the parser joins
+    the last noun to the man; it is worn, and does nothing. A being joined so stays ("a man in a red
+    Santa hat and a dog pose")."""
+    assert triples(nlp, "A man in a jacket and hat looks at the camera.") == [
+        ("man", "look at", "camera"), ("man", "in", "jacket"), ("man", "in", "hat")]
+    assert triples(nlp, "A man wearing glasses and a green tie") == [("man", "wear", "glasses"), ("man", "wear", "tie")]
+    assert ("dog", "pose in front of", "christmas tree") in triples(
+        nlp, "A man in a red Santa hat and a dog pose in front of a Christmas tree.")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
