@@ -438,12 +438,14 @@ def _mend_split_multiword_nouns(doc: Doc) -> None:
         first = doc[token.i - 1]
         name = f"{first.lower_} {token.lower_}"
         plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
-        if token.pos_ not in ("VERB", "AUX", "ADJ") or not (name in MULTIWORD_NOUNS or plural) or token.dep_ == "aux":
+        if token.pos_ not in ("VERB", "AUX", "ADJ") or not (name in MULTIWORD_NOUNS or plural):
             continue
         verb = _child(token, ("dobj",)) if token.dep_ == "ROOT" and first.dep_ == "nsubj" else None
         if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):
             verb = None
-        if first.head == token:
+        if first.head == token and token.dep_ in ("aux", "auxpass"):
+            head, dep = token.head, first.dep_  # "Two teddy bears hang": "bears" read as hang's auxiliary
+        elif first.head == token:
             head, dep = (token.head, token.dep_) if token.head != token else (token, "ROOT")
         else:
             head, dep = first.head, first.dep_
@@ -1042,6 +1044,10 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
             return _conjoined(child), passive
     if (attribute := _child(verb, ("attr",))) is not None and _child(verb, ("expl",)) is not None:
         return _conjoined(attribute), False  # "There are sinks in the bathroom"
+    for auxiliary in (c for c in verb.children if c.dep_ in ("aux", "auxpass")):
+        # "A bird sits perched on a branch": "sits" read as the auxiliary, the subject hung on it
+        if (subject := _child(auxiliary, ("nsubj", "nsubjpass"))) is not None:
+            return _conjoined(subject), passive
     if verb.dep_ in ("acl", "relcl"):
         # "people walking around a truck and a building": a conjunct after the clause is not in it.
         owner = _participle_owner(verb)

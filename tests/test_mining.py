@@ -358,6 +358,13 @@ def test_a_bare_noun_after_what_a_being_wears_is_worn_too(nlp):
         nlp, "A man in a red Santa hat and a dog pose in front of a Christmas tree.")
 
 
+def test_a_subject_the_parser_hung_on_a_verb_read_as_an_auxiliary_is_the_clauses(nlp):
+    """val2017: "sits" in "A bird sits perched" and "bears" in "Two teddy bears hang" read as
+    auxiliaries, with the subject hung on them."""
+    assert triples(nlp, "A bird sits perched on a tree branch.") == [("bird", "perch on", "tree branch")]
+    assert triples(nlp, "Two teddy bears hang from the inside of a car.") == [("teddy bear", "hang from", "car")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
