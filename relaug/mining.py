@@ -486,7 +486,7 @@ def _mend_nouns_with_subjects(doc: Doc) -> None:
             token.tag_, token.pos_ = form, "VERB"
             continue
         before = doc[token.i - 1]
-        if token.dep_ != "ROOT" or before.pos_ != "NOUN" or before.dep_ not in ("pobj", "dobj") or before.head.i > before.i:
+        if token.dep_ != "ROOT" or before.pos_ not in ("NOUN", "PROPN") or before.dep_ not in ("pobj", "dobj") or before.head.i > before.i:
             continue
         for child in list(before.children):
             child.head = token
