@@ -1201,6 +1201,21 @@ def _placed_subject(verb: Token) -> Token | None:
     return subjects[0]
 
 
+def _had_thing(token: Token) -> bool:
+    """Whether a with-phrase's noun is a thing one has with one: no person or animal, who has a
+    place of its own ("walking with his dog on a leash")."""
+    core = core_noun(token)
+    return core is not None and not _names_a_being(core)
+
+
+def _on_open_ground(prep: _Preposition) -> bool:
+    """Whether a phrase puts what it is said of on or in the ground (a court, a field, a street),
+    where a person or an animal may stand, not on a table or in a hand."""
+    return prep.text in ("on", "in") and all(
+        noun_class(noun_name(o)) == "ground" and noun_name(o) not in SET_ON_SURFACES for o in prep.objects
+    )
+
+
 def _names_a_being(token: Token) -> bool:
     return noun_kind(noun_name(token)) in ("person", "animal")
 
@@ -1338,11 +1353,18 @@ class _Collector:
         relates = lemma not in NON_RELATION_VERBS
         prepositions = _prepositions(verb)
         # A place said of what a phrase of the verb names that is no thing ("poses for a
-        # picture against a brick wall", "walking in a line near water") is the verb's.
+        # picture against a brick wall", "walking in a line near water") is the verb's, and so is
+        # the ground a person's or an animal's with-thing is on ("standing with a racket on a court"),
+        # where the verb places them nowhere else ("swimming in the sea with chairs on the beach").
+        being = any(_names_a_being(core) for s in subjects if (core := core_noun(s)) is not None) and not any(
+            p.text in SPATIAL_PREPOSITIONS for p in prepositions
+        )
         prepositions = sorted(
             prepositions + [
-                p for q in prepositions for o in q.objects if core_noun(o) is None and _is_noun(o)
+                p for q in prepositions for o in q.objects
+                if (core_noun(o) is None and _is_noun(o)) or (being and q.text == "with" and _had_thing(o))
                 for p in _prepositions(o) if p.text in SPATIAL_PREPOSITIONS
+                and (core_noun(o) is None or _on_open_ground(p))
             ],
             key=lambda p: p.tokens[0].i,
         )

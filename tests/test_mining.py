@@ -299,6 +299,9 @@ def test_what_a_being_has_on_the_ground_it_is_on_the_ground_with(nlp):
     assert ("person", "on", "street") in triples(nlp, "A person with a skateboard on a street.")
     assert ("dog", "on", "beach") in triples(nlp, "A very cute looking dog with a disc on the beach.")
     assert ("people", "on", "table") not in triples(nlp, "Two people with lots of food on a table and each has a plate")
+    # the same for a with-phrase of a verb that places the subject nowhere else
+    assert ("girl", "in", "field") in triples(nlp, "A young girl running with a kite in a field.")
+    assert ("people", "on", "beach") not in triples(nlp, "Four people are swimming in the sea with chairs on the beach.")
 
 
 def test_who_is_seated_or_perched_somewhere_does_what_a_participle_there_says(nlp):
