@@ -346,27 +346,22 @@ def mine_doc(doc: Doc, offsets: tuple[int, ...] | None = None) -> tuple[Triple, 
     `offsets` maps each character of the parsed text to the original caption, when
     they differ (see `_prepare`).
     """
-    _mend_split_multiword_nouns(doc)
-    _mend_nouns_with_subjects(doc)
-    _mend_nouns_read_as_adjectives(doc)
-    _mend_participles_read_as_adjectives(doc)
-    _mend_counted_plurals_read_as_verbs(doc)
-    _mend_nouns_read_as_verbs(doc)
-    _mend_conjoined_nouns_read_as_verbs(doc)
-    _mend_conjuncts_joined_across_a_phrase(doc)
+    tokens = list(doc)  # once: spaCy makes a new Token object at every visit of the doc
+    for mend in _MENDS:
+        mend(tokens)
     collector = _Collector(doc, offsets)
-    clauses = list(_clauses(doc))
+    clauses = list(_clauses(tokens))
     for clause in clauses:
         collector.add_clause(clause)
     # A clause head tagged as a noun ("A bus drives on ...") already gave its phrases.
     clause_heads = {clause.verb.i for clause in clauses}
-    for token in doc:
+    for token in tokens:
         if _is_noun(token) and token.i not in clause_heads:
             collector.add_noun_prepositions(token)
     return collector.triples()
 
 
-def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
+def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read a noun as an adjective, a word the dictionary knows
     as a noun and not as an adjective ("a table full of food" stays):
 
@@ -378,7 +373,7 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
     - heading its phrase already, with an article ("a urinal in a restroom", "a toucan sitting
       on a branch"), it is that phrase's noun.
     """
-    for token in doc:
+    for token in tokens:
         head = token.head
         if not (token.tag_ == "JJ" and is_noun_not_adjective(token.text)) or token.lower_ in PRONOUNS:
             continue
@@ -406,14 +401,14 @@ def _mend_nouns_read_as_adjectives(doc: Doc) -> None:
         _retag_as_noun(token)
 
 
-def _mend_participles_read_as_adjectives(doc: Doc) -> None:
+def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read an -ing participle between two nouns as an adjective
     of the second, the first its compound ("Surfers holding boards standing in water", "a Texas
     longhorn bull eating grass by a fence"): an -ing word does not split a compound, so the first
     noun heads its phrase, the participle hangs on it and the second noun is its object."""
-    for token in doc:
+    for token in tokens:
         obj = token.head
-        before = doc[token.i - 1] if token.i > 0 else None
+        before = tokens[token.i - 1] if token.i > 0 else None
         if not (
             token.tag_ == "VBG" and token.dep_ == "amod" and obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")
             and before is not None and before.dep_ == "compound" and before.head == obj
@@ -427,18 +422,20 @@ def _mend_participles_read_as_adjectives(doc: Doc) -> None:
         obj.head, obj.dep_ = token, "dobj"
 
 
-def _mend_split_multiword_nouns(doc: Doc) -> None:
+def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
     verb or an adjective ("A teddy bear with a heart", "a stop light across the street", "a street
     sign and fire hydrant sit"): the two words are one
     noun, headed by the last, which takes the first's place in the parse. Where the parser made
     that word the caption's verb and the verb after it its object ("A stop sign leans to the
     right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
-    for token in doc[1:]:
-        first = doc[token.i - 1]
+    for token in tokens[1:]:
+        if token.pos_ not in ("VERB", "AUX", "ADJ"):
+            continue
+        first = tokens[token.i - 1]
         name = f"{first.lower_} {token.lower_}"
         plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
-        if token.pos_ not in ("VERB", "AUX", "ADJ") or not (name in MULTIWORD_NOUNS or plural):
+        if not (name in MULTIWORD_NOUNS or plural):
             continue
         verb = _child(token, ("dobj",)) if token.dep_ == "ROOT" and first.dep_ == "nsubj" else None
         if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):
@@ -467,16 +464,16 @@ def _mend_split_multiword_nouns(doc: Doc) -> None:
             token.head, token.dep_ = verb, "nsubj"
 
 
-def _mend_nouns_with_subjects(doc: Doc) -> None:
+def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
     """Mend the parse where the parser gave a word tagged as a noun a subject, as it gives a verb
     one. A noun has no subject, so the word is either the verb it was read as, where it is the form
     of a verb that agrees with that subject ("A man snowboards down a hill", "Jockeys on horses
     race on a beach"), or else the head of the noun phrase before it, the word before it its
     compound ("A cat sitting in a bathroom sink next to a mirror": not "a cat sinks"); the subject
     then heads the caption."""
-    for token in doc:
-        subject = _child(token, ("nsubj",))
-        if token.pos_ not in ("NOUN", "PROPN") or subject is None or subject.i > token.i:
+    for token in tokens:
+        subject = _child(token, ("nsubj",)) if token.pos_ in ("NOUN", "PROPN") else None
+        if subject is None or subject.i > token.i:
             continue
         plural = (
             subject.tag_ in ("NNS", "NNPS") or is_known_plural(subject.text) or _child(subject, ("conj",)) is not None
@@ -485,7 +482,7 @@ def _mend_nouns_with_subjects(doc: Doc) -> None:
         if is_verb_form(token.text) and inflect(verb_lemma(token.text), form) == token.lower_:
             token.tag_, token.pos_ = form, "VERB"
             continue
-        before = doc[token.i - 1]
+        before = tokens[token.i - 1]
         if token.dep_ != "ROOT" or before.pos_ not in ("NOUN", "PROPN") or before.dep_ not in ("pobj", "dobj") or before.head.i > before.i:
             continue
         for child in list(before.children):
@@ -500,14 +497,14 @@ def _retag_as_noun(token: Token) -> None:
     token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
 
 
-def _mend_counted_plurals_read_as_verbs(doc: Doc) -> None:
+def _mend_counted_plurals_read_as_verbs(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read a counted plural noun as a verb in -s of the word
     before it ("Three teddy bears laying in bed" with "bears" a verb of "teddy", "Two unripe
     oranges growing on a tree"): two or more of a thing take no verb in -s, so the word is the
     plural head, the word before it its compound (a noun) or its adjective, the count its own.
     """
-    for plural in [t for t in doc if _plural_noun_read_as_verb(t)]:
-        before = doc[plural.i - 1]
+    for plural in [t for t in tokens if _plural_noun_read_as_verb(t)]:
+        before = tokens[plural.i - 1]
         for count in [c for c in before.children if c.dep_ == "nummod"]:
             count.head = plural
         before.head = plural
@@ -517,14 +514,14 @@ def _mend_counted_plurals_read_as_verbs(doc: Doc) -> None:
         plural.tag_, plural.pos_ = "NNS", "NOUN"
 
 
-def _mend_nouns_read_as_verbs(doc: Doc) -> None:
+def _mend_nouns_read_as_verbs(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read as a verb a noun that is no form of any verb ("A
     microwave oven sitting on a counter" with "oven" a past tense): the word is a noun, the
     noun right before it that the parser made its subject its compound, and a verb that hangs
     on it a participle of it ("sitting"), as on any noun. A base form (VB) stays: after "to" it is
     a verb the dictionary may lack ("trying to bunt a ball") or `_noun_read_as_infinitive`'s,
     but not as the caption's first word ("Rider on a horse jumping over a fence")."""
-    for token in doc:
+    for token in tokens:
         if not (
             (token.tag_ in ("VBD", "VBN", "VBP", "VBZ") or (token.tag_ == "VB" and token.i == 0))
             and token.is_alpha and is_known_noun(token.text)
@@ -532,7 +529,7 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
         ):
             continue
         _retag_as_noun(token)
-        before = doc[token.i - 1] if token.i > 0 else None
+        before = tokens[token.i - 1] if token.i > 0 else None
         if before is not None and before.head == token and before.dep_ == "nsubj" and before.pos_ in ("NOUN", "PROPN"):
             for child in [c for c in before.children if c.dep_ in ("det", "amod", "nummod", "compound")]:
                 child.head = token
@@ -542,7 +539,7 @@ def _mend_nouns_read_as_verbs(doc: Doc) -> None:
                     child.dep_ = "acl"
 
 
-def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
+def _mend_conjoined_nouns_read_as_verbs(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read as a verb a noun joined to a noun by "and" or "or"
     ("a toilet and sink in a room", "a man in a shirt and tie", "a pitcher and spoon on a mat"):
     a verb is no conjunct of a noun, so the word is a noun where the dictionary knows it as
@@ -550,7 +547,7 @@ def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
     pair of people lean out from behind curtains and smile"), the word may be that verb's
     conjunct the parser hung wrong; then only a determiner or a modifier of its own makes it a
     noun ("has a sink and a storage rack"). A particle it governs is a preposition ("spoon on")."""
-    for token in doc:
+    for token in tokens:
         if not (
             token.tag_ in ("VB", "VBP", "VBZ") and token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN")
             and token.is_alpha and is_known_noun(token.text) and _child(token, ("nsubj", "nsubjpass")) is None
@@ -558,7 +555,7 @@ def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
         ):
             continue
         modified = _child(token, ("det", "amod", "compound", "nummod", "poss")) is not None
-        finite = any(t.tag_ in ("VBD", "VBP", "VBZ") and t.pos_ == "VERB" for t in doc if t.i != token.i)
+        finite = any(t.tag_ in ("VBD", "VBP", "VBZ") and t.pos_ == "VERB" for t in tokens if t.i != token.i)
         if finite and not modified:
             continue
         _retag_as_noun(token)
@@ -571,18 +568,31 @@ def _mend_conjoined_nouns_read_as_verbs(doc: Doc) -> None:
 _NOUN_MODIFIERS = ("det", "amod", "compound", "nummod", "poss")
 
 
-def _mend_conjuncts_joined_across_a_phrase(doc: Doc) -> None:
+def _mend_conjuncts_joined_across_a_phrase(tokens: list[Token]) -> None:
     """Mend the parse where the parser joined a bare noun after "and" to a person or animal whose
     "in" or "with" phrase, or whose holding or wearing, ends right before the "and": "a man in a
     jacket and hat looks at the camera", "a man wearing glasses and a green tie" are a jacket and a
     hat, glasses and a tie (`_join_nearest_conjunct`). With a comma between, or a phrase of its own
     ("a man in a wetsuit and a surfboard in the waves"), it stays; so do a person or an animal ("a
     man in a hat and a dog pose") and a thing's list ("a boat on some water and some mountains")."""
-    for token in doc:
+    for token in tokens:
         if token.dep_ == "conj" and token.pos_ in ("NOUN", "PROPN") and not _names_a_being(token) and not any(
             c.dep_ not in _NOUN_MODIFIERS for c in token.children
-        ) and not any(t.is_punct for t in doc[token.head.i : token.i]):
+        ) and not any(t.is_punct for t in tokens[token.head.i : token.i]):
             _join_nearest_conjunct(token)
+
+
+# The parse's slips, mended in this order before any triple is read (each says what it mends).
+_MENDS = (
+    _mend_split_multiword_nouns,
+    _mend_nouns_with_subjects,
+    _mend_nouns_read_as_adjectives,
+    _mend_participles_read_as_adjectives,
+    _mend_counted_plurals_read_as_verbs,
+    _mend_nouns_read_as_verbs,
+    _mend_conjoined_nouns_read_as_verbs,
+    _mend_conjuncts_joined_across_a_phrase,
+)
 
 
 def _join_nearest_conjunct(token: Token) -> None:
@@ -616,8 +626,8 @@ class _Clause:
     passive: bool
 
 
-def _clauses(doc: Doc) -> Iterator[_Clause]:
-    for token in doc:
+def _clauses(tokens: list[Token]) -> Iterator[_Clause]:
+    for token in tokens:
         if _is_clause_head(token):
             subjects, passive = _clause_subjects(token)
             if subjects:
@@ -1356,8 +1366,9 @@ class _Collector:
         # picture against a brick wall", "walking in a line near water") is the verb's, and so is
         # the ground a person's or an animal's with-thing is on ("standing with a racket on a court"),
         # where the verb places them nowhere else ("swimming in the sea with chairs on the beach").
-        being = any(_names_a_being(core) for s in subjects if (core := core_noun(s)) is not None) and not any(
-            p.text in SPATIAL_PREPOSITIONS for p in prepositions
+        being = (
+            any(q.text == "with" for q in prepositions) and not any(p.text in SPATIAL_PREPOSITIONS for p in prepositions)
+            and any(_names_a_being(core) for s in subjects if (core := core_noun(s)) is not None)
         )
         prepositions = sorted(
             prepositions + [
