@@ -475,6 +475,14 @@ def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
         subject = _child(token, ("nsubj",)) if token.pos_ in ("NOUN", "PROPN") else None
         if subject is None or subject.i > token.i:
             continue
+        before = tokens[token.i - 1]
+        if before.tag_ == "VBG" and before.head == token and before.dep_ in ("compound", "amod"):
+            # "A crowd of people gathering and flying kites": the participle is the predicate
+            before.head, before.dep_ = (before, "ROOT") if token.head == token else (token.head, token.dep_)
+            before.pos_ = "VERB"
+            subject.head = before
+            token.head, token.dep_ = before, "dobj"
+            continue
         plural = (
             subject.tag_ in ("NNS", "NNPS") or is_known_plural(subject.text) or _child(subject, ("conj",)) is not None
         )
@@ -482,7 +490,6 @@ def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
         if is_verb_form(token.text) and inflect(verb_lemma(token.text), form) == token.lower_:
             token.tag_, token.pos_ = form, "VERB"
             continue
-        before = tokens[token.i - 1]
         if token.dep_ != "ROOT" or before.pos_ not in ("NOUN", "PROPN") or before.dep_ not in ("pobj", "dobj") or before.head.i > before.i:
             continue
         for child in list(before.children):

@@ -290,6 +290,8 @@ def test_a_noun_the_parser_gave_a_subject_is_a_verb_or_ends_the_noun_before_it(n
     assert triples(nlp, "A man snowboards down a snowy hill.") == [("man", "snowboard down", "hill")]
     assert triples(nlp, "Jockeys on horses race on an ocean beach.")[0] == ("jockey", "race on", "ocean beach")
     assert triples(nlp, "A cat sitting in a bathroom sink next to a mirror.")[0] == ("cat", "sit in", "bathroom sink")
+    # a participle the parser made the compound of that word is the verb, the word its object
+    assert triples(nlp, "A crowd of people gathering and flying kites") == [("people", "fly", "kite")]
     assert triples(nlp, "A group of white teddy bears on a white table.") == [("white teddy bear", "on", "table")]
 
 
