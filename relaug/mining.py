@@ -1416,7 +1416,8 @@ class _Collector:
             prepositions = sorted(prepositions + located_by, key=lambda p: p.tokens[0].i)
             agents = []
         if clause.passive and lemma in LOCATIVE_AGENT_VERBS and not agents:
-            located = [p for p in prepositions if p.text in ("with", "in")]
+            # "covered in frosting"; but "lined up in the store", "piled up in a suitcase" say where
+            located = [p for p in prepositions if p.text == "with" or (p.text == "in" and not particles)]
             agents = [o for p in located for o in p.objects]
             prepositions = [p for p in prepositions if p not in located]
 
@@ -1429,7 +1430,7 @@ class _Collector:
         if relates:
             for agent in agents:
                 for patient in subjects:
-                    add(_PRIMARY_VERB_OBJECT, verb.i, agent, lemma, patient, passive=True)
+                    add(_PRIMARY_VERB_OBJECT, verb.i, agent, verb_phrase, patient, tuple(particles), passive=True)
             for subject in subjects:
                 for obj in objects:
                     add(_PRIMARY_VERB_OBJECT, verb.i, subject, verb_phrase, obj, tuple(particles))

@@ -370,6 +370,14 @@ def test_a_subject_the_parser_hung_on_a_verb_read_as_an_auxiliary_is_the_clauses
     assert triples(nlp, "Two teddy bears hang from the inside of a car.") == [("teddy bear", "hang from", "car")]
 
 
+def test_a_passive_of_covering_keeps_its_particle_and_up_in_says_where(nlp):
+    """Development gold and val2017: "filled up with food" is (food, fill up, refrigerator); after
+    "up", an in-phrase says where ("piled up in a suitcase"), it does not cover or fill."""
+    assert triples(nlp, "An open refrigerator filled up with food and condiments. ") == [
+        ("food", "fill up", "refrigerator"), ("condiment", "fill up", "refrigerator")]
+    assert triples(nlp, "Books are piled up in an open suitcase.") == [("book", "pile up in", "suitcase")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
