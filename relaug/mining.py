@@ -499,6 +499,18 @@ def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
         subject.head, subject.dep_ = subject, "ROOT"
 
 
+def _mend_nouns_read_as_interjections(tokens: list[Token]) -> None:
+    """Mend the parse where the tagger read a noun as an interjection ("Boy riding a skateboard down
+    a road", "a sink, tub, shower head and mirror"): a word the dictionary knows as a noun and not
+    as an adjective ("Well decorated" stays) is that noun, and the subject of the verb it hangs on."""
+    for token in tokens:
+        if token.tag_ != "UH" or not is_noun_not_adjective(token.text):
+            continue
+        _retag_as_noun(token)
+        if token.dep_ == "intj" and token.head.pos_ == "VERB" and _child(token.head, ("nsubj", "nsubjpass")) is None:
+            token.dep_ = "nsubj"
+
+
 def _retag_as_noun(token: Token) -> None:
     """Tag a mended word a noun, plural where the dictionary knows it so."""
     token.tag_, token.pos_ = ("NNS", "NOUN") if is_known_plural(token.text) else ("NN", "NOUN")
@@ -591,6 +603,7 @@ def _mend_conjuncts_joined_across_a_phrase(tokens: list[Token]) -> None:
 
 # The parse's slips, mended in this order before any triple is read (each says what it mends).
 _MENDS = (
+    _mend_nouns_read_as_interjections,
     _mend_split_multiword_nouns,
     _mend_nouns_with_subjects,
     _mend_nouns_read_as_adjectives,

@@ -343,6 +343,9 @@ def test_a_finite_verb_whose_subject_the_parser_made_its_compound_keeps_it(nlp):
 def test_a_noun_read_as_a_base_verb_at_the_start_of_a_caption_is_a_noun(nlp):
     """val2017: a caption's first word tagged as an imperative verb that is no form of a verb is a noun."""
     assert triples(nlp, "Rider on a horse jumping over a fence") == [("rider", "jump over", "fence"), ("rider", "on", "horse")]
+    # and one tagged as an interjection, where it is no adjective ("Well decorated")
+    assert triples(nlp, "Boy riding a skateboard down a road or paved sidewalk ") == [
+        ("boy", "ride", "skateboard"), ("boy", "ride down", "road")]
 
 
 def test_there_is_places_what_it_says_there_is(nlp):
