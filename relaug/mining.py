@@ -1382,6 +1382,13 @@ class _Collector:
         main = any(_is_main(s) for s in subjects)
         relates = lemma not in NON_RELATION_VERBS
         prepositions = _prepositions(verb)
+        if not relates:
+            # "A child is bent over on skis": a copula's adjective's place is its subject's; "amazed
+            # by a pizza" names an agent
+            prepositions += [
+                p for c in verb.children if c.dep_ == "acomp" and c.pos_ == "ADJ" for p in _prepositions(c)
+                if not (p.text == "by" and c.lower_.endswith("ed"))
+            ]
         # A place said of what a phrase of the verb names that is no thing ("poses for a
         # picture against a brick wall", "walking in a line near water") is the verb's, and so is
         # the ground a person's or an animal's with-thing is on ("standing with a racket on a court"),

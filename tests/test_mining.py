@@ -381,6 +381,14 @@ def test_a_passive_of_covering_keeps_its_particle_and_up_in_says_where(nlp):
     assert triples(nlp, "Books are piled up in an open suitcase.") == [("book", "pile up in", "suitcase")]
 
 
+def test_a_place_said_of_a_copulas_adjective_is_the_subjects(nlp):
+    """val2017: "is bent over on skis", "is open on a wooden desk": the phrase hangs on the adjective;
+    "amazed by" names an agent, no place."""
+    assert triples(nlp, "A child is bent over on skis in the snow.") == [("child", "on", "ski"), ("child", "in", "snow")]
+    assert triples(nlp, "A laptop computer is open on a wooden desk.") == [("laptop computer", "on", "desk")]
+    assert triples(nlp, "A child is amazed by a very large pizza.") == []
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
