@@ -1086,6 +1086,11 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
     # "A pay phone sitting on the side of a street", "a pond with three giraffe walking in the dirt":
     # the parser made the subject the participle's compound. Inside a phrase, only a being is
     # taken so: "a dog on a leash sitting next to a bench".
+    # "Man swinging tennis racket", "Two barefoot women holding game controllers": the subject
+    # read as an adverbial noun of the participle
+    if verb.tag_ == "VBG" and (adverbial := _child(verb, ("npadvmod",))) is not None and adverbial.i < verb.i:
+        if adverbial.pos_ in ("NOUN", "PROPN"):
+            return _conjoined(adverbial), passive
     compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
     if verb.tag_ == "VBG" and compounds and (verb.dep_ == "ROOT" or _names_a_being(compounds[-1])):
         return _conjoined(compounds[-1]), passive

@@ -389,6 +389,13 @@ def test_a_place_said_of_a_copulas_adjective_is_the_subjects(nlp):
     assert triples(nlp, "A child is amazed by a very large pizza.") == []
 
 
+def test_a_subject_read_as_an_adverbial_noun_of_a_participle_is_its_subject(nlp):
+    """val2017: "Man swinging tennis racket", the parser reading "Man" as an adverbial noun."""
+    assert triples(nlp, "Man swinging tennis racket while group of people watches") == [("man", "swing", "tennis racket")]
+    assert triples(nlp, "two girls holding game controllers playing a video game") == [
+        ("girl", "hold", "game controller"), ("girl", "play", "video game")]
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
