@@ -371,10 +371,23 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
       riding a wave": "surfboard" an amod of "riding", the object of "on"), it takes the verb's
       place, and the verb hangs on it as a participle does;
     - heading its phrase already, with an article ("a urinal in a restroom", "a toucan sitting
-      on a branch"), it is that phrase's noun.
+      on a branch"), it is that phrase's noun;
+    - before the caption's -ing verb that has no subject ("A locomotive hauling a train", "A
+      blue and white surfboard resting against a wheelbarrow", a noun tag or not), it is that
+      verb's subject.
     """
     for token in tokens:
         head = token.head
+        if (
+            token.dep_ == "amod" and head.tag_ == "VBG" and head.dep_ == "ROOT" and head.i > token.i
+            and (token.pos_ in ("NOUN", "PROPN") or is_noun_not_adjective(token.text))
+            and token.lower_ not in PRONOUNS and not is_verb_form(token.text)  # "a run down building"
+            and _child(head, ("nsubj", "nsubjpass")) is None
+        ):
+            token.dep_ = "nsubj"
+            if token.pos_ not in ("NOUN", "PROPN"):
+                _retag_as_noun(token)
+            continue
         if not (token.tag_ == "JJ" and is_noun_not_adjective(token.text)) or token.lower_ in PRONOUNS:
             continue
         if token.dep_ != "amod":

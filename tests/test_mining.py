@@ -396,6 +396,13 @@ def test_a_subject_read_as_an_adverbial_noun_of_a_participle_is_its_subject(nlp)
         ("girl", "hold", "game controller"), ("girl", "play", "video game")]
 
 
+def test_a_subject_read_as_an_adjective_of_the_captions_participle_is_its_subject(nlp):
+    """val2017: "A blue and white surfboard resting", "surfboard" an adjective of "resting"."""
+    assert triples(nlp, "A blue and white surfboard resting against a wheelbarrow in a backyard.") == [
+        ("surfboard", "rest against", "wheelbarrow"), ("surfboard", "in", "backyard")]
+    assert triples(nlp, "a run down building with two planters outside the door") == []
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
