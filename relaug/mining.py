@@ -571,6 +571,9 @@ def _mend_nouns_read_as_verbs(tokens: list[Token]) -> None:
                     child.dep_ = "acl"
 
 
+_NOUN_MODIFIERS = ("det", "amod", "compound", "nummod", "poss")
+
+
 def _mend_conjoined_nouns_read_as_verbs(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read as a verb a noun joined to a noun by "and" or "or"
     ("a toilet and sink in a room", "a man in a shirt and tie", "a pitcher and spoon on a mat"):
@@ -586,7 +589,7 @@ def _mend_conjoined_nouns_read_as_verbs(tokens: list[Token]) -> None:
             and _child(token, ("cc",)) is None and any(c.dep_ == "cc" for c in token.head.children)
         ):
             continue
-        modified = _child(token, ("det", "amod", "compound", "nummod", "poss")) is not None
+        modified = _child(token, _NOUN_MODIFIERS) is not None
         finite = any(t.tag_ in ("VBD", "VBP", "VBZ") and t.pos_ == "VERB" for t in tokens if t.i != token.i)
         if finite and not modified:
             continue
@@ -595,9 +598,6 @@ def _mend_conjoined_nouns_read_as_verbs(tokens: list[Token]) -> None:
             if child.dep_ == "prt" and _child(child, ("pobj",)) is not None:
                 child.dep_ = "prep"
         _join_nearest_conjunct(token)
-
-
-_NOUN_MODIFIERS = ("det", "amod", "compound", "nummod", "poss")
 
 
 def _mend_conjuncts_joined_across_a_phrase(tokens: list[Token]) -> None:
@@ -1096,14 +1096,14 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         owner = _participle_owner(verb)
         doers = [o for o in _conjoined(owner) if o == owner or o not in owner.conjuncts or o.i < verb.i]
         return doers, passive or verb.tag_ == "VBN"
-    # "A pay phone sitting on the side of a street", "a pond with three giraffe walking in the dirt":
-    # the parser made the subject the participle's compound. Inside a phrase, only a being is
-    # taken so: "a dog on a leash sitting next to a bench".
     # "Man swinging tennis racket", "Two barefoot women holding game controllers": the subject
     # read as an adverbial noun of the participle
     if verb.tag_ == "VBG" and (adverbial := _child(verb, ("npadvmod",))) is not None and adverbial.i < verb.i:
         if adverbial.pos_ in ("NOUN", "PROPN"):
             return _conjoined(adverbial), passive
+    # "A pay phone sitting on the side of a street", "a pond with three giraffe walking in the dirt":
+    # the parser made the subject the participle's compound. Inside a phrase, only a being is
+    # taken so: "a dog on a leash sitting next to a bench".
     compounds = [c for c in verb.lefts if c.dep_ == "compound" and _is_noun(c)]
     if verb.tag_ == "VBG" and compounds and (verb.dep_ == "ROOT" or _names_a_being(compounds[-1])):
         return _conjoined(compounds[-1]), passive
@@ -1281,8 +1281,7 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
         return _conjoined(with_phrase.head)
     if (
         with_phrase is not None and with_phrase.lower_ == "with" and _is_noun(with_phrase.head)
-        and _names_a_being(with_phrase.head) and prep.text == "on"
-        and all(noun_class(noun_name(o)) == "ground" and noun_name(o) not in SET_ON_SURFACES for o in prep.objects)
+        and _names_a_being(with_phrase.head) and _on_open_ground(prep)
     ):
         # "a person with a skateboard on a street": what a person or animal has on the ground,
         # it is on the ground with; not on a table ("people with food on a table").
