@@ -1083,7 +1083,9 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         if child.dep_ in ("nsubj", "nsubjpass"):
             passive = passive or child.dep_ == "nsubjpass"
             if child.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl":
-                return _conjoined(verb.head), passive
+                # "who" is a person or an animal: "a man on a surfboard, who is riding a wave"
+                doer = (_being_behind(verb.head, verb) if child.lower_ == "who" else None) or verb.head
+                return _conjoined(doer), passive
             return _conjoined(child), passive
     if (attribute := _child(verb, ("attr",))) is not None and _child(verb, ("expl",)) is not None:
         return _conjoined(attribute), False  # "There are sinks in the bathroom"

@@ -403,6 +403,12 @@ def test_a_subject_read_as_an_adjective_of_the_captions_participle_is_its_subjec
     assert not any(t[0] == "run" for t in triples(nlp, "a run down building with two planters outside the door"))
 
 
+def test_who_does_what_a_who_clause_says_is_a_person_or_an_animal(nlp):
+    """val2017: "who" hung on a thing a person is on or in refers to the person."""
+    assert triples(nlp, "A man on a surfboard, who is riding a wave.")[0] == ("man", "ride", "wave")
+    assert triples(nlp, "A women in costume who is talking on a cell phone. ")[0] == ("woman", "talk on", "cell phone")
+
+
 def test_an_adjective_after_its_noun_stays_an_adjective(nlp):
     """Only a word the dictionary knows as a noun and not as an adjective is mended: "full" and
     "asleep" after a noun are what the tagger says (val2017 captions)."""
