@@ -403,6 +403,13 @@ def test_a_subject_read_as_an_adjective_of_the_captions_participle_is_its_subjec
     assert not any(t[0] == "run" for t in triples(nlp, "a run down building with two planters outside the door"))
 
 
+def test_a_participle_hung_on_the_thing_a_part_word_names_is_the_beings_there(nlp):
+    """Development gold (third batch) and val2017: "at the end of a tennis court holding up a
+    racket": the woman at the court's end holds it, not the court."""
+    assert ("woman", "hold up", "racket") in triples(nlp, "a woman standing at the end of a tennis court holding up a racket ")
+    assert ("girl", "look at", "water") in triples(nlp, "Two girls are sitting on the edge of a boat looking at the water.")
+
+
 def test_who_does_what_a_who_clause_says_is_a_person_or_an_animal(nlp):
     """val2017: "who" hung on a thing a person is on or in refers to the person."""
     assert triples(nlp, "A man on a surfboard, who is riding a wave.")[0] == ("man", "ride", "wave")
