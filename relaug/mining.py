@@ -48,6 +48,7 @@ from relaug.verbs import (
     NON_RELATION_VERBS,
     PATH_ONLY_VERBS,
     PATH_WORDS,
+    PLACING_VERBS,
     POSITION_VERBS,
     POSTURE_VERBS,
     SPATIAL_PREPOSITIONS,
@@ -1115,8 +1116,8 @@ def _clause_subjects(verb: Token, depth: int = 0) -> tuple[list[Token], bool]:
         return _conjoined(doer), passive
     if verb.dep_ in ("advcl", "conj", "xcomp", "ccomp", "pcomp", "dep") and depth < 4:
         head = verb.head
-        if head.pos_ == "ADJ":  # "happy to pose": the subject is the adjective's
-            head = head.head
+        if head.pos_ == "ADJ" or (head.lower_ == "about" and head.dep_ == "prep" and _child(verb, ("aux",), "to")):
+            head = head.head  # "happy to pose", "a man about to bite into a pastry": the subject is theirs
         if head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("conj", "advcl", "dep", "xcomp"):
             return _conjoined(head), passive  # "a stop sign sitting in front of a tree": an xcomp of the sign
         subjects, _ = _clause_subjects(head, depth + 1)
@@ -1494,9 +1495,11 @@ class _Collector:
             # What the verb's object is aimed at, a being or a ball ("swinging a bat at a ball",
             # "waving a flag at people"), is the verb's goal; a place is where it happens
             # ("eating a banana at a counter").
-            aimed = (
-                relates and prep is after_object and prep.text in _AIMING and any(core_noun(o) is not None for o in objects)
-                and all(noun_kind(noun_name(o)) in _TARGET_KINDS for o in prep.objects)
+            # ... and where a verb of placing puts its object is its goal ("putting candles on a cake").
+            placing = False
+            aimed = relates and prep is after_object and any(core_noun(o) is not None for o in objects) and (
+                (prep.text in _AIMING and all(noun_kind(noun_name(o)) in _TARGET_KINDS for o in prep.objects))
+                or (placing := lemma in PLACING_VERBS and prep.text in SPATIAL_PREPOSITIONS and not particles)
             )
             if aimed:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
@@ -1521,6 +1524,10 @@ class _Collector:
             for subject in located:
                 for obj in prep.objects:
                     add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
+            if placing:  # what is put somewhere is there: (hot dog, on, bun)
+                for thing in objects:
+                    for obj in prep.objects:
+                        add(_PRIMARY_SPATIAL, prep.tokens[0].i, thing, prep.text, obj, prep.tokens)
 
     def add_noun_prepositions(self, noun: Token) -> None:
         for prep in _prepositions(noun):

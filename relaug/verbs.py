@@ -124,6 +124,10 @@ POSITION_VERBS = frozenset({
     "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile", "seat", "perch",
 })
 
+# Verbs that move their object somewhere: the phrase after the object says where to, the
+# verb's goal ("putting candles on a cake": (person, put on, cake); "pouring wine in glasses").
+PLACING_VERBS = frozenset({"put", "place", "set", "pour", "drop", "dump", "lay", "hang", "stick", "insert", "toss", "load"})
+
 # A body holds one posture at a time, and does not walk while it sits: a verb swap that gives
 # a subject a second posture, or a posture beside its own going on foot, contradicts the caption
 # ("two giraffes standing in a field walking through the grass"). Riding, surfing and skiing

@@ -410,6 +410,20 @@ def test_a_participle_hung_on_the_thing_a_part_word_names_is_the_beings_there(nl
     assert ("girl", "look at", "water") in triples(nlp, "Two girls are sitting on the edge of a boat looking at the water.")
 
 
+def test_where_a_verb_of_placing_puts_its_object_is_its_goal(nlp):
+    """Development gold (third batch) and val2017: "putting a hot dog on a bun" is (woman, put on,
+    bun), the hot dog on the bun; ../shared/spec/triples.md's "pouring wine in glasses"."""
+    found = triples(nlp, "A woman putting a hot dog on a bun under a blue tent.")
+    assert ("woman", "put on", "bun") in found and ("hot dog", "on", "bun") in found and ("woman", "on", "bun") not in found
+
+
+def test_about_to_do_is_done_by_the_one_about_to(nlp):
+    """Development gold (third batch) and val2017: "Man in a hotel room about to bite into a large
+    pastry"; "The book is about fixing your bike" says no doing."""
+    assert ("man", "bite into", "pastry") in triples(nlp, "Man in a hotel room about to bite into a large pastry.")
+    assert triples(nlp, "The book is about fixing your bike. ") == []
+
+
 def test_who_does_what_a_who_clause_says_is_a_person_or_an_animal(nlp):
     """val2017: "who" hung on a thing a person is on or in refers to the person."""
     assert triples(nlp, "A man on a surfboard, who is riding a wave.")[0] == ("man", "ride", "wave")
