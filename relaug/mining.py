@@ -397,7 +397,7 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
             continue
         if head.i == token.i - 1 and head.pos_ == "NOUN":
             rights = [c for c in head.rights if c.i != token.i]
-            token.head, token.dep_ = (token, "ROOT") if head.head.i == head.i else (head.head, head.dep_)
+            _hang_where(token, head)
             head.head, head.dep_ = token, "compound"
             for child in rights:
                 child.head = token
@@ -431,7 +431,7 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
             continue
         for child in [c for c in obj.lefts if c.i < before.i]:
             child.head = before
-        before.head, before.dep_ = (before, "ROOT") if obj.head == obj else (obj.head, obj.dep_)
+        _hang_where(before, obj)
         token.head, token.dep_ = before, "acl"
         obj.head, obj.dep_ = token, "dobj"
 
@@ -455,19 +455,16 @@ def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
         if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):
             verb = None
         if first.head == token and token.dep_ in ("aux", "auxpass"):
-            head, dep = token.head, first.dep_  # "Two teddy bears hang": "bears" read as hang's auxiliary
-        elif first.head == token:
-            head, dep = (token.head, token.dep_) if token.head != token else (token, "ROOT")
-        else:
-            head, dep = first.head, first.dep_
+            token.dep_ = first.dep_  # "Two teddy bears hang": "bears" read as hang's auxiliary
+        elif first.head != token:
             # "A group of white teddy bears": the word heads what the first word hangs in, which
             # takes the word's place.
             holder = next((c for c in token.children if first in c.subtree), None)
             if holder is not None:
-                holder.head, holder.dep_ = (holder, "ROOT") if token.head == token else (token.head, token.dep_)
+                _hang_where(holder, token)
+            _hang_where(token, first)
         for child in [c for c in first.children if c != token]:
             child.head = token
-        token.head, token.dep_ = (token, "ROOT") if head == token else (head, dep)
         first.head, first.dep_, first.tag_, first.pos_ = token, "compound", "NN", "NOUN"
         token.tag_, token.pos_ = ("NNS" if plural else "NN"), "NOUN"
         if verb is not None:
@@ -492,7 +489,7 @@ def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
         before = tokens[token.i - 1]
         if before.tag_ == "VBG" and before.head == token and before.dep_ in ("compound", "amod"):
             # "A crowd of people gathering and flying kites": the participle is the predicate
-            before.head, before.dep_ = (before, "ROOT") if token.head == token else (token.head, token.dep_)
+            _hang_where(before, token)
             before.pos_ = "VERB"
             subject.head = before
             token.head, token.dep_ = before, "dobj"
@@ -523,6 +520,11 @@ def _mend_nouns_read_as_interjections(tokens: list[Token]) -> None:
         _retag_as_noun(token)
         if token.dep_ == "intj" and token.head.pos_ == "VERB" and _child(token.head, ("nsubj", "nsubjpass")) is None:
             token.dep_ = "nsubj"
+
+
+def _hang_where(token: Token, other: Token) -> None:
+    """Hang `token` where `other` hangs: on its head as the same dependent, or as the root."""
+    token.head, token.dep_ = (token, "ROOT") if other.head == other else (other.head, other.dep_)
 
 
 def _retag_as_noun(token: Token) -> None:
@@ -1244,14 +1246,17 @@ def _active_subject(verb: Token) -> Token | None:
     return subjects[0] if subjects and not passive else None
 
 
-def _placed_subject(verb: Token) -> Token | None:
-    """Who is where the verb's phrase says: its active subject, or the subject of a verb of
+def _placed_subjects(verb: Token) -> list[Token]:
+    """Who is where the verb's phrase says: its active subjects, or the subjects of a verb of
     placing in the passive ("A cat is seated in a window looking outside": the cat is seated
-    there, and looks)."""
+    there, and looks; "boats lined up at the dock on the water")."""
     subjects, passive = _clause_subjects(verb)
-    if not subjects or (passive and verb_lemma(verb.text) not in POSITION_VERBS):
-        return None
-    return subjects[0]
+    return [] if passive and verb_lemma(verb.text) not in POSITION_VERBS else subjects
+
+
+def _placed_subject(verb: Token) -> Token | None:
+    subjects = _placed_subjects(verb)
+    return subjects[0] if subjects else None
 
 
 def _had_thing(token: Token) -> bool:
@@ -1344,8 +1349,7 @@ def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
     else:
         return []
     if _is_clause_head(holder):
-        subjects, passive = _clause_subjects(holder)
-        return [] if passive and verb_lemma(holder.text) not in POSITION_VERBS else subjects
+        return _placed_subjects(holder)
     if not _is_noun(holder):
         return []
     # "A zebra grazes on a ledge near the water": the tagger read "zebra grazes" as a noun.
