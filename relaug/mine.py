@@ -22,7 +22,7 @@ from relaug.choices import Engine
 from relaug.coco import read_captions
 from relaug.errors import InputError, StoppedError, unwritable_out
 from relaug.files import written_whole
-from relaug.mining import load_pipeline, mine_captions, mine_captions_parallel, parsing_pool
+from relaug.mining import check_installed, load_pipeline, mine_captions, mine_captions_parallel, parsing_pool
 from relaug.negatives import build_negatives, default_similarity, relations_of
 from relaug.options import BuildOptions, MineOptions, NegativeOptions
 from relaug.progress import SILENT, Progress
@@ -156,7 +156,10 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
         raise InputError("--pairs-evidence chooses among negatives; add --negatives")
     captions = read_captions(options.captions)
     reference = not_own(read_captions(options.reference_captions), captions) if options.reference_captions else []
-    nlp = mining_pipeline(options.spacy_model)
+    try:  # before any worker starts, whose failure to load would only say that it died
+        check_installed(options.spacy_model)
+    except ValueError as e:
+        raise InputError(str(e)) from e
     triples = without = 0
     kept = "nothing was written under that name: make room or fix the cause, then run again"
     with output_errors(options.out, kept), contextlib.ExitStack() as output:
@@ -167,6 +170,8 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
         except OSError as e:
             raise unwritable_out(options.out, e) from e
         with job_parsing_pool(len(captions) + len(reference), options) as pool:
+            # Each worker holds a pipeline; this process parses only without them, and negatives.
+            nlp = mining_pipeline(options.spacy_model) if pool is None or options.negatives else None
             mined_stream = mined_in_order(captions, nlp, pool, options.batch_size)
             mined_stream = tracked(progress, mined_stream, len(captions), "Mining captions")
             negatives, rejected = None, Counter()

