@@ -355,6 +355,7 @@ _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says wh
 # Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
 # bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
 _AIMING = frozenset({"at", "toward", "towards"})
+_INWARD_GOALS = frozenset({"to", "at", "over", "on", "onto", "through", "toward", "towards"})  # after "in"
 _TARGET_KINDS = frozenset({"person", "animal", "sports"})  # what is aimed at, not a place one is at
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
 
@@ -1068,6 +1069,16 @@ def _prepositions(head: Token) -> list[_Preposition]:
     return sorted(found, key=lambda p: p.tokens[0].i)
 
 
+def _inward_particle(token: Token, prepositions: list[_Preposition]) -> bool:
+    """Whether "in", read as an adverb or as a preposition without an object, is the particle of
+    its verb, right before a phrase of path or aim: "moving in over a harbor", not "eating grass
+    in between two zebras"."""
+    return (
+        token.lower_ == "in" and token.dep_ in ("advmod", "prep") and not any(token.children)
+        and any(p.tokens[0].i == token.i + 1 and p.text in _INWARD_GOALS for p in prepositions)
+    )
+
+
 def _joined_after(adverb: Token, resolved: _Preposition) -> _Preposition:
     """The adverb and the preposition after it as one, where they make one (`_joined`); else the
     preposition alone."""
@@ -1464,14 +1475,17 @@ class _Collector:
         # a prepositional phrase is not the verb's ("skiing down the hill with his goggles up").
         particles = [
             c for c in verb.children
-            if c.dep_ == "prt" and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
+            if (c.dep_ == "prt" or _inward_particle(c, prepositions))
+            and not (c.lower_ in _PREPOSITION_ADVERBS and _child(c, ("prep",)))
             and not any(c in p.tokens for p in prepositions)
             and not any(p.tokens[0].i < c.i for p in prepositions)
         ]
         verb_phrase = " ".join([lemma, *(p.lower_ for p in particles)])
         # "sitting in behind a window": a spatial particle right before a preposition
-        # is absorbed by it, so the verb reads "sit behind".
+        # is absorbed by it, so the verb reads "sit behind"; but "in" before a path or an aim
+        # is the verb's: "pulling in to a station", "looking in at a shelf" (pull in, look in).
         bare_phrase = " ".join([lemma, *(p.lower_ for p in particles if p.lower_ not in SPATIAL_PREPOSITIONS)])
+        goes_in = lemma not in POSTURE_VERBS and any(p.lower_ == "in" for p in particles)
 
         agents = [o for c in verb.children if c.dep_ == "agent" for o in _conjoined(_child(c, ("pobj",)) or c)]
         # Only a past participle has an agent; "looking up by a laptop" is a place.
@@ -1528,7 +1542,9 @@ class _Collector:
             elif completes_verb and names_things and not accompanying and (
                 prep.text in VERB_PREPOSITIONS or (prep.text == "for" and lemma in FOR_OBJECT_VERBS and not clause.passive)
             ):
-                absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles)
+                absorbed = any(p.i == prep.tokens[0].i - 1 for p in particles) and not (
+                    goes_in and prep.text in _INWARD_GOALS
+                )
                 phrase = bare_phrase if absorbed else verb_phrase
                 relation, rank, completes_verb = f"{phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, False
                 tokens = (*particles, *prep.tokens)

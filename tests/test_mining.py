@@ -612,6 +612,17 @@ def test_a_particle_after_a_prepositional_phrase_is_not_the_verbs(nlp):
     assert ("man", "pick up", "ball") in triples(nlp, "A man picking the ball up off the ground.")
 
 
+def test_in_before_a_path_or_an_aim_is_the_verbs_particle(nlp):
+    """Development gold and val2017: "pulling in to", "checking in at" keep the verb's "in"; after a
+    verb of posture, "in behind" says only where one sits; "in between" after an object is no particle."""
+    assert triples(nlp, "A yellow train is pulling in to a train station.") == [("train", "pull in to", "train station")]
+    assert triples(nlp, "Dark clouds moving in over a harbor full of moored sailboats.")[0] == ("cloud", "move in over", "harbor")
+    assert ("people", "check in at", "ticket counter") in triples(
+        nlp, "Some people are checking in at the ticket counter somewhere in Asia.")
+    assert triples(nlp, "A cat sitting in behind a window looking out.") == [("cat", "sit behind", "window")]
+    assert ("antilope", "eat", "grass") in triples(nlp, "An antilope is eating grass in between two zebra.")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
