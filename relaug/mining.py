@@ -1526,8 +1526,17 @@ class _Collector:
         for prep in prepositions:
             names_things = any(core_noun(o) is not None for o in prep.objects)
             # "with his surf board", "with her mouth open" go along with the verb; a being of one's
-            # own is who it is done with ("posing with her horse", "walking with his dog").
-            accompanying = prep.text == "with" and any(_is_possessed(o) and not _names_a_being(o) for o in prep.objects)
+            # own is who it is done with ("posing with her horse", "walking with his dog"). One stands
+            # or sits with a thing, and where a place follows, there: "standing with a racket on a
+            # court" is (man, stand on, court); "sitting with food on the table" leaves the table to the food.
+            place_after = next(
+                (p for p in prepositions if p.tokens[0].i > prep.tokens[0].i and p.text in SPATIAL_PREPOSITIONS), None
+            )
+            accompanying = prep.text == "with" and (
+                any(_is_possessed(o) and not _names_a_being(o) for o in prep.objects)
+                or (lemma in POSTURE_VERBS and all(_had_thing(o) for o in prep.objects) and place_after is not None
+                    and (place_after.text not in _SUPPORTING or _on_open_ground(place_after)))
+            )
             # What the verb's object is aimed at, a being or a ball ("swinging a bat at a ball",
             # "waving a flag at people"), is the verb's goal; a place is where it happens
             # ("eating a banana at a counter").
