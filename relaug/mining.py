@@ -457,15 +457,19 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
 
 def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
-    verb or an adjective ("A teddy bear with a heart", "a stop light across the street", "a street
-    sign and fire hydrant sit"): the two words are one
+    verb, an adjective or an adverb ("A teddy bear with a heart", "a stop light across the street",
+    "a street sign and fire hydrant sit", "fire hydrant on city street"), or the first as a verb
+    without a subject and the last as its object ("Stop light in a city"): the two words are one
     noun, headed by the last, which takes the first's place in the parse. Where the parser made
     that word the caption's verb and the verb after it its object ("A stop sign leans to the
     right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
     for token in tokens[1:]:
-        if token.pos_ not in ("VERB", "AUX", "ADJ"):
-            continue
         first = tokens[token.i - 1]
+        # "fire hydrant on city street": "hydrant" an adverb; "Stop light in a city": "Stop" a verb
+        # without a subject, "light" its object
+        object_of_first = first.pos_ == "VERB" and token.head == first and _child(first, ("nsubj", "nsubjpass")) is None
+        if token.pos_ not in ("VERB", "AUX", "ADJ", "ADV") and not object_of_first:
+            continue
         name = f"{first.lower_} {token.lower_}"
         plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
         if not (name in MULTIWORD_NOUNS or plural):

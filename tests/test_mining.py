@@ -99,6 +99,11 @@ SHAPES = [
     # the tagger reads "hot" as an adjective; a hot dog is no dog
     pytest.param("A man is eating a loaded hot dog with people around him in a line.", ("man", "eat", "hot dog"), [],
                  id="known-two-word-noun"),
+    # "hydrant" read as an adverb; caption-initial "Stop" read as a verb, "light" its object (development gold)
+    pytest.param("fire hydrant on city street with several parked cars.", ("fire hydrant", "on", "city street"), [],
+                 id="known-two-word-noun-read-as-adverb"),
+    pytest.param("Stop light in a city next to a street sign on during the day.", ("stop light", "in", "city"),
+                 [("stop light", "next to", "street sign")], id="known-two-word-noun-read-as-verb-and-object"),
 ]
 
 
