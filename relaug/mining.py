@@ -458,8 +458,9 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
 def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
     verb, an adjective or an adverb ("A teddy bear with a heart", "a stop light across the street",
-    "a street sign and fire hydrant sit", "fire hydrant on city street"), or the first as a verb
-    without a subject and the last as its object ("Stop light in a city"): the two words are one
+    "a street sign and fire hydrant sit", "fire hydrant on city street"), the first as a verb
+    without a subject and the last as its object ("Stop light in a city"), or both as nouns hung
+    apart ("A brown teddy bear sitting", "bear" an apposition): the two words are one
     noun, headed by the last, which takes the first's place in the parse. Where the parser made
     that word the caption's verb and the verb after it its object ("A stop sign leans to the
     right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
@@ -468,7 +469,9 @@ def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
         # "fire hydrant on city street": "hydrant" an adverb; "Stop light in a city": "Stop" a verb
         # without a subject, "light" its object
         object_of_first = first.pos_ == "VERB" and token.head == first and _child(first, ("nsubj", "nsubjpass")) is None
-        if token.pos_ not in ("VERB", "AUX", "ADJ", "ADV") and not object_of_first:
+        # "A brown teddy bear sitting", "bear" read as teddy's apposition: two nouns hung apart
+        nouns_apart = first.pos_ in ("NOUN", "PROPN") and token.pos_ in ("NOUN", "PROPN") and first.head != token
+        if token.pos_ not in ("VERB", "AUX", "ADJ", "ADV") and not object_of_first and not nouns_apart:
             continue
         name = f"{first.lower_} {token.lower_}"
         plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS

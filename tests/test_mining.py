@@ -104,6 +104,9 @@ SHAPES = [
                  id="known-two-word-noun-read-as-adverb"),
     pytest.param("Stop light in a city next to a street sign on during the day.", ("stop light", "in", "city"),
                  [("stop light", "next to", "street sign")], id="known-two-word-noun-read-as-verb-and-object"),
+    # two nouns hung apart, "bear" read as an apposition of "teddy" (val2017)
+    pytest.param("A brown teddy bear sitting in a red chair.", ("teddy bear", "sit in", "chair"), [],
+                 id="known-two-word-noun-hung-apart"),
 ]
 
 
