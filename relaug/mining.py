@@ -437,22 +437,35 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
 def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read an -ing participle between two nouns as an adjective
     of the second, the first its compound ("Surfers holding boards standing in water", "a Texas
-    longhorn bull eating grass by a fence"): an -ing word does not split a compound, so the first
-    noun heads its phrase, the participle hangs on it and the second noun is its object."""
+    longhorn bull eating grass by a fence"), or as a noun in a compound of the three, in a phrase
+    of a person or an animal ("A woman on the tennis court playing tennis", "a boy in a red shirt
+    playing tennis"; such a phrase seldom names a thing by an -ing word): an -ing word
+    does not split a compound, so the first noun heads its phrase, the participle hangs on it and
+    the second noun is its object."""
     for token in tokens:
         obj = token.head
         before = tokens[token.i - 1] if token.i > 0 else None
-        if not (
-            token.tag_ == "VBG" and token.dep_ == "amod" and obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")
-            and before is not None and before.dep_ == "compound" and before.head == obj
-            and before.pos_ in ("NOUN", "PROPN")
-        ):
+        if before is None or before.dep_ != "compound" or before.pos_ not in ("NOUN", "PROPN"):
+            continue
+        if not (obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")):
+            continue
+        read_as_adjective = token.tag_ == "VBG" and token.dep_ == "amod" and before.head == obj
+        if not (read_as_adjective or (before.head == token and _participle_in_a_beings_phrase(token, obj))):
             continue
         for child in [c for c in obj.lefts if c.i < before.i]:
             child.head = before
         _hang_where(before, obj)
-        token.head, token.dep_ = before, "acl"
+        token.head, token.dep_, token.tag_, token.pos_ = before, "acl", "VBG", "VERB"
         obj.head, obj.dep_ = token, "dobj"
+
+
+def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
+    """Whether `token`, read as a noun, the compound of the noun right after it, is an -ing
+    participle at the end of a phrase said of a person or an animal: "a boy in a red shirt playing tennis"."""
+    return (
+        token.dep_ == "compound" and token.pos_ == "NOUN" and obj.i == token.i + 1 and is_present_participle(token.text)
+        and obj.dep_ == "pobj" and _is_noun(obj.head.head) and _names_a_being(obj.head.head)
+    )
 
 
 def _mend_split_multiword_nouns(tokens: list[Token]) -> None:

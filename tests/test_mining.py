@@ -272,6 +272,10 @@ def test_a_participle_the_tagger_read_as_an_adjective_inside_a_compound_is_a_ver
     assert triples(nlp, "Surfers holding boards standing in water at ocean.")[:2] == [
         ("surfer", "hold", "board"), ("surfer", "stand in", "water")]
     assert triples(nlp, "A Texas longhorn bull eating grass by a barbed wire fence")[0] == ("bull", "eat", "grass")
+    # read as a noun in one compound of three, at the end of a person's phrase
+    assert triples(nlp, "A young boy in a red shirt playing tennis.") == [("boy", "in", "shirt")]
+    assert triples(nlp, "Two people on horseback herding cattle through the woods")[:2] == [
+        ("people", "herd", "cattle"), ("people", "on", "horseback")]
 
 
 def test_a_conjunct_after_a_phrase_or_a_clause_is_not_in_it(nlp):
