@@ -78,7 +78,7 @@ PLACE_ADVERBS = frozenset({"indoors", "outdoors", "upstairs", "downstairs", "ove
 PLURALIA_TANTUM = frozenset({
     "scissors", "glasses", "sunglasses", "eyeglasses", "goggles", "binoculars", "pants",
     "jeans", "shorts", "trousers", "tongs", "pliers", "clothes", "headphones", "earphones",
-    "overalls", "pajamas", "tweezers",
+    "overalls", "pajamas", "tweezers", "leggings", "tights", "slacks", "sweatpants", "bellbottoms", "khakis",
 })
 
 PRONOUNS = frozenset({

@@ -644,6 +644,12 @@ def test_one_stands_with_a_thing_and_where_a_place_follows_there(nlp):
     assert ("man", "sleep with", "cat") in triples(nlp, "a man sleeping with his cat next to him")
 
 
+def test_clothes_named_only_in_the_plural_stay_plural(nlp):
+    """Development gold: a pair of leggings is no legging, as a pair of jeans is no jean."""
+    assert triples(nlp, "A young woman in pink leggings playing tennis") == [("woman", "in", "leggings")]
+    assert triples(nlp, "A man in jeans and a shirt.") == [("man", "in", "jeans"), ("man", "in", "shirt")]
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
