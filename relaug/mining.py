@@ -947,9 +947,23 @@ def core_noun(token: Token) -> Token | None:
         compounds = _compounds(token)
         return core_noun(compounds[-1]) if compounds else None
     lemma = _noun_lemma(token)
-    if (lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS and not _names_the_ball(token, lemma)) or _is_bare_part(token):
+    if lemma in NON_OBJECTS and noun_name(token) not in THING_COMPOUNDS and not _names_the_ball(token, lemma):
         return None
-    return token
+    return None if _is_bare_part(token) and not _is_worn(token) else token
+
+
+def _is_worn(token: Token) -> bool:
+    """Whether a noun is worn: what one wears, or is in, with "a" and no "of" after it ("a woman in
+    a halter top", "wearing a yellow top and a jean skirt"; not "a guy in the middle of serving")."""
+    article = _child(token, ("det",))
+    if _of_object(token) is not None or article is None or article.lower_ not in ("a", "an"):
+        return False
+    while token.dep_ == "conj":
+        token = token.head
+    if token.dep_ == "dobj":
+        return verb_lemma(token.head.text) == "wear"
+    holder = token.head.head
+    return token.dep_ == "pobj" and token.head.lower_ == "in" and _is_noun(holder) and _names_a_being(holder)
 
 
 def _names_a_place(token: Token) -> bool:

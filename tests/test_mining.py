@@ -650,6 +650,14 @@ def test_clothes_named_only_in_the_plural_stay_plural(nlp):
     assert triples(nlp, "A man in jeans and a shirt.") == [("man", "in", "jeans"), ("man", "in", "shirt")]
 
 
+def test_a_top_one_wears_is_a_thing_and_the_middle_one_is_in_is_not(nlp):
+    """Development gold and val2017: a part word worn, with "a", names a garment."""
+    assert triples(nlp, "A woman wearing a yellow top and a jean skirt standing next to a yellow fire hydrant.")[:2] == [
+        ("woman", "wear", "top"), ("woman", "wear", "jean skirt")]
+    assert triples(nlp, "a woman in a pink top with a video game controller") == [("woman", "in", "top")]
+    assert triples(nlp, "A guy in the middle of serving on a tennis court.") == []
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
