@@ -1580,7 +1580,12 @@ class _Collector:
                 (prep.text in _AIMING and all(noun_kind(noun_name(o)) in _TARGET_KINDS for o in prep.objects))
                 or (placing := lemma in PLACING_VERBS and prep.text in SPATIAL_PREPOSITIONS and not particles)
             )
-            if aimed:
+            # The path of a verb of going after its object is the going's: "riding skis across snow
+            # covered ground", as "walking his dog down a sidewalk".
+            path = (
+                relates and prep is after_object and lemma in GOING_VERBS and prep.text in PATH_WORDS and not particles
+            )
+            if aimed or path:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
             elif completes_verb and names_things and not accompanying and (
                 prep.text in VERB_PREPOSITIONS or (prep.text == "for" and lemma in FOR_OBJECT_VERBS and not clause.passive)
@@ -1605,7 +1610,8 @@ class _Collector:
             for subject in located:
                 for obj in prep.objects:
                     add(rank, prep.tokens[0].i, subject, relation, obj, tokens)
-            if placing:  # what is put somewhere is there: (hot dog, on, bun)
+            if placing or (path and prep.text in SPATIAL_PREPOSITIONS):
+                # what is put somewhere is there: (hot dog, on, bun); what is ridden goes along: (horse, through, field)
                 for thing in objects:
                     for obj in prep.objects:
                         add(_PRIMARY_SPATIAL, prep.tokens[0].i, thing, prep.text, obj, prep.tokens)

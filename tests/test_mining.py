@@ -658,6 +658,15 @@ def test_a_top_one_wears_is_a_thing_and_the_middle_one_is_in_is_not(nlp):
     assert triples(nlp, "A guy in the middle of serving on a tennis court.") == []
 
 
+def test_the_path_after_what_one_rides_is_the_ridings(nlp):
+    """Development gold and val2017: "riding skis across snow covered ground" is (person, ride
+    across, ground), as "walking his dog down a sidewalk" is (man, walk down, sidewalk); what is
+    ridden goes along."""
+    assert triples(nlp, "A person riding skis across snow covered ground.") == [
+        ("person", "ride", "ski"), ("person", "ride across", "ground"), ("ski", "across", "ground")]
+    assert ("man", "walk through", "city") in triples(nlp, "a man is walking his dog through the city")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
