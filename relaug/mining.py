@@ -388,8 +388,9 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
     - after the noun before it ("a fire hydrant on a street": "hydrant" an amod of "fire"), it
       heads the phrase, the word before it its compound, the phrases of both its own;
     - before an -ing verb with an object that stands where a noun should ("a man on a surfboard
-      riding a wave": "surfboard" an amod of "riding", the object of "on"), it takes the verb's
-      place, and the verb hangs on it as a participle does;
+      riding a wave": "surfboard" an amod of "riding", the object of "on"), or before an -ing
+      word read as a noun with an object or a phrase ("a man holding a surfboard standing by the
+      water"), it takes the verb's place, and the verb hangs on it as a participle does;
     - heading its phrase already, with an article ("a urinal in a restroom", "a toucan sitting
       on a branch"), it is that phrase's noun;
     - before the caption's -ing verb that has no subject ("A locomotive hauling a train", "A
@@ -421,12 +422,15 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
             for child in rights:
                 child.head = token
         elif (
-            head.i == token.i + 1 and head.tag_ == "VBG" and head.dep_ in ("pobj", "dobj")
-            and _child(head, ("dobj",)) is not None
+            head.i == token.i + 1 and head.dep_ in ("pobj", "dobj") and (
+                (head.tag_ == "VBG" and _child(head, ("dobj",)) is not None)
+                # "holding a surfboard standing by the water": the -ing word read as a noun too
+                or (head.tag_ in ("NN", "NNS") and is_present_participle(head.text) and _child(head, ("dobj", "prep")) is not None)
+            )
         ):
             lefts = [c for c in head.lefts if c.i != token.i]
             token.head, token.dep_ = head.head, head.dep_
-            head.head, head.dep_ = token, "acl"
+            head.head, head.dep_, head.tag_, head.pos_ = token, "acl", "VBG", "VERB"
             for child in lefts:
                 child.head = token
         else:
@@ -1072,7 +1076,9 @@ def _resolve_preposition(prep: Token) -> _Preposition | None:
 def _prepositions(head: Token) -> list[_Preposition]:
     """Prepositional phrases hanging off `head`, in caption order, "next to" included."""
     found: list[_Preposition] = []
-    for child in head.children:
+    # "on a skateboard and on a ramp": a preposition joined to one of the head's is the head's too
+    joined = [c for p in head.children if p.dep_ == "prep" for c in p.children if c.dep_ == "conj" and c.pos_ == "ADP"]
+    for child in [*head.children, *joined]:
         going = child.lower_ in PATH_WORDS and verb_lemma(head.text) in GOING_VERBS
         if (phrase := _noun_read_as_infinitive(child)) is not None:
             words = (head.doc[child.i - 2], head.doc[child.i - 1])  # "next to"
@@ -1080,7 +1086,7 @@ def _prepositions(head: Token) -> list[_Preposition]:
         elif going and child.dep_ in ("prep", "prt") and (stray := _stray_object(head, child)):
             # "driving down a street" parsed with "street" as the verb's own pobj or dobj
             resolved = _Preposition(child.lower_, tuple(_conjoined(stray)), (child,))
-        elif child.dep_ == "prep" or (going and child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
+        elif child.dep_ == "prep" or child in joined or (going and child.dep_ == "prt" and _child(child, ("pobj",)) is not None):
             resolved = _resolve_preposition(child)  # after a verb of going, a particle with an object is a path
             before = head.doc[child.i - 1] if child.i > 0 else None
             if resolved is not None and before is not None and before.head == head and before.lower_ in _PREPOSITION_ADVERBS:

@@ -96,6 +96,9 @@ SHAPES = [
     # the tagger reads "surfboard" as an adjective of "riding", the object of "on" (development gold)
     pytest.param("A man on a surfboard riding a wave.", ("man", "ride", "wave"), [("man", "on", "surfboard")],
                  id="noun-read-as-adjective-of-a-participle"),
+    # ... and the participle read as a noun, the object of "holding" (val2017)
+    pytest.param("A man holding a surfboard standing by the water", ("man", "hold", "surfboard"),
+                 [("man", "stand by", "water")], id="noun-read-as-adjective-of-a-participle-read-as-a-noun"),
     # the tagger reads "hot" as an adjective; a hot dog is no dog
     pytest.param("A man is eating a loaded hot dog with people around him in a line.", ("man", "eat", "hot dog"), [],
                  id="known-two-word-noun"),
@@ -665,6 +668,13 @@ def test_the_path_after_what_one_rides_is_the_ridings(nlp):
     assert triples(nlp, "A person riding skis across snow covered ground.") == [
         ("person", "ride", "ski"), ("person", "ride across", "ground"), ("ski", "across", "ground")]
     assert ("man", "walk through", "city") in triples(nlp, "a man is walking his dog through the city")
+
+
+def test_a_preposition_joined_to_another_is_said_of_the_same_thing(nlp):
+    """Development gold and val2017: "with their bags and in front of a suitcase"."""
+    assert triples(nlp, "The kid is on a skateboard and on a ramp.") == [("kid", "on", "skateboard"), ("kid", "on", "ramp")]
+    assert triples(nlp, "Two girls standing with their bags and in front of a suitcase. ") == [
+        ("girl", "stand in front of", "suitcase")]
 
 
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
