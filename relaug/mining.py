@@ -449,11 +449,18 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
     for token in tokens:
         obj = token.head
         before = tokens[token.i - 1] if token.i > 0 else None
-        if before is None or before.dep_ != "compound" or before.pos_ not in ("NOUN", "PROPN"):
+        if before is None or before.pos_ not in ("NOUN", "PROPN"):
             continue
         if not (obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")):
             continue
-        read_as_adjective = token.tag_ == "VBG" and token.dep_ == "amod" and before.head == obj
+        # the noun before hung on the second as its compound, or on the participle ("standing in a
+        # field flying kites": "field" the adverbial noun of "flying")
+        read_as_adjective = token.tag_ == "VBG" and token.dep_ == "amod" and (
+            (before.head == obj and before.dep_ == "compound")
+            or (before.head == token and before.dep_ in ("compound", "npadvmod", "nsubj"))
+        )
+        if not read_as_adjective and before.dep_ != "compound":
+            continue
         if not (read_as_adjective or (before.head == token and _participle_in_a_beings_phrase(token, obj))):
             continue
         for child in [c for c in obj.lefts if c.i < before.i]:
@@ -1244,15 +1251,22 @@ def _participle_owner(participle: Token) -> Token:
     """Who does what an -ing participle says.
 
     In "a player on clay serving the ball" the parser hangs "serving" on "clay"; a
-    place named after on/in/at does not act, so the doer is the noun the place locates.
+    place named after on/in/at does not act, so the doer is the noun the place locates, or
+    the subject of the verb it places ("people standing in a field flying kites").
     """
     noun = participle.head
     place = noun.head
-    if (
-        participle.tag_ == "VBG" and noun.dep_ == "pobj" and place.lower_ in _PLACE_PREPOSITIONS
-        and _is_noun(place.head)
-    ):
-        return place.head
+    if participle.tag_ == "VBG" and noun.dep_ == "pobj" and place.lower_ in _PLACE_PREPOSITIONS:
+        if _is_noun(place.head):
+            return place.head
+        # "people standing in a field flying kites": who stands there; a being acts for itself
+        # ("staring at a woman holding a bat")
+        core = core_noun(noun)
+        if (
+            _is_clause_head(place.head) and not (core is not None and _names_a_being(core))
+            and (subject := _placed_subject(place.head)) is not None
+        ):
+            return subject
     if participle.tag_ == "VBG" and (owner := _being_behind(noun, participle)) is not None:
         return owner
     return _vehicle_behind(noun, participle) or noun

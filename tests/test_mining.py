@@ -275,6 +275,12 @@ def test_a_participle_the_tagger_read_as_an_adjective_inside_a_compound_is_a_ver
     assert triples(nlp, "Surfers holding boards standing in water at ocean.")[:2] == [
         ("surfer", "hold", "board"), ("surfer", "stand in", "water")]
     assert triples(nlp, "A Texas longhorn bull eating grass by a barbed wire fence")[0] == ("bull", "eat", "grass")
+    # the noun before hung on the participle, as its adverbial noun, and the participle's doer
+    # who stands in the place, not the place
+    assert triples(nlp, "A crowd of people standing on a field flying kites.") == [
+        ("people", "fly", "kite"), ("people", "stand on", "field")]
+    assert triples(nlp, "an airport lobby with a woman hauling baggage") == [("woman", "haul", "baggage")]
+    assert ("woman", "hold", "bat") in triples(nlp, "A group of people staring at a woman holding a bat.")
     # read as a noun in one compound of three, at the end of a person's phrase
     assert triples(nlp, "A young boy in a red shirt playing tennis.") == [("boy", "in", "shirt")]
     assert triples(nlp, "Two people on horseback herding cattle through the woods")[:2] == [
