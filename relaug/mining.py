@@ -479,6 +479,24 @@ def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
     )
 
 
+def _mend_places_of_posture_complements(tokens: list[Token]) -> None:
+    """Mend the parse where a past participle right after a verb of posture takes the place that
+    verb says: "A dog sits curled in a chair", "A pizza sits half eaten on a plate". The
+    participle says how one sits or lies; where is the posture's, as "sitting in a chair" says it.
+    A participle that itself places ("sits parked on a curb", "stands perched on a branch") keeps it."""
+    for token in tokens:
+        head = token.head
+        if (
+            token.tag_ != "VBN" or token.dep_ not in ("xcomp", "acomp", "oprd", "advcl") or head.pos_ != "VERB"
+            or verb_lemma(token.text) in POSITION_VERBS
+            or head.i > token.i or verb_lemma(head.text) not in POSTURE_VERBS or _child(head, ("prep",)) is not None
+            or any(tokens[k].pos_ != "ADV" for k in range(head.i + 1, token.i))
+        ):
+            continue
+        for child in [c for c in token.children if c.dep_ == "prep" and c.lower_ in SPATIAL_PREPOSITIONS]:
+            child.head = head
+
+
 def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read the last word of one of COCO's nouns of two words as a
     verb, an adjective or an adverb ("A teddy bear with a heart", "a stop light across the street",
@@ -674,6 +692,7 @@ _MENDS = (
     _mend_nouns_with_subjects,
     _mend_nouns_read_as_adjectives,
     _mend_participles_read_as_adjectives,
+    _mend_places_of_posture_complements,
     _mend_counted_plurals_read_as_verbs,
     _mend_nouns_read_as_verbs,
     _mend_conjoined_nouns_read_as_verbs,

@@ -683,6 +683,14 @@ def test_a_preposition_joined_to_another_is_said_of_the_same_thing(nlp):
         ("girl", "stand in front of", "suitcase")]
 
 
+def test_where_one_sits_curled_is_where_one_sits(nlp):
+    """Development gold and val2017: a participle after a verb of posture says how, the place is the
+    posture's; one that places itself keeps the place ("sits parked on a curb")."""
+    assert triples(nlp, "A black and brown dog sits curled in a flowered wing chair.") == [("dog", "sit in", "wing chair")]
+    assert triples(nlp, "A pizza sits half eaten on a plate.") == [("pizza", "sit on", "plate")]
+    assert triples(nlp, "a double decker bus sits parked on a curb") == [("decker bus", "park on", "curb")]
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
