@@ -1336,8 +1336,11 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
             holder = holder.head.head  # "at the end of a tennis court": of <- end <- at <- standing
         if _is_noun(holder):
             owner = holder
-        elif _is_clause_head(holder) and prep.lower_ != "with":
-            owner = _placed_subject(holder)
+        elif _is_clause_head(holder) and (prep.lower_ != "with" or verb_lemma(participle.text) in HOLDING_VERBS):
+            # "walking with a pink umbrella holding bottled water": only a being holds; and one
+            # dressed in suits is the one who holds ("Two men dressed in suits holding cellphones")
+            subjects, _ = _clause_subjects(holder)
+            owner = _placed_subject(holder) or (subjects[0] if subjects and prep.lower_ == "in" else None)
     elif noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS:
         owner = _active_subject(noun.head)
     return owner if owner is not None and _names_a_being(owner) else None

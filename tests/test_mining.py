@@ -691,6 +691,13 @@ def test_where_one_sits_curled_is_where_one_sits(nlp):
     assert triples(nlp, "a double decker bus sits parked on a curb") == [("decker bus", "park on", "curb")]
 
 
+def test_who_is_dressed_in_a_thing_does_what_the_participle_after_it_says(nlp):
+    """val2017: the participle hung on what one is dressed in, or holds a thing with, is the being's."""
+    assert triples(nlp, "Two men dressed in suits holding their cellphones.") == [
+        ("man", "hold", "cellphone"), ("man", "dress in", "suit")]
+    assert ("man", "wear", "tie") in triples(nlp, "A young man taking a selfie with an iPhone wearing a tie.")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
