@@ -355,6 +355,7 @@ _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says wh
 # Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
 # bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
 _AIMING = frozenset({"at", "toward", "towards"})
+_LOOKING = frozenset({"look", "stare", "gaze", "peer", "glance", "peek", "point"})  # at what is looked at, after a path too
 _INWARD_GOALS = frozenset({"to", "at", "over", "on", "onto", "through", "toward", "towards"})  # after "in"
 _TARGET_KINDS = frozenset({"person", "animal", "sports"})  # what is aimed at, not a place one is at
 _CLAUSE_DEPS = frozenset({"ROOT", "relcl", "acl", "advcl", "conj", "xcomp", "ccomp", "pcomp", "dep"})
@@ -1627,7 +1628,13 @@ class _Collector:
             path = (
                 relates and prep is after_object and lemma in GOING_VERBS and prep.text in PATH_WORDS and not particles
             )
-            if aimed or path:
+            # "looking out a window at the water": what one looks at, after the verb's first phrase too
+            # ("looking at giraffes at the zoo": only once)
+            looked_at = (
+                relates and not completes_verb and lemma in _LOOKING and prep.text in _AIMING and names_things
+                and not any(p.text in _AIMING for p in prepositions if p.tokens[0].i < prep.tokens[0].i)
+            )
+            if aimed or path or looked_at:
                 relation, rank, tokens = f"{verb_phrase} {prep.text}", _PRIMARY_VERB_PREPOSITION, prep.tokens
             elif completes_verb and names_things and not accompanying and (
                 prep.text in VERB_PREPOSITIONS or (prep.text == "for" and lemma in FOR_OBJECT_VERBS and not clause.passive)

@@ -698,6 +698,14 @@ def test_who_is_dressed_in_a_thing_does_what_the_participle_after_it_says(nlp):
     assert ("man", "wear", "tie") in triples(nlp, "A young man taking a selfie with an iPhone wearing a tie.")
 
 
+def test_what_one_looks_at_after_a_window_is_looked_at(nlp):
+    """Development gold and val2017: "looking out a window at another cat" is (cat, look at, cat); a
+    second "at" is a place ("look at giraffes at the zoo")."""
+    assert ("cat", "look at", "cat") in triples(nlp, "A small cat sitting on top of a couch looking out a window at another cat.")
+    assert ("person", "point at", "computer screen") in triples(nlp, "a person pointing a wii controller at a computer screen")
+    assert ("woman", "at", "zoo") in triples(nlp, "a woman and a baby look at giraffes at the zoo")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
