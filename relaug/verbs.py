@@ -13,7 +13,8 @@ SPATIAL_PREPOSITIONS = (
     "in front of", "on top of", "next to", "to the left of", "to the right of",
     "on", "in", "inside", "under", "underneath", "beneath", "below", "above", "over",
     "behind", "beside", "near", "by", "at", "across", "along", "around", "through",
-    "between", "against", "outside", "atop", "among", "toward", "towards",
+    "between", "against", "outside", "atop", "among", "toward", "towards", "alongside", "amongst",
+    "within", "beyond",
 )
 
 # Words after a verb's object that say where it sends or moves the object ("riding a bike

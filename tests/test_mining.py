@@ -706,6 +706,12 @@ def test_what_one_looks_at_after_a_window_is_looked_at(nlp):
     assert ("woman", "at", "zoo") in triples(nlp, "a woman and a baby look at giraffes at the zoo")
 
 
+def test_alongside_and_within_are_places(nlp):
+    """val2017: prepositions of place beyond the commonest."""
+    assert triples(nlp, "A group of people walk alongside the road.") == [("people", "walk alongside", "road")]
+    assert triples(nlp, "A toilet is placed within a shower stall.") == [("toilet", "place within", "shower stall")]
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
