@@ -476,7 +476,8 @@ def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
     participle at the end of a phrase said of a person or an animal: "a boy in a red shirt playing tennis"."""
     return (
         token.dep_ == "compound" and token.pos_ == "NOUN" and obj.i == token.i + 1 and is_present_participle(token.text)
-        and obj.dep_ == "pobj" and _is_noun(obj.head.head) and _names_a_being(obj.head.head)
+        and obj.dep_ == "pobj" and _is_noun(obj.head.head)
+        and (holder := core_noun(obj.head.head)) is not None and _names_a_being(holder)
     )
 
 
