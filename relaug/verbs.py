@@ -123,6 +123,7 @@ LOCATIVE_AGENT_VERBS = frozenset({
 POSITION_VERBS = frozenset({
     "park", "place", "set", "sit", "stand", "locate", "position", "leave", "put", "hang",
     "lean", "prop", "lay", "rest", "store", "situate", "mount", "line", "stack", "pile", "seat", "perch",
+    "dock", "moor", "gather", "group", "cluster", "display",
 })
 
 # Verbs that move their object somewhere: the phrase after the object says where to, the

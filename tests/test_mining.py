@@ -72,6 +72,8 @@ SHAPES = [
                  id="adverb-preposition"),
     pytest.param("A bus parked by a curb on the street", ("bus", "park by", "curb"), [],
                  id="by-of-place-is-no-agent"),
+    pytest.param("A bunch of boats docked by the mountains", ("boat", "dock by", "mountain"), [],
+                 id="by-of-place-after-docked-is-no-agent"),
     pytest.param("A WOMAN IS HOLDING AN UMBRELLA", ("woman", "hold", "umbrella"), [], id="all-capitals"),
     pytest.param("A hand holding a child's pair of scissors.", ("hand", "hold", "scissors"), [],
                  id="plurale-tantum"),
