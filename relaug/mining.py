@@ -1334,6 +1334,8 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
         holder = prep.head
         if holder.lower_ in _MULTIWORD_HEADS and holder.head.dep_ == "prep":
             holder = holder.head.head  # "in front of a fence": of <- front <- in <- standing
+        elif holder.lower_ in _PREPOSITION_ADVERBS and holder.dep_ == "advmod":
+            holder = holder.head  # "next to a tree": to <- next <- dog
         elif prep.lower_ == "of" and _is_bare_part(holder) and holder.dep_ == "pobj":
             holder = holder.head.head  # "at the end of a tennis court": of <- end <- at <- standing
         if _is_noun(holder):

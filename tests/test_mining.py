@@ -715,6 +715,12 @@ def test_alongside_and_within_are_places(nlp):
     assert triples(nlp, "A toilet is placed within a shower stall.") == [("toilet", "place within", "shower stall")]
 
 
+def test_a_participle_hung_on_what_a_being_stands_next_to_is_the_beings(nlp):
+    """val2017: "standing next to a table playing nintendo wii" is the people's playing."""
+    assert ("people", "play", "wii") in triples(nlp, "two people standing next to a table playing nintendo wii")
+    assert ("dog", "play with", "shoe") in triples(nlp, "an image of a dog next to a tree playing with a shoe")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
