@@ -200,7 +200,8 @@ COCO_NOUNS: dict[str, tuple[str, ...]] = {
         "brother", "sister", "husband", "wife", "bride", "groom", "male", "female", "human",
         "individual", "businessman", "cowboy", "jockey", "fisherman", "farmer", "kiteboarder",
         "kitesurfer", "windsurfer", "paddler", "swimmer", "runner", "hiker", "traveler",
-        "traveller", "tennis player", "baseball player", "soccer player",
+        "traveller", "tennis player", "baseball player", "soccer player", "family", "boarder",
+        "president", "clown", "cop", "marine", "owner", "racer", "preteen", "coach", "teammate",
     ),
     "bicycle": ("bicycle", "bike", "mountain bike"),
     "car": ("car", "automobile", "sedan", "taxi", "cab", "suv", "hatchback", "convertible"),
@@ -346,7 +347,10 @@ GROUND_NOUNS = frozenset({
 # Of those, the surfaces things are set on, which people and animals are seldom on.
 SET_ON_SURFACES = frozenset({"counter", "countertop", "shelf", "desk", "table", "ledge"})
 # Words for animals and people that COCO grounds to no single category.
-_ANIMAL_NOUNS = frozenset({"animal", "pet", "puppy", "kitten", "calf", "lamb", "pony", "foal", "cub", "duck", "goose"})
+_ANIMAL_NOUNS = frozenset({
+    "animal", "pet", "puppy", "kitten", "calf", "lamb", "pony", "foal", "cub", "duck", "goose",
+    "goat", "donkey", "deer", "mule", "camel", "llama", "pig", "monkey", "lion", "tiger", "fox", "rabbit", "squirrel",
+})
 
 
 def noun_class(noun: str) -> str | None:
