@@ -471,6 +471,28 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
         obj.head, obj.dep_ = token, "dobj"
 
 
+def _mend_conjoined_participles_read_as_nouns(tokens: list[Token]) -> None:
+    """Mend the parse where the tagger read as a noun an -ing participle after the last of some
+    joined nouns, and the parser joined it in that noun's place: "Two giraffes and one other
+    animal grazing in a field", "Wild zebra and wildebeest grazing near a watering hole". The noun
+    before it is the conjunct, and the participle is said of all the joined nouns."""
+    for token in tokens:
+        before = tokens[token.i - 1] if token.i > 0 else None
+        if not (
+            token.pos_ == "NOUN" and token.dep_ == "conj" and is_present_participle(token.text)
+            and not is_known_noun(token.text) and before is not None and before.head == token
+            and before.pos_ in ("NOUN", "PROPN") and before.dep_ in ("compound", "advmod", "npadvmod", "amod")
+        ):
+            continue
+        for child in [c for c in token.lefts if c.i < before.i]:
+            child.head = before
+        first = token.head
+        while first.dep_ == "conj":
+            first = first.head
+        before.head, before.dep_ = token.head, "conj"
+        token.head, token.dep_, token.tag_, token.pos_ = first, "acl", "VBG", "VERB"
+
+
 def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
     """Whether `token`, read as a noun, the compound of the noun right after it, is an -ing
     participle at the end of a phrase said of a person or an animal: "a boy in a red shirt playing tennis"."""
@@ -694,6 +716,7 @@ _MENDS = (
     _mend_nouns_with_subjects,
     _mend_nouns_read_as_adjectives,
     _mend_participles_read_as_adjectives,
+    _mend_conjoined_participles_read_as_nouns,
     _mend_places_of_posture_complements,
     _mend_counted_plurals_read_as_verbs,
     _mend_nouns_read_as_verbs,

@@ -721,6 +721,12 @@ def test_a_participle_hung_on_what_a_being_stands_next_to_is_the_beings(nlp):
     assert ("dog", "play with", "shoe") in triples(nlp, "an image of a dog next to a tree playing with a shoe")
 
 
+def test_a_participle_read_as_the_last_joined_noun_is_said_of_all_joined(nlp):
+    """val2017: "grazing" read as a noun joined to the giraffes, "animal" its compound."""
+    assert triples(nlp, "Two giraffes and one other animal grazing in a field.") == [
+        ("giraffe", "graze in", "field"), ("animal", "graze in", "field")]
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
