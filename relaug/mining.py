@@ -410,6 +410,16 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
             if token.pos_ not in ("NOUN", "PROPN"):
                 _retag_as_noun(token)
             continue
+        if (
+            token.tag_ == "JJ" and token.dep_ in ("nsubj", "nsubjpass", "pobj", "dobj") and is_known_noun(token.text)
+            and _child(token, ("det",)) is not None
+            and any(c.dep_ == "amod" and not is_noun_not_adjective(c.text) for c in token.children)
+            and token.lower_ not in PRONOUNS
+        ):
+            # "The black and white locomotive is on the tracks": a word with an article and
+            # adjectives of its own, where a noun stands, is one
+            _retag_as_noun(token)
+            continue
         if not (token.tag_ == "JJ" and is_noun_not_adjective(token.text)) or token.lower_ in PRONOUNS:
             continue
         if token.dep_ != "amod":
@@ -647,10 +657,13 @@ def _mend_nouns_read_as_verbs(tokens: list[Token]) -> None:
     noun right before it that the parser made its subject its compound, and a verb that hangs
     on it a participle of it ("sitting"), as on any noun. A base form (VB) stays: after "to" it is
     a verb the dictionary may lack ("trying to bunt a ball") or `_noun_read_as_infinitive`'s,
-    but not as the caption's first word ("Rider on a horse jumping over a fence")."""
+    but not as the caption's first word, or after nothing but its own modifiers ("Rider on a horse
+    jumping over a fence", "Kite surfer in the air")."""
     for token in tokens:
         if not (
-            (token.tag_ in ("VBD", "VBN", "VBP", "VBZ") or (token.tag_ == "VB" and token.i == 0))
+            (token.tag_ in ("VBD", "VBN", "VBP", "VBZ") or (token.tag_ == "VB" and all(
+                t.head == token and t.dep_ in _NOUN_MODIFIERS for t in tokens[: token.i]
+            )))
             and token.is_alpha and is_known_noun(token.text)
             and not is_verb_form(token.text)
         ):

@@ -727,6 +727,14 @@ def test_a_participle_read_as_the_last_joined_noun_is_said_of_all_joined(nlp):
         ("giraffe", "graze in", "field"), ("animal", "graze in", "field")]
 
 
+def test_a_noun_the_dictionary_knows_as_an_adjective_too_is_a_noun_where_one_stands(nlp):
+    """val2017: "locomotive" read as an adjective, with an article and adjectives of its own; and
+    "surfer" read as a verb after nothing but its own compound."""
+    assert triples(nlp, "The black and white locomotive is on the train tracks.") == [("locomotive", "on", "train track")]
+    assert triples(nlp, "Kite surfer in the air on top of a red board.") == [("kite surfer", "on top of", "board")]
+    assert triples(nlp, "A person on a surfboard high up over the water.")[0] != ("person", "on", "high")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
