@@ -735,6 +735,14 @@ def test_a_noun_the_dictionary_knows_as_an_adjective_too_is_a_noun_where_one_sta
     assert triples(nlp, "A person on a surfboard high up over the water.")[0] != ("person", "on", "high")
 
 
+def test_a_measure_word_after_a_thing_measures_that_thing(nlp):
+    """val2017: "a pizza slice" is pizza, "a television set" a television; "power lines" name no thing."""
+    assert triples(nlp, "Man taking a photograph of himself eating a pizza slice") == [("man", "eat", "pizza")]
+    assert triples(nlp, "A old television set is displaying an old computer game in front of two bookshelves.") == [
+        ("television", "in front of", "bookshelf")]
+    assert not [t for t in triples(nlp, "a street sign below a bunch of power lines ") if t[2] == "power"]
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
