@@ -1005,11 +1005,11 @@ def core_noun(token: Token) -> Token | None:
     if _names_a_place(token):
         return token
     if noun_lemma(token.lower_) in QUANTIFIERS and noun_name(token) not in THING_COMPOUNDS:
-        # "a pizza slice" is a slice of pizza, "a television set" a television: a compound one of
-        # COCO's things names the thing ("power lines", "a tour group" name none)
+        # "a pizza slice", "a television set" are things, named with their compound: one of COCO's
+        # things before the measure word ("power lines", "a tour group" name none)
         compounds = _compounds(token)
         thing = compounds[-1] if compounds and compounds[-1].pos_ == "NOUN" else None
-        return core_noun(thing) if thing is not None and category_of(noun_name(thing)) is not None else None
+        return token if thing is not None and category_of(noun_name(thing)) is not None else None
     if not _is_noun(token) or token.lower_ in PRONOUNS:
         return None
     if (subject := _participle_tagged_as_noun(token)) is not None:
