@@ -709,6 +709,29 @@ def _mend_conjoined_nouns_read_as_verbs(tokens: list[Token]) -> None:
         _join_nearest_conjunct(token)
 
 
+def _mend_held_nouns_read_as_verbs(tokens: list[Token]) -> None:
+    """Mend the parse where the tagger read as a verb joined to a verb of holding or wearing the
+    noun after that verb's object and "and": "wearing a suit and tie next to a couch", "holding a
+    knife and fork over a pizza". The word is that object's conjunct, held or worn too; its
+    phrases are the holding's."""
+    for token in tokens:
+        holding = token.head
+        if not (
+            token.tag_ in ("VB", "VBP") and token.dep_ == "conj" and holding.pos_ == "VERB"
+            and verb_lemma(holding.text) in HOLDING_VERBS and is_known_noun(token.text) and token.i >= 2
+            and tokens[token.i - 1].dep_ == "cc" and _child(token, ("nsubj", "nsubjpass", "dobj")) is None
+        ):
+            continue
+        held = tokens[token.i - 2]
+        if held.dep_ != "dobj" or held.head != holding:
+            continue
+        for child in [c for c in token.children if c.dep_ not in _NOUN_MODIFIERS]:
+            child.head = holding
+        tokens[token.i - 1].head = held
+        token.head = held
+        _retag_as_noun(token)
+
+
 def _mend_conjuncts_joined_across_a_phrase(tokens: list[Token]) -> None:
     """Mend the parse where the parser joined a bare noun after "and" to a person or animal whose
     "in" or "with" phrase, or whose holding or wearing, ends right before the "and": "a man in a
@@ -735,6 +758,7 @@ _MENDS = (
     _mend_counted_plurals_read_as_verbs,
     _mend_nouns_read_as_verbs,
     _mend_conjoined_nouns_read_as_verbs,
+    _mend_held_nouns_read_as_verbs,
     _mend_conjuncts_joined_across_a_phrase,
 )
 

@@ -744,6 +744,13 @@ def test_a_measure_word_after_one_of_cocos_things_names_a_thing(nlp):
     assert not [t for t in triples(nlp, "a street sign below a bunch of power lines ") if t[2] == "power"]
 
 
+def test_a_noun_read_as_a_verb_after_what_one_holds_and_and_is_held_too(nlp):
+    """val2017: "wearing a suit and tie", "holding a knife and fork", "tie" and "fork" read as verbs."""
+    mined = triples(nlp, "a smiling man wearing a suit and tie in front of a colorful wall")
+    assert mined[:3] == [("man", "wear", "suit"), ("man", "wear", "tie"), ("man", "in front of", "wall")]
+    assert ("person", "hold", "fork") in triples(nlp, "a person holding a knife and fork over a pizza")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
