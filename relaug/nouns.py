@@ -61,8 +61,9 @@ NON_OBJECTS = frozenset({
 })
 
 # Compounds of a NON_OBJECTS or QUANTIFIERS head that name a thing, not an activity (../shared/spec/triples.md:
-# "devices and named things stay: playing a video game").
-THING_COMPOUNDS = frozenset({"video game", "board game", "parking lot"})
+# "devices and named things stay: playing a video game"), and sidewalk, crosswalk and boardwalk
+# written in two words.
+THING_COMPOUNDS = frozenset({"video game", "board game", "parking lot", "side walk", "cross walk", "board walk"})
 # Quantifiers that also name a place: with no "of" after them, the object of a preposition is
 # that place ("a bus parked in a lot", as "in a parking lot"), not a quantity.
 QUANTIFIER_PLACES = frozenset({"lot"})

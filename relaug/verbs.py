@@ -14,7 +14,7 @@ SPATIAL_PREPOSITIONS = (
     "on", "in", "inside", "under", "underneath", "beneath", "below", "above", "over",
     "behind", "beside", "near", "by", "at", "across", "along", "around", "through",
     "between", "against", "outside", "atop", "among", "toward", "towards", "alongside", "amongst",
-    "within", "beyond",
+    "within", "beyond", "across from",
 )
 
 # Words after a verb's object that say where it sends or moves the object ("riding a bike

@@ -710,7 +710,9 @@ def test_what_one_looks_at_after_a_window_is_looked_at(nlp):
 
 
 def test_alongside_and_within_are_places(nlp):
-    """val2017: prepositions of place beyond the commonest."""
+    """val2017: prepositions of place beyond the commonest; and a side walk is a sidewalk, no walk."""
+    assert triples(nlp, "A laptop on a couch across from a television.")[1] == ("laptop", "across from", "television")
+    assert triples(nlp, "a number of people walking on a side walk near a building ")[0] == ("people", "walk on", "side walk")
     assert triples(nlp, "A group of people walk alongside the road.") == [("people", "walk alongside", "road")]
     assert triples(nlp, "A toilet is placed within a shower stall.") == [("toilet", "place within", "shower stall")]
 
