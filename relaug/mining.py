@@ -944,9 +944,10 @@ def _held(container: Token) -> list[Token]:
 
 
 def _counted(token: Token) -> Token:
-    """What a quantifier or a depiction names through "of" ("a group of people" -> people), or the token itself."""
+    """What a quantifier, a number or a depiction names through "of" ("a group of people" -> people,
+    "one of the bases" -> bases), or the token itself."""
     for _ in range(4):
-        counts = noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS
+        counts = noun_lemma(token.lower_) in QUANTIFIERS | DEPICTIONS or token.tag_ == "CD"  # "one of the bases"
         inner = (_of_object(token) if counts else None) or _close_up_of(token)
         if inner is None:
             break
@@ -998,7 +999,7 @@ def _through_quantifier(token: Token) -> Token:
     """The phrase a quantified noun sits in: "people" in "a group of people" -> "group"."""
     while token.dep_ == "pobj" and token.head.lower_ == "of":
         holder = token.head.head
-        if noun_lemma(holder.lower_) in QUANTIFIERS | DEPICTIONS | CONTAINERS:
+        if noun_lemma(holder.lower_) in QUANTIFIERS | DEPICTIONS | CONTAINERS or holder.tag_ == "CD":
             token = holder
         elif _close_up_of(holder) is token:
             token = holder

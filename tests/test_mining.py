@@ -760,6 +760,12 @@ def test_the_primary_is_the_action_over_a_worn_thing(nlp):
         "woman", "stand next to", "fire hydrant")
 
 
+def test_one_of_some_things_is_one_of_those_things(nlp):
+    """val2017: "on one of the tracks" is on a track; "one" alone names nothing."""
+    assert triples(nlp, "A train track junction with a train on one of the tracks.") == [("train", "on", "track")]
+    assert triples(nlp, "A woman sits in one of the easy chairs in the big living room. ")[0] == ("woman", "sit in", "chair")
+
+
 def test_a_time_of_day_is_no_place_and_an_adverb_of_place_leaves_the_noun_before_it(nlp):
     """val2017 captions: "at twilight" places nothing; "indoors", read as a noun, is not the floor."""
     assert triples(nlp, "Cars and trucks stopped at an intersection at twilight.") == [
