@@ -968,10 +968,12 @@ def _close_up_of(token: Token) -> Token | None:
 
 def _whole_of_part(token: Token) -> Token:
     """The thing a part word's "of" names, which the part stands for ("crossing a shallow part of
-    a river" -> river, as "on the side of a street" -> street); else the token itself."""
-    if _is_bare_part(token) and (whole := _of_object(token)) is not None:
-        return whole
-    return token
+    a river" -> river, as "on the side of a street" -> street), or its owner names ("at the river's
+    edge" -> river); else the token itself."""
+    if not _is_bare_part(token):
+        return token
+    whole = _of_object(token) or _child(token, ("poss",))
+    return whole if whole is not None and _is_noun(whole) and whole.lower_ not in PRONOUNS else token
 
 
 def _is_bare_part(token: Token) -> bool:

@@ -760,6 +760,11 @@ def test_the_primary_is_the_action_over_a_worn_thing(nlp):
         "woman", "stand next to", "fire hydrant")
 
 
+def test_a_part_of_a_named_owner_stands_for_the_owner(nlp):
+    """val2017: "at the river's edge" is at the river, as "on the side of a street" is on the street."""
+    assert triples(nlp, "A herd of cattle is feeding at the river's edge.") == [("cattle", "feed at", "river")]
+
+
 def test_one_of_some_things_is_one_of_those_things(nlp):
     """val2017: "on one of the tracks" is on a track; "one" alone names nothing."""
     assert triples(nlp, "A train track junction with a train on one of the tracks.") == [("train", "on", "track")]
