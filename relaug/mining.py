@@ -493,7 +493,8 @@ def _mend_conjoined_participles_read_as_nouns(tokens: list[Token]) -> None:
         before = tokens[token.i - 1] if token.i > 0 else None
         if not (
             token.pos_ == "NOUN" and token.dep_ == "conj" and is_present_participle(token.text)
-            and not is_known_noun(token.text) and before is not None and before.head == token
+            and (not is_known_noun(token.text) or verb_lemma(token.text) in POSTURE_VERBS | MOTION_VERBS)
+            and before is not None and before.head == token
             and before.pos_ in ("NOUN", "PROPN") and before.dep_ in ("compound", "advmod", "npadvmod", "amod")
         ):
             continue
@@ -504,6 +505,28 @@ def _mend_conjoined_participles_read_as_nouns(tokens: list[Token]) -> None:
             first = first.head
         before.head, before.dep_ = token.head, "conj"
         token.head, token.dep_, token.tag_, token.pos_ = first, "acl", "VBG", "VERB"
+
+
+def _mend_participles_with_particles_before_nouns(tokens: list[Token]) -> None:
+    """Mend the parse where a past participle and its particle before a noun ("in a fenced in
+    area", "a walled in yard") were read as the phrase's head and a preposition: the noun
+    heads the phrase, "fenced in" its adjective."""
+    for token in tokens:
+        particle = tokens[token.i + 1] if token.i + 1 < len(tokens) else None
+        if not (
+            token.tag_ == "VBN" and token.dep_ in ("pobj", "dobj") and _child(token, ("det",)) is not None
+            and particle is not None and particle.head == token and particle.lower_ == "in"
+            and particle.dep_ == "prep"
+        ):
+            continue
+        noun = _child(particle, ("pobj",))
+        if noun is None or _child(noun, ("det", "poss")) is not None:
+            continue
+        for child in [c for c in token.children if c.i < token.i]:
+            child.head = noun
+        _hang_where(noun, token)
+        token.head, token.dep_ = noun, "amod"
+        particle.head, particle.dep_ = token, "prt"
 
 
 def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
@@ -756,6 +779,7 @@ _MENDS = (
     _mend_nouns_read_as_adjectives,
     _mend_participles_read_as_adjectives,
     _mend_conjoined_participles_read_as_nouns,
+    _mend_participles_with_particles_before_nouns,
     _mend_places_of_posture_complements,
     _mend_counted_plurals_read_as_verbs,
     _mend_nouns_read_as_verbs,

@@ -727,6 +727,13 @@ def test_a_participle_read_as_the_last_joined_noun_is_said_of_all_joined(nlp):
     """val2017: "grazing" read as a noun joined to the giraffes, "animal" its compound."""
     assert triples(nlp, "Two giraffes and one other animal grazing in a field.") == [
         ("giraffe", "graze in", "field"), ("animal", "graze in", "field")]
+    assert triples(nlp, "A giraffe and its herd standing in an enclosure.") == [("giraffe", "stand in", "enclosure")]
+
+
+def test_a_fenced_in_area_is_an_area(nlp):
+    """val2017: "fenced in" before a noun is its adjective, not a participle with an "in" phrase."""
+    assert triples(nlp, "Zebras are standing in a fenced in area.") == [("zebra", "stand in", "area")]
+    assert triples(nlp, "A group of cows in a fenced in area.") == [("cow", "in", "area")]
 
 
 def test_a_noun_the_dictionary_knows_as_an_adjective_too_is_a_noun_where_one_stands(nlp):
