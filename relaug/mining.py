@@ -531,12 +531,19 @@ def _mend_participles_with_particles_before_nouns(tokens: list[Token]) -> None:
 
 def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
     """Whether `token`, read as a noun, the compound of the noun right after it, is an -ing
-    participle at the end of a phrase said of a person or an animal: "a boy in a red shirt playing tennis"."""
+    participle at the end of a phrase said of a person or an animal: "a boy in a red shirt playing
+    tennis", "people standing on a tennis court playing tennis"."""
     return (
         token.dep_ == "compound" and token.pos_ == "NOUN" and obj.i == token.i + 1 and is_present_participle(token.text)
-        and obj.dep_ == "pobj" and _is_noun(obj.head.head)
-        and (holder := core_noun(obj.head.head)) is not None and _names_a_being(holder)
+        and obj.dep_ == "pobj" and (holder := _phrase_holder(obj.head.head)) is not None and _names_a_being(holder)
     )
+
+
+def _phrase_holder(head: Token) -> Token | None:
+    """Who a phrase hung on `head` is said of: the thing a noun names, or the subject a verb places."""
+    if _is_noun(head):
+        return core_noun(head)
+    return _placed_subject(head) if _is_clause_head(head) else None
 
 
 def _mend_places_of_posture_complements(tokens: list[Token]) -> None:

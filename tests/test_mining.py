@@ -286,6 +286,8 @@ def test_a_participle_the_tagger_read_as_an_adjective_inside_a_compound_is_a_ver
     # read as a noun in one compound of three, at the end of a person's phrase
     assert triples(nlp, "A young boy in a red shirt playing tennis.") == [("boy", "in", "shirt")]
     assert triples(nlp, "A group of people on a court playing tennis.") == [("people", "on", "court")]
+    assert triples(nlp, "Two people sitting together on a couch playing wii") == [
+        ("people", "play", "wii"), ("people", "sit on", "couch")]
     assert triples(nlp, "Two people on horseback herding cattle through the woods")[:2] == [
         ("people", "herd", "cattle"), ("people", "on", "horseback")]
 
