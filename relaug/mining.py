@@ -1391,7 +1391,7 @@ def _participle_owner(participle: Token) -> Token:
             return subject
     if participle.tag_ == "VBG" and (owner := _being_behind(noun, participle)) is not None:
         return owner
-    return _vehicle_behind(noun, participle) or noun
+    return _vehicle_behind(noun, participle) or _food_behind(noun, participle) or noun
 
 
 def _vehicle_behind(noun: Token, participle: Token) -> Token | None:
@@ -1409,6 +1409,20 @@ def _vehicle_behind(noun: Token, participle: Token) -> Token | None:
     named_again = any(
         t.lower_ == "its" or (t.lower_ == holder.lower_ and t.dep_ != "compound") for t in participle.subtree
     )
+    return None if named_again else holder
+
+
+def _food_behind(noun: Token, participle: Token) -> Token | None:
+    """The food whose with-phrase names a thing the parser hung a participle of placing on: "A
+    pizza with toppings served on a plate", "a cake with a section missing sitting next to a
+    candle". What a food has is on it; where it is set is the food's. Not where the phrase names
+    the food again ("a pizza with cheese melted on it")."""
+    if noun.dep_ != "pobj" or noun.head.lower_ != "with" or verb_lemma(participle.text) not in POSITION_VERBS | {"serve"}:
+        return None
+    holder = noun.head.head
+    if not _is_noun(holder) or noun_kind(noun_name(holder)) != "food":
+        return None
+    named_again = any(t.lower_ in ("it", "its", holder.lower_) for t in participle.subtree if t != participle)
     return None if named_again else holder
 
 

@@ -854,6 +854,12 @@ def test_a_vehicle_moves_and_parks_with_what_it_has(nlp):
     assert triples(nlp, "A jet with smoke pouring from its wings.") == [("smoke", "pour from", "wing")]
 
 
+def test_where_a_food_with_toppings_sits_is_the_foods(nlp):
+    """Development gold and val2017: "A pizza with toppings served on a plate" is the pizza's serving."""
+    assert triples(nlp, "A pizza with toppings served on a plate") == [("pizza", "serve on", "plate")]
+    assert triples(nlp, "A pizza with different toppings sitting on a pan. ") == [("pizza", "sit on", "pan")]
+
+
 def test_a_trio_is_a_number_of_things(nlp):
     assert triples(nlp, "A trio of men drinking wine at a restaurant table")[0] == ("man", "drink", "wine")
 
