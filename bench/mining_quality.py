@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
     golds = args.gold or [
-        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3")), SHARED_GOLD)
+        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3", "dev-4", "heldout-4")), SHARED_GOLD)
         if p.is_file()
     ]
     import spacy
