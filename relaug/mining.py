@@ -402,6 +402,8 @@ def _mend_nouns_read_as_adjectives(tokens: list[Token]) -> None:
       verb's subject.
     """
     for token in tokens:
+        if token.dep_ != "amod" and token.tag_ != "JJ":
+            continue
         head = token.head
         if (
             token.dep_ == "amod" and head.tag_ == "VBG" and head.dep_ == "ROOT" and head.i > token.i
@@ -461,10 +463,10 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
     does not split a compound, so the first noun heads its phrase, the participle hangs on it and
     the second noun is its object."""
     for token in tokens:
-        obj = token.head
         before = tokens[token.i - 1] if token.i > 0 else None
-        if before is None or before.pos_ not in ("NOUN", "PROPN"):
+        if before is None or token.tag_ not in ("VBG", "NN", "NNS") or before.pos_ not in ("NOUN", "PROPN"):
             continue
+        obj = token.head
         if not (obj.i > token.i and obj.pos_ in ("NOUN", "PROPN")):
             continue
         # the noun before hung on the second as its compound, or on the participle ("standing in a
@@ -552,10 +554,11 @@ def _mend_places_of_posture_complements(tokens: list[Token]) -> None:
     participle says how one sits or lies; where is the posture's, as "sitting in a chair" says it.
     A participle that itself places ("sits parked on a curb", "stands perched on a branch") keeps it."""
     for token in tokens:
+        if token.tag_ != "VBN" or token.dep_ not in ("xcomp", "acomp", "oprd", "advcl"):
+            continue
         head = token.head
         if (
-            token.tag_ != "VBN" or token.dep_ not in ("xcomp", "acomp", "oprd", "advcl") or head.pos_ != "VERB"
-            or verb_lemma(token.text) in POSITION_VERBS
+            head.pos_ != "VERB" or verb_lemma(token.text) in POSITION_VERBS
             or head.i > token.i or verb_lemma(head.text) not in POSTURE_VERBS or _child(head, ("prep",)) is not None
             or any(tokens[k].pos_ != "ADV" for k in range(head.i + 1, token.i))
         ):
@@ -575,16 +578,16 @@ def _mend_split_multiword_nouns(tokens: list[Token]) -> None:
     right", "leans" a plural noun), the verb after it is the caption's verb, the noun its subject."""
     for token in tokens[1:]:
         first = tokens[token.i - 1]
+        name = f"{first.lower_} {token.lower_}"
+        plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
+        if not (name in MULTIWORD_NOUNS or plural):
+            continue
         # "fire hydrant on city street": "hydrant" an adverb; "Stop light in a city": "Stop" a verb
         # without a subject, "light" its object
         object_of_first = first.pos_ == "VERB" and token.head == first and _child(first, ("nsubj", "nsubjpass")) is None
         # "A brown teddy bear sitting", "bear" read as teddy's apposition: two nouns hung apart
         nouns_apart = first.pos_ in ("NOUN", "PROPN") and token.pos_ in ("NOUN", "PROPN") and first.head != token
         if token.pos_ not in ("VERB", "AUX", "ADJ", "ADV") and not object_of_first and not nouns_apart:
-            continue
-        name = f"{first.lower_} {token.lower_}"
-        plural = name.endswith("s") and name[:-1] in MULTIWORD_NOUNS
-        if not (name in MULTIWORD_NOUNS or plural):
             continue
         verb = _child(token, ("dobj",)) if token.dep_ == "ROOT" and first.dep_ == "nsubj" else None
         if verb is not None and not (verb.i == token.i + 1 and is_verb_form(verb.text) and verb.tag_ in ("NN", "NNS")):
@@ -747,9 +750,11 @@ def _mend_held_nouns_read_as_verbs(tokens: list[Token]) -> None:
     knife and fork over a pizza". The word is that object's conjunct, held or worn too; its
     phrases are the holding's."""
     for token in tokens:
+        if token.tag_ not in ("VB", "VBP") or token.dep_ != "conj":
+            continue
         holding = token.head
         if not (
-            token.tag_ in ("VB", "VBP") and token.dep_ == "conj" and holding.pos_ == "VERB"
+            holding.pos_ == "VERB"
             and verb_lemma(holding.text) in HOLDING_VERBS and is_known_noun(token.text) and token.i >= 2
             and tokens[token.i - 1].dep_ == "cc" and _child(token, ("nsubj", "nsubjpass", "dobj")) is None
         ):
