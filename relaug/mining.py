@@ -475,9 +475,10 @@ def _mend_participles_read_as_adjectives(tokens: list[Token]) -> None:
             (before.head == obj and before.dep_ == "compound")
             or (before.head == token and before.dep_ in ("compound", "npadvmod", "nsubj"))
         )
-        if not read_as_adjective and before.dep_ != "compound":
-            continue
-        if not (read_as_adjective or (before.head == token and _participle_in_a_beings_phrase(token, obj))):
+        in_a_beings_phrase = (
+            before.dep_ == "compound" and before.head == token and _participle_in_a_beings_phrase(token, obj)
+        )
+        if not (read_as_adjective or in_a_beings_phrase):
             continue
         for child in [c for c in obj.lefts if c.i < before.i]:
             child.head = before
