@@ -1244,6 +1244,19 @@ def _prepositions(head: Token) -> list[_Preposition]:
     return sorted(found, key=lambda p: p.tokens[0].i)
 
 
+def _had_before_a_place(with_phrase: _Preposition, prepositions: list[_Preposition]) -> bool:
+    """Whether a with-phrase names things had, and the next place among a verb's phrases is one a
+    being is at with them: near them or on open ground ("with a racket on a court"), not on a
+    table ("with food on the table")."""
+    place = next(
+        (p for p in prepositions if p.tokens[0].i > with_phrase.tokens[0].i and p.text in SPATIAL_PREPOSITIONS), None
+    )
+    return (
+        place is not None and all(_had_thing(o) for o in with_phrase.objects)
+        and (place.text not in _SUPPORTING or _on_open_ground(place))
+    )
+
+
 def _inward_particle(token: Token, prepositions: list[_Preposition]) -> bool:
     """Whether "in", read as an adverb or as a preposition without an object, is the particle of
     its verb, right before a phrase of path or aim: "moving in over a harbor", not "eating grass
@@ -1359,8 +1372,7 @@ def _doer_past_a_phrase(participle: Token) -> Token | None:
         holder = _placed_subject(holder)
     elif not _is_noun(holder):
         return None
-    core = core_noun(holder) if holder is not None else None
-    return holder if core is not None and _names_a_being(core) else None
+    return holder if _is_a_being(holder) else None
 
 
 def _subject_made_compound(noun: Token, verb: Token) -> bool:
@@ -1389,9 +1401,8 @@ def _participle_owner(participle: Token) -> Token:
             return place.head
         # "people standing in a field flying kites": who stands there; a being acts for itself
         # ("staring at a woman holding a bat")
-        core = core_noun(noun)
         if (
-            _is_clause_head(place.head) and not (core is not None and _names_a_being(core))
+            _is_clause_head(place.head) and not _is_a_being(noun)
             and (subject := _placed_subject(place.head)) is not None
         ):
             return subject
@@ -1464,8 +1475,10 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
         elif _is_clause_head(holder) and (prep.lower_ != "with" or verb_lemma(participle.text) in HOLDING_VERBS):
             # "walking with a pink umbrella holding bottled water": only a being holds; and one
             # dressed in suits is the one who holds ("Two men dressed in suits holding cellphones")
-            subjects, _ = _clause_subjects(holder)
-            owner = _placed_subject(holder) or (subjects[0] if subjects and prep.lower_ == "in" else None)
+            owner = _placed_subject(holder)
+            if owner is None and prep.lower_ == "in":
+                subjects, _ = _clause_subjects(holder)
+                owner = subjects[0] if subjects else None
     elif noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS:
         owner = _active_subject(noun.head)
     return owner if owner is not None and _names_a_being(owner) else None
@@ -1502,6 +1515,12 @@ def _on_open_ground(prep: _Preposition) -> bool:
     return prep.text in ("on", "in") and all(
         noun_class(noun_name(o)) == "ground" and noun_name(o) not in SET_ON_SURFACES for o in prep.objects
     )
+
+
+def _is_a_being(token: Token | None) -> bool:
+    """Whether a noun phrase's core noun names a person or an animal ("a group of people")."""
+    core = core_noun(token) if token is not None else None
+    return core is not None and _names_a_being(core)
 
 
 def _names_a_being(token: Token) -> bool:
@@ -1653,7 +1672,7 @@ class _Collector:
         # where the verb places them nowhere else ("swimming in the sea with chairs on the beach").
         being = (
             any(q.text == "with" for q in prepositions) and not any(p.text in SPATIAL_PREPOSITIONS for p in prepositions)
-            and any(_names_a_being(core) for s in subjects if (core := core_noun(s)) is not None)
+            and any(_is_a_being(s) for s in subjects)
         )
         prepositions = sorted(
             prepositions + [
@@ -1732,13 +1751,9 @@ class _Collector:
             # own is who it is done with ("posing with her horse", "walking with his dog"). One stands
             # or sits with a thing, and where a place follows, there: "standing with a racket on a
             # court" is (man, stand on, court); "sitting with food on the table" leaves the table to the food.
-            place_after = next(
-                (p for p in prepositions if p.tokens[0].i > prep.tokens[0].i and p.text in SPATIAL_PREPOSITIONS), None
-            )
             accompanying = prep.text == "with" and (
                 any(_is_possessed(o) and not _names_a_being(o) for o in prep.objects)
-                or (lemma in POSTURE_VERBS and all(_had_thing(o) for o in prep.objects) and place_after is not None
-                    and (place_after.text not in _SUPPORTING or _on_open_ground(place_after)))
+                or (lemma in POSTURE_VERBS and _had_before_a_place(prep, prepositions))
             )
             # What the verb's object is aimed at, a being or a ball ("swinging a bat at a ball",
             # "waving a flag at people"), is the verb's goal; a place is where it happens
