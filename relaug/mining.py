@@ -538,15 +538,15 @@ def _participle_in_a_beings_phrase(token: Token, obj: Token) -> bool:
     tennis", "people standing on a tennis court playing tennis"."""
     return (
         token.dep_ == "compound" and token.pos_ == "NOUN" and obj.i == token.i + 1 and is_present_participle(token.text)
-        and obj.dep_ == "pobj" and (holder := _phrase_holder(obj.head.head)) is not None and _names_a_being(holder)
+        and obj.dep_ == "pobj" and _is_a_being(_phrase_holder(obj.head.head))
     )
 
 
 def _phrase_holder(head: Token) -> Token | None:
-    """Who a phrase hung on `head` is said of: the thing a noun names, or the subject a verb places."""
-    if _is_noun(head):
-        return core_noun(head)
-    return _placed_subject(head) if _is_clause_head(head) else None
+    """Who a phrase hung on `head` is said of: the noun `head`, or the subject the verb `head` places."""
+    if _is_clause_head(head):
+        return _placed_subject(head)
+    return head if _is_noun(head) else None
 
 
 def _mend_places_of_posture_complements(tokens: list[Token]) -> None:
@@ -1368,10 +1368,7 @@ def _doer_past_a_phrase(participle: Token) -> Token | None:
             return None
     elif own is None or own.i > participle.i:
         return None
-    if _is_clause_head(holder):
-        holder = _placed_subject(holder)
-    elif not _is_noun(holder):
-        return None
+    holder = _phrase_holder(holder)
     return holder if _is_a_being(holder) else None
 
 
@@ -1408,38 +1405,28 @@ def _participle_owner(participle: Token) -> Token:
             return subject
     if participle.tag_ == "VBG" and (owner := _being_behind(noun, participle)) is not None:
         return owner
-    return _vehicle_behind(noun, participle) or _food_behind(noun, participle) or noun
+    return _holder_of_a_with_thing(noun, participle) or noun
 
 
-def _vehicle_behind(noun: Token, participle: Token) -> Token | None:
-    """The vehicle whose with-phrase names a thing the parser hung a participle on: "a train with
-    empty rail cars moving down a track", "a white bus with bicycle rack parked on a street".
-    The vehicle moves and parks with what it has; a being it carries acts for itself ("a bus
-    with people standing on top"), and so does a thing whose phrase names the vehicle again
-    ("a jet with smoke pouring from its wings", "a bus with an advertisement plastered over the
-    entire bus")."""
+def _holder_of_a_with_thing(noun: Token, participle: Token) -> Token | None:
+    """The vehicle or food whose with-phrase names a thing the parser hung a participle on: "a
+    train with empty rail cars moving down a track", "a white bus with bicycle rack parked on a
+    street", "A pizza with toppings served on a plate". A vehicle moves and parks with what it
+    has; what a food has is on it, so where the thing is set (a participle of placing) is the
+    food's. A being carried acts for itself ("a bus with people standing on top"), and so does
+    a thing whose phrase names the holder again ("a jet with smoke pouring from its wings", "a
+    pizza with cheese melted on it")."""
     if noun.dep_ != "pobj" or noun.head.lower_ != "with" or _names_a_being(noun):
         return None
     holder = noun.head.head
-    if not _is_noun(holder) or noun_kind(noun_name(holder)) != "vehicle":
+    kind = noun_kind(noun_name(holder)) if _is_noun(holder) else None
+    placing = verb_lemma(participle.text) in POSITION_VERBS | {"serve"}
+    if not (kind == "vehicle" or (kind == "food" and placing)):
         return None
     named_again = any(
-        t.lower_ == "its" or (t.lower_ == holder.lower_ and t.dep_ != "compound") for t in participle.subtree
+        t.lower_ in ("it", "its") or (t.lower_ == holder.lower_ and t.dep_ != "compound")
+        for t in participle.subtree if t != participle
     )
-    return None if named_again else holder
-
-
-def _food_behind(noun: Token, participle: Token) -> Token | None:
-    """The food whose with-phrase names a thing the parser hung a participle of placing on: "A
-    pizza with toppings served on a plate", "a cake with a section missing sitting next to a
-    candle". What a food has is on it; where it is set is the food's. Not where the phrase names
-    the food again ("a pizza with cheese melted on it")."""
-    if noun.dep_ != "pobj" or noun.head.lower_ != "with" or verb_lemma(participle.text) not in POSITION_VERBS | {"serve"}:
-        return None
-    holder = noun.head.head
-    if not _is_noun(holder) or noun_kind(noun_name(holder)) != "food":
-        return None
-    named_again = any(t.lower_ in ("it", "its", holder.lower_) for t in participle.subtree if t != participle)
     return None if named_again else holder
 
 
@@ -1463,6 +1450,10 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
     owner = None
     if noun.dep_ == "pobj":
         prep = noun.head
+        placed = verb_lemma(participle.text) in POSITION_VERBS - POSTURE_VERBS
+        landmark = prep.lower_ in _NEARBY | {"behind"} or prep.head.lower_ in _MULTIWORD_HEADS | _PREPOSITION_ADVERBS
+        if placed and landmark:
+            return None  # "posing in front of a sign hanging on a building": the sign hangs there
         holder = prep.head
         if holder.lower_ in _MULTIWORD_HEADS and holder.head.dep_ == "prep":
             holder = holder.head.head  # "in front of a fence": of <- front <- in <- standing
@@ -1481,7 +1472,7 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
                 owner = subjects[0] if subjects else None
     elif noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS:
         owner = _active_subject(noun.head)
-    return owner if owner is not None and _names_a_being(owner) else None
+    return owner if _is_a_being(owner) else None
 
 
 def _active_subject(verb: Token) -> Token | None:

@@ -562,11 +562,14 @@ def test_a_pronoun_object_leaves_the_verb_to_its_phrase(nlp):
     ("A young man standing in front of a fence holding a skateboard.", ("man", "hold", "skateboard")),
     ("Lady wearing a red tennis outfit holding a racket and laughing.", ("lady", "hold", "racket")),
     ("A person with a cane and a roller bag sitting on a bench.", ("person", "sit on", "bench")),
+    ("A number of people around a large table working on laptop computers.", ("people", "work on", "laptop computer")),
+    ("a couple of guys with tennis rackets waiting on a ball", ("guy", "wait on", "ball")),
 ])
 def test_a_thing_the_parser_hangs_a_participle_on_hands_it_to_the_being_that_has_it(nlp, caption, expected):
     """What a rope, a fence or an outfit cannot do, the woman, man or lady it belongs to or
     stands by does (captions of the development gold), also past the first of two things
-    ("a cane and a roller bag", a val2017 caption)."""
+    ("a cane and a roller bag", a val2017 caption), and where a quantity names the beings ("a
+    number of people", "a couple of guys")."""
     mined = triples(nlp, caption)
     assert expected in mined
     assert not [t for t in mined if t[1] == expected[1] and t[0] != expected[0]]
@@ -575,9 +578,11 @@ def test_a_thing_the_parser_hangs_a_participle_on_hands_it_to_the_being_that_has
 @pytest.mark.parametrize(("caption", "expected"), [
     ("People mingling on a beach with a kite floating in the sky.", ("kite", "float in", "sky")),  # with on a verb
     ("A small cat sits on top of a white toilet missing its seat in a bathroom.", ("toilet", "miss", "seat")),
+    ("A group of women pose in front of a sign hanging on a building.", ("sign", "hang on", "building")),
 ])
 def test_a_thing_that_may_do_it_keeps_its_participle(nlp, caption, expected):
-    """A with-phrase on a verb says what its own noun does; "its seat" is the toilet's."""
+    """A with-phrase on a verb says what its own noun does; "its seat" is the toilet's; a thing
+    one stands by is placed where a participle of placing says ("a sign hanging on a building")."""
     mined = triples(nlp, caption)
     assert expected in mined
     assert not [t for t in mined if t[1] == expected[1] and t[0] != expected[0]]
