@@ -32,13 +32,13 @@ from relaug.images import ImageCheck, check_image, stored_images
 from relaug.mine import (
     job_parsing_pool,
     mined_in_order,
-    mining_pipeline,
     not_own,
     output_errors,
     reference_relations,
     tracked,
 )
 from relaug.mining import (
+    load_pipeline,
     pipeline_version,
     render_text,
     stated_form,
@@ -447,7 +447,7 @@ def build_coco(options: BuildOptions, progress: Progress = SILENT) -> BuildRepor
     inputs = input_hashes(root)
     read(1)
     reference = _read_reference(options)
-    nlp = mining_pipeline(options.spacy_model)
+    nlp = load_pipeline(options.spacy_model)
     staging = _staging(options, {"coco_root": str(root)}, inputs, nlp, report)
     return _build(
         options, source, staging, nlp, report, progress,
@@ -475,7 +475,7 @@ def build_collection(options: BuildOptions, collection: CollectionOptions, progr
     files = files_of(Path(collection.path), collection.source, Path(options.out))
     inputs = input_stamps(files)
     reference = _read_reference(options)
-    nlp = mining_pipeline(options.spacy_model)
+    nlp = load_pipeline(options.spacy_model)
     recorded = {f"collection_{name}": str(value) for name, value in asdict(collection).items() if value is not None}
     staging = _staging(options, recorded, inputs, nlp, report)
     source = read_collection(collection, files, staging.dir / "source-images")

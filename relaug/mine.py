@@ -34,13 +34,6 @@ from relaug.workers import available_cores
 CHUNK_CAPTIONS = 2048
 
 
-def mining_pipeline(name: str | None) -> spacy.Language:
-    try:
-        return load_pipeline(name)
-    except ValueError as e:  # the pipeline is not installed: the user's environment, not a bug
-        raise InputError(str(e)) from e
-
-
 @dataclass(frozen=True)
 class MineReport:
     out: Path
@@ -156,10 +149,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
         raise InputError("--pairs-evidence chooses among negatives; add --negatives")
     captions = read_captions(options.captions)
     reference = not_own(read_captions(options.reference_captions), captions) if options.reference_captions else []
-    try:  # before any worker starts, whose failure to load would only say that it died
-        check_installed(options.spacy_model)
-    except ValueError as e:
-        raise InputError(str(e)) from e
+    check_installed(options.spacy_model)  # before any worker starts, whose failure to load would only say that it died
     triples = without = 0
     kept = "nothing was written under that name: make room or fix the cause, then run again"
     with output_errors(options.out, kept), contextlib.ExitStack() as output:
@@ -171,7 +161,7 @@ def mine_file(options: MineOptions, progress: Progress = SILENT) -> MineReport:
             raise unwritable_out(options.out, e) from e
         with job_parsing_pool(len(captions) + len(reference), options) as pool:
             # Each worker holds a pipeline; this process parses only without them, and negatives.
-            nlp = mining_pipeline(options.spacy_model) if pool is None or options.negatives else None
+            nlp = load_pipeline(options.spacy_model) if pool is None or options.negatives else None
             mined_stream = mined_in_order(captions, nlp, pool, options.batch_size)
             mined_stream = tracked(progress, mined_stream, len(captions), "Mining captions")
             negatives, rejected = None, Counter()

