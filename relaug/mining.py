@@ -1505,7 +1505,7 @@ def _had_thing(token: Token) -> bool:
 def _on_open_ground(prep: _Preposition) -> bool:
     """Whether a phrase puts what it is said of on or in the ground (a court, a field, a street),
     where a person or an animal may stand, not on a table or in a hand."""
-    return prep.text in ("on", "in") and all(
+    return prep.text in ("on", "in", "on top of") and all(
         noun_class(noun_name(o)) == "ground" and noun_name(o) not in SET_ON_SURFACES for o in prep.objects
     )
 
@@ -1542,6 +1542,14 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
         # "zebras having a fight on top of a field": an event happens where its doers are.
         subjects, _ = _clause_subjects(noun.head)
         return subjects
+    if (
+        noun.dep_ == "dobj" and verb_lemma(noun.head.text) in HOLDING_VERBS and not _is_possessed(noun)
+        and _on_open_ground(prep)
+    ):
+        # "A man holding a tennis racquet on top of a tennis court": what one holds on the
+        # ground, one is on the ground with; not so one's own part ("has its beak in the water").
+        holders = [s for s in _placed_subjects(noun.head) if _is_a_being(s)]
+        return [h for s in holders for h in _conjoined(s)] + _conjoined(noun)
     return _conjoined(noun)
 
 

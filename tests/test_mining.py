@@ -322,14 +322,18 @@ def test_a_noun_the_parser_gave_a_subject_is_a_verb_or_ends_the_noun_before_it(n
 
 
 def test_what_a_being_has_on_the_ground_it_is_on_the_ground_with(nlp):
-    """Development gold and val2017: a person's or an animal's with-phrase thing on the ground places
-    the being too; a thing set on a table does not ("people with food on a table")."""
+    """Development gold and val2017: a person's or an animal's with-phrase thing, or what it holds,
+    on the ground places the being too; a thing set on a table does not ("people with food on a table")."""
     assert ("person", "on", "street") in triples(nlp, "A person with a skateboard on a street.")
     assert ("dog", "on", "beach") in triples(nlp, "A very cute looking dog with a disc on the beach.")
     assert ("people", "on", "table") not in triples(nlp, "Two people with lots of food on a table and each has a plate")
     # the same for a with-phrase of a verb that places the subject nowhere else
     assert ("girl", "in", "field") in triples(nlp, "A young girl running with a kite in a field.")
     assert ("people", "on", "beach") not in triples(nlp, "Four people are swimming in the sea with chairs on the beach.")
+    # and what one holds or carries on the ground, but not one's own part
+    assert ("man", "on top of", "tennis court") in triples(nlp, "A man holding a tennis racquet on top of a tennis court.")
+    assert ("man", "on", "beach") in triples(nlp, "A man in a wetsuit carries a surfboard on the beach.")
+    assert ("bird", "in", "water") not in triples(nlp, "The bird has its beak in the water.")
 
 
 def test_who_is_seated_or_perched_somewhere_does_what_a_participle_there_says(nlp):
