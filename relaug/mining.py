@@ -356,6 +356,7 @@ _PLACE_PREPOSITIONS = frozenset({"on", "in", "at", "inside", "atop", "across", "
 _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "underneath", "beneath"})
 _CONTAINING = frozenset({"in", "at", "inside"})
 _NEARBY = frozenset({"near", "next to", "beside", "by"})
+_BESIDE_A_LANDMARK = frozenset({"in front of", "behind", "below", "beneath", "under", "underneath", "above"})
 _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says where the subject is
 # Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
 # bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
@@ -1591,7 +1592,7 @@ def _place_holders(noun: Token, prep: _Preposition) -> list[Token]:
     # bowl on the table", "a man next to a base on a baseball field", "swinging at a ball on a court").
     on_the_ground = prep.text == "on" and all(noun_class(noun_name(o)) == "ground" for o in prep.objects)
     if locator_text in _PLACE_PREPOSITIONS:
-        if prep.text not in _CONTAINING | _NEARBY and not on_the_ground:
+        if prep.text not in _CONTAINING | _NEARBY | _BESIDE_A_LANDMARK and not on_the_ground:
             return []
     elif locator_text in _NEARBY:
         if _names_a_being(noun) or not (prep.text in _CONTAINING or on_the_ground):

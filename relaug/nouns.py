@@ -14,7 +14,7 @@ QUANTIFIERS = frozenset({
     "crowd", "team", "line", "collection", "selection", "array", "kind", "type", "sort",
     "handful", "few", "plenty", "bit", "bite", "portion", "serving", "half",
     "cluster", "fleet", "bowlful", "plateful", "dozen", "dozens", "hundred", "thousand", "series", "display", "mix",
-    "body", "roll",  # "a body of water", "a roll of toilet paper"
+    "body", "roll", "flight",  # "a body of water", "a roll of toilet paper", "a flight of stairs"
     "duo", "trio", "quartet",
 })
 
@@ -58,6 +58,8 @@ NON_OBJECTS = frozenset({
     "sunset", "nighttime", "daytime",
     # no thing, like "way": "looking in different directions", "painted various colors"
     "direction", "color", "colour",
+    # states, no place: "a house under construction", "birds in flight"
+    "construction", "renovation", "repair",
 })
 
 # Compounds of a NON_OBJECTS or QUANTIFIERS head that name a thing, not an activity (../shared/spec/triples.md:

@@ -53,6 +53,12 @@ SHAPES = [
                  [("bird", "near", "house"), ("post", "near", "house")], id="near-what-it-stands-on"),
     pytest.param("A cat sleeping on a desk next to an open laptop.", ("cat", "sleep on", "desk"),
                  [("cat", "next to", "laptop")], id="next-to-what-it-lies-on"),
+    pytest.param("An orange cat sits on a stoop in front of a door.", ("cat", "sit on", "stoop"),
+                 [("cat", "in front of", "door")], id="in-front-of-what-it-sits-on"),
+    pytest.param("Four people on skis below a mountain taking a picture.", ("people", "on", "ski"),
+                 [("people", "below", "mountain")], id="below-what-it-stands-on"),
+    pytest.param("a man walking down a flight of stairs holding onto a cell phone", ("man", "walk down", "stair"),
+                 [], id="flight-of"),
     pytest.param("A group of people riding motorcycles in the woods.", ("people", "ride", "motorcycle"),
                  [("people", "in", "wood")], id="group-of"),
     pytest.param("a couple of animals walk through the grass", ("animal", "walk through", "grass"), [],
@@ -625,11 +631,12 @@ def test_what_a_container_holds_is_related_before_the_container(nlp):
     assert triples(nlp, "A little girl grins at her plate of pizza.")[0] == ("girl", "grin at", "pizza")
 
 
-def test_directions_and_colours_are_no_things(nlp):
+def test_directions_colours_and_states_are_no_things(nlp):
     """Like "way": "looking in different directions", "painted various colors" relate nothing
-    one could point at (development gold)."""
+    one could point at (development gold), nor does a state ("under construction", val2017)."""
     assert triples(nlp, "Four zebras on a dirt path looking in different directions.") == [("zebra", "on", "dirt path")]
     assert triples(nlp, "Several different fire hydrants that have been painted various colors.") == []
+    assert triples(nlp, "A kitchen under construction with a trashcan and stove.") == []
 
 
 def test_an_ing_word_only_a_verb_names_no_thing(nlp):
