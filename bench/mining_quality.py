@@ -1,6 +1,6 @@
 """Precision, recall and primary accuracy of `relaug mine` on gold sets, beside a naive spaCy baseline.
 
-    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, both batches (+ ../shared dev gold if present)
+    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, all five batches (+ ../shared dev gold if present)
     python bench/mining_quality.py --gold FILE.jsonl --show-errors
 
 Scored as tests/data/gold/README.md says: precision over mined triples (with/of/...
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
     golds = args.gold or [
-        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3", "dev-4", "heldout-4")), SHARED_GOLD)
+        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3", "dev-4", "heldout-4", "dev-5", "heldout-5")), SHARED_GOLD)
         if p.is_file()
     ]
     import spacy
