@@ -361,8 +361,6 @@ _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says wh
 # Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
 # bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
 _AIMING = frozenset({"at", "toward", "towards"})
-# Prepositions written as ../shared/spec/triples.md lists them: "walking towards" -> walk toward.
-_SPEC_SPELLINGS = {"towards": "toward", "amongst": "among"}
 _LOOKING = frozenset({"look", "stare", "gaze", "peer", "glance", "peek", "point"})  # at what is looked at, after a path too
 _INWARD_GOALS = frozenset({"to", "at", "over", "on", "onto", "through", "toward", "towards"})  # after "in"
 _TARGET_KINDS = frozenset({"person", "animal", "sports"})  # what is aimed at, not a place one is at
@@ -1636,7 +1634,6 @@ class _Collector:
         subject_core, object_core = core_noun(subject), core_noun(obj)
         if subject_core is None or object_core is None or subject_core.i == object_core.i:
             return
-        relation = " ".join(_SPEC_SPELLINGS.get(word, word) for word in relation.split())
         preposition_span = None
         if preposition:
             ordered = sorted(preposition, key=lambda t: t.i)
