@@ -50,6 +50,7 @@ from relaug.verbs import (
     MOTION_VERBS,
     NON_RELATION_PREPOSITIONS,
     NON_RELATION_VERBS,
+    PARTICIPLES,
     PATH_ONLY_VERBS,
     PATH_WORDS,
     PLACING_VERBS,
@@ -652,6 +653,23 @@ def _mend_nouns_with_subjects(tokens: list[Token]) -> None:
         subject.head, subject.dep_ = subject, "ROOT"
 
 
+def _mend_participles_read_as_nouns(tokens: list[Token]) -> None:
+    """Mend the tags where the tagger read as a noun or an adjective an -ing word that the
+    corpus uses as a verb nearly always (`PARTICIPLES`): "An adorable grey poodle standing next
+    to a fire hydrant", "a urinal hanging on a wall". Not where the word names a kind of the
+    noun after it ("playing cards", "riding boots"), nor where the parser made it an argument
+    (a subject, an object): there its arcs are a noun's, and the rules for gerunds read them."""
+    for token in tokens:
+        if token.tag_ not in ("NN", "NNS", "JJ") or token.lower_ not in PARTICIPLES:
+            continue
+        if token.dep_ in ("dobj", "pobj", "nsubj", "nsubjpass", "attr", "conj"):
+            continue
+        head = token.head
+        if token.dep_ in ("compound", "amod", "nmod") and head.i > token.i and head.pos_ in ("NOUN", "PROPN"):
+            continue
+        token.tag_, token.pos_ = "VBG", "VERB"
+
+
 def _mend_nouns_read_as_interjections(tokens: list[Token]) -> None:
     """Mend the parse where the tagger read a noun as an interjection ("Boy riding a skateboard down
     a road", "a sink, tub, shower head and mirror"): a word the dictionary knows as a noun and not
@@ -789,6 +807,7 @@ def _mend_conjuncts_joined_across_a_phrase(tokens: list[Token]) -> None:
 
 # The parse's slips, mended in this order before any triple is read (each says what it mends).
 _MENDS = (
+    _mend_participles_read_as_nouns,
     _mend_nouns_read_as_interjections,
     _mend_split_multiword_nouns,
     _mend_nouns_with_subjects,
