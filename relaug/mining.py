@@ -657,8 +657,8 @@ def _mend_participles_read_as_nouns(tokens: list[Token]) -> None:
     """Mend the tags where the tagger read as a noun or an adjective an -ing word that the
     corpus uses as a verb nearly always (`PARTICIPLES`): "An adorable grey poodle standing next
     to a fire hydrant", "a urinal hanging on a wall". Not where the word names a kind of the
-    noun after it ("playing cards", "riding boots"), nor where the parser made it an argument
-    (a subject, an object): there its arcs are a noun's, and the rules for gerunds read them."""
+    noun after it ("a waiting room", "a leather sitting bench"), nor where the parser made it an
+    argument (a subject, an object): there its arcs are a noun's, and the rules for gerunds read them."""
     for token in tokens:
         if token.tag_ not in ("NN", "NNS", "JJ") or token.lower_ not in PARTICIPLES:
             continue
@@ -1568,8 +1568,7 @@ def _phrase_owners(noun: Token, prep: _Preposition) -> list[Token]:
     ):
         # "A man holding a tennis racquet on top of a tennis court": what one holds on the
         # ground, one is on the ground with; not so one's own part ("has its beak in the water").
-        holders = [s for s in _placed_subjects(noun.head) if _is_a_being(s)]
-        return [h for s in holders for h in _conjoined(s)] + _conjoined(noun)
+        return [s for s in _placed_subjects(noun.head) if _is_a_being(s)] + _conjoined(noun)
     return _conjoined(noun)
 
 
