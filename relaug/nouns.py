@@ -58,7 +58,7 @@ NON_OBJECTS = frozenset({
     "sunset", "nighttime", "daytime",
     # no thing, like "way": "looking in different directions", "painted various colors"
     "direction", "color", "colour",
-    # states, no place: "a house under construction", "birds in flight"
+    # states, no place: "a house under construction", "a kitchen in the midst of repairs"
     "construction", "renovation", "repair",
 })
 

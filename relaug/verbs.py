@@ -103,8 +103,6 @@ GENERIC_VERBS = frozenset({
 # rounds up to seed 277, and 6 of 9 "playing with" in seeds 281 to 307 (bench/reviews/).
 GENERIC_RELATIONS = frozenset({"play with", "pass by"})
 
-# Verbs whose object goes where the subject goes: what a participle the parser hangs on the
-# object says ("a man wearing a shirt playing a guitar") is the subject's doing.
 # -ing words the small English model tags VBG in nine of ten uses or more in val2017's captions
 # (at least 20 uses; `python bench/participle_lexicon.py` lists them from any caption file):
 # the corpus's evidence that such a word is a participle where the tagger makes it a noun or an
@@ -121,6 +119,8 @@ PARTICIPLES = frozenset({
     "touching", "traveling", "trying", "using", "waiting", "walking", "watching", "wearing", "working",
 })
 
+# Verbs whose object goes where the subject goes: what a participle the parser hangs on the
+# object says ("a man wearing a shirt playing a guitar") is the subject's doing.
 HOLDING_VERBS = frozenset({"hold", "carry", "wear", "have", "grip", "clutch", "use"})
 
 # Verbs of the face, the voice and the pose: they go with whatever else the subject does, so a
