@@ -358,6 +358,8 @@ _SUPPORTING = frozenset({"on", "in", "inside", "under", "atop", "on top of", "un
 _CONTAINING = frozenset({"in", "at", "inside"})
 _NEARBY = frozenset({"near", "next to", "beside", "by"})
 _BESIDE_A_LANDMARK = frozenset({"in front of", "behind", "below", "beneath", "under", "underneath", "above"})
+_PLACED_NOT_POSED = POSITION_VERBS - POSTURE_VERBS  # what hangs, leans or is parked; not what sits or stands
+_SET_OR_SERVED = POSITION_VERBS | {"serve"}  # what is done to a food's with-thing where the food is
 _CLAUSE_MARKS = frozenset({"while", "when", "as"})  # a phrase after one says where the subject is
 # Prepositions of a verb's aim after its object: "swinging a racket at a ball", "holds a
 # bottle toward a cow" (../shared/spec/triples.md: a goal phrase keeps the verb).
@@ -1442,8 +1444,7 @@ def _holder_of_a_with_thing(noun: Token, participle: Token) -> Token | None:
         return None
     holder = noun.head.head
     kind = noun_kind(noun_name(holder)) if _is_noun(holder) else None
-    placing = verb_lemma(participle.text) in POSITION_VERBS | {"serve"}
-    if not (kind == "vehicle" or (kind == "food" and placing)):
+    if not (kind == "vehicle" or (kind == "food" and verb_lemma(participle.text) in _SET_OR_SERVED)):
         return None
     named_again = any(
         t.lower_ in ("it", "its") or (t.lower_ == holder.lower_ and t.dep_ != "compound")
@@ -1472,9 +1473,10 @@ def _being_behind(noun: Token, participle: Token) -> Token | None:
     owner = None
     if noun.dep_ == "pobj":
         prep = noun.head
-        placed = verb_lemma(participle.text) in POSITION_VERBS - POSTURE_VERBS
-        landmark = prep.lower_ in _NEARBY | {"behind"} or prep.head.lower_ in _MULTIWORD_HEADS | _PREPOSITION_ADVERBS
-        if placed and landmark:
+        if verb_lemma(participle.text) in _PLACED_NOT_POSED and (
+            prep.lower_ in _NEARBY or prep.lower_ == "behind"
+            or prep.head.lower_ in _MULTIWORD_HEADS or prep.head.lower_ in _PREPOSITION_ADVERBS
+        ):
             return None  # "posing in front of a sign hanging on a building": the sign hangs there
         holder = prep.head
         if holder.lower_ in _MULTIWORD_HEADS and holder.head.dep_ == "prep":
