@@ -2,6 +2,7 @@
 
     python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, all five batches (+ ../shared dev gold if present)
     python bench/mining_quality.py --gold FILE.jsonl --show-errors
+    python bench/mining_quality.py --spacy-model runs/caption-parser   # relaug with another pipeline, beside the default
 
 Scored as tests/data/gold/README.md says: precision over mined triples (with/of/...
 ignored), recall over required triples, primary accuracy per caption.
@@ -115,7 +116,7 @@ def tagger_slips(gold_rows: list[dict], mined_rows: list[dict], nlp) -> tuple[in
     return missed, slipped, examples
 
 
-def mine_with_relaug(gold_rows: list[dict]) -> list[dict]:
+def mine_with_relaug(gold_rows: list[dict], spacy_model: str | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         captions = Path(tmp) / "captions.jsonl"
         captions.write_text("".join(
@@ -123,7 +124,8 @@ def mine_with_relaug(gold_rows: list[dict]) -> list[dict]:
             for g in gold_rows
         ))
         out = Path(tmp) / "triples.jsonl"
-        subprocess.run([sys.executable, "-m", "relaug", "mine", str(captions), "--out", str(out), "--workers", "1"],
+        pipeline = ["--spacy-model", spacy_model] if spacy_model else []
+        subprocess.run([sys.executable, "-m", "relaug", "mine", str(captions), "--out", str(out), "--workers", "1", *pipeline],
                        check=True, capture_output=True)
         return [json.loads(line) for line in out.read_text().splitlines()]
 
@@ -147,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gold", type=Path, nargs="*", help="gold JSONL files (default: the repo's dev and held-out parts, and the shared dev gold where present)")
     parser.add_argument("--show-errors", action="store_true", help="print relaug's errors on each gold set")
+    parser.add_argument("--spacy-model", help="also score relaug parsing with this spaCy pipeline (a package or a folder)")
     parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
     golds = args.gold or [
@@ -158,11 +161,12 @@ def main() -> None:
     from relaug.mining import installed_english_pipeline
 
     nlp = spacy.load(installed_english_pipeline())  # stock, as a baseline's user loads it
-    print(f"{'gold':44s} {'captions':>8s}  {'miner':8s} {'precision':>9s} {'recall':>7s} {'primary':>8s}")
+    print(f"{'gold':44s} {'captions':>8s}  {'miner':12s} {'precision':>9s} {'recall':>7s} {'primary':>8s}")
     for path in golds:
         gold_rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         miners = {
             "relaug": mine_with_relaug(gold_rows),
+            "relaug+model": mine_with_relaug(gold_rows, args.spacy_model) if args.spacy_model else None,
             "spacy": [{"triples": naive_triples(doc)} for doc in nlp.pipe(g["caption"] for g in gold_rows)],
             "textacy": mine_with_textacy(gold_rows, nlp),
         }
@@ -171,13 +175,15 @@ def main() -> None:
                 continue
             result = score(gold_rows, mined_rows, args.show_errors and name == "relaug")
             label = str(path.resolve().relative_to(REPO.parent)) if path.resolve().is_relative_to(REPO.parent) else str(path)
-            print(f"{label:44s} {len(gold_rows):8d}  {name:8s} {result['precision']:9.3f} {result['recall']:7.3f}"
+            print(f"{label:44s} {len(gold_rows):8d}  {name:12s} {result['precision']:9.3f} {result['recall']:7.3f}"
                   f" {result['primary']:8.3f}")
         if args.tagger_slips:
             missed, slipped, examples = tagger_slips(gold_rows, miners["relaug"], nlp)
             print(f"  relaug missed {missed} required triples; the tagger slipped on a word of {slipped} of them")
             for caption, triple, slips in examples:
                 print(f"    {triple} <- {slips}: {caption}")
+    if args.spacy_model:
+        print(f"relaug+model: relaug parsing with --spacy-model {args.spacy_model}")
     print("spacy: each verb's nsubj with its dobj and its prepositions' pobj; textacy: its SVO triples, where installed")
 
 

@@ -327,6 +327,11 @@ def _prepare(caption: str) -> _ParseText:
     return _ParseText(text=text, offsets=tuple(offsets))
 
 
+def prepared_text(caption: str) -> str:
+    """The text the miner parses for `caption` (`_prepare`)."""
+    return _prepare(caption).text
+
+
 # Words that follow "it is", never "its": "it's a cat", "it's being cleaned".
 _AFTER_IT_IS = frozenset({"a", "an", "the", "this", "that", "these", "those", "being", "not"})
 

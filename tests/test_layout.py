@@ -21,6 +21,7 @@ LAYERS = (
      "relaug.minilm", "relaug.workers", "relaug.ray_pool", "relaug.progress", "relaug.options", "relaug.files", "relaug.reasons"),
     ("relaug.coco", "relaug.collection", "relaug.synthetic"),  # sources
     ("relaug.mining",),
+    ("relaug.caption_parser",),  # tunes the parser the miner reads, on captions as the miner parses them
     ("relaug.grounding", "relaug.images"),
     ("relaug.negatives",),
     ("relaug.shards", "relaug.staging"),
