@@ -1,8 +1,9 @@
 """Precision, recall and primary accuracy of `relaug mine` on gold sets, beside a naive spaCy baseline.
 
-    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, all five batches (+ ../shared dev gold if present)
+    python bench/mining_quality.py                  # tests/data/gold dev and held-out parts, all six batches (+ ../shared dev gold if present)
     python bench/mining_quality.py --gold FILE.jsonl --show-errors
     python bench/mining_quality.py --spacy-model runs/caption-parser   # relaug with another pipeline, beside the default
+    python bench/mining_quality.py --tree-parse    # also relaug on the hand-corrected parse, where tests/data/trees has one
 
 Scored as tests/data/gold/README.md says: precision over mined triples (with/of/...
 ignored), recall over required triples, primary accuracy per caption.
@@ -130,6 +131,22 @@ def mine_with_relaug(gold_rows: list[dict], spacy_model: str | None = None) -> l
         return [json.loads(line) for line in out.read_text().splitlines()]
 
 
+def mine_on_tree_parse(gold_rows: list[dict], trees: dict) -> tuple[list[dict], list[dict]]:
+    """relaug's rules on the hand-corrected parse (tests/data/trees, pass A) of the gold captions
+    that have one: the gold rows kept, and what was mined from them."""
+    from relaug.caption_parser import tree_doc
+    from relaug.mining import load_pipeline, mine_doc
+
+    nlp = load_pipeline()
+    kept, mined = [], []
+    for gold in gold_rows:
+        doc = tree_doc(nlp, trees[gold["caption_id"]]) if gold["caption_id"] in trees else None
+        if doc is not None:
+            kept.append(gold)
+            mined.append({"triples": [{"subject": t.subject, "relation": t.relation, "object": t.object} for t in mine_doc(doc)]})
+    return kept, mined
+
+
 def mine_with_textacy(gold_rows: list[dict], nlp) -> list[dict] | None:
     try:
         from textacy.extract import subject_verb_object_triples
@@ -150,10 +167,11 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, nargs="*", help="gold JSONL files (default: the repo's dev and held-out parts, and the shared dev gold where present)")
     parser.add_argument("--show-errors", action="store_true", help="print relaug's errors on each gold set")
     parser.add_argument("--spacy-model", help="also score relaug parsing with this spaCy pipeline (a package or a folder)")
+    parser.add_argument("--tree-parse", action="store_true", help="also score relaug on the hand-corrected parse of the gold captions that have one")
     parser.add_argument("--tagger-slips", action="store_true", help="count relaug's misses where the tagger slipped")
     args = parser.parse_args()
     golds = args.gold or [
-        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3", "dev-4", "heldout-4", "dev-5", "heldout-5")), SHARED_GOLD)
+        p for p in (*(GOLD / f"triples-{part}.jsonl" for part in ("dev", "heldout", "dev-2", "heldout-2", "dev-3", "heldout-3", "dev-4", "heldout-4", "dev-5", "heldout-5", "dev-6", "heldout-6")), SHARED_GOLD)
         if p.is_file()
     ]
     import spacy
@@ -161,6 +179,11 @@ def main() -> None:
     from relaug.mining import installed_english_pipeline
 
     nlp = spacy.load(installed_english_pipeline())  # stock, as a baseline's user loads it
+    trees = {}
+    if args.tree_parse:
+        from relaug.caption_parser import read_trees
+
+        trees = {t.caption_id: t for t in read_trees(REPO / "tests" / "data" / "trees" / "captions-pass-a.conllu")}
     print(f"{'gold':44s} {'captions':>8s}  {'miner':12s} {'precision':>9s} {'recall':>7s} {'primary':>8s}")
     for path in golds:
         gold_rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -177,11 +200,21 @@ def main() -> None:
             label = str(path.resolve().relative_to(REPO.parent)) if path.resolve().is_relative_to(REPO.parent) else str(path)
             print(f"{label:44s} {len(gold_rows):8d}  {name:12s} {result['precision']:9.3f} {result['recall']:7.3f}"
                   f" {result['primary']:8.3f}")
+        if trees:
+            kept, mined_rows = mine_on_tree_parse(gold_rows, trees)
+            if kept:
+                relaug_on_kept = [m for g, m in zip(gold_rows, miners["relaug"]) if g in kept]
+                for name, rows in (("relaug", relaug_on_kept), ("relaug+tree", mined_rows)):
+                    result = score(kept, rows)
+                    print(f"{'  captions with a tree':44s} {len(kept):8d}  {name:12s} {result['precision']:9.3f}"
+                          f" {result['recall']:7.3f} {result['primary']:8.3f}")
         if args.tagger_slips:
             missed, slipped, examples = tagger_slips(gold_rows, miners["relaug"], nlp)
             print(f"  relaug missed {missed} required triples; the tagger slipped on a word of {slipped} of them")
             for caption, triple, slips in examples:
                 print(f"    {triple} <- {slips}: {caption}")
+    if trees:
+        print("relaug+tree: relaug's rules on the hand-corrected parse (tests/data/trees, pass A)")
     if args.spacy_model:
         print(f"relaug+model: relaug parsing with --spacy-model {args.spacy_model}")
     print("spacy: each verb's nsubj with its dobj and its prepositions' pobj; textacy: its SVO triples, where installed")

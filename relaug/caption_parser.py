@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import Adam
@@ -114,6 +115,21 @@ def training_example(nlp: Language, agreed: AgreedTree) -> Example | None:
     heads = [h if d is not None else None for h, d in zip(agreed.heads, deps)]
     tags = [t if t in tag_labels else "" for t in agreed.tags]
     return Example.from_dict(doc, {"heads": heads, "deps": deps, "tags": tags})
+
+
+def tree_doc(nlp: Language, tree: CaptionTree) -> Doc | None:
+    """The caption as the miner parses it (`prepared_text`), with the tree's tags and arcs in place
+    of a parse, and what `nlp`'s components after the parser add (parts of speech); None where
+    that text tokenizes otherwise. Mining it scores the rules on a parse without slips."""
+    made = nlp.make_doc(prepared_text(tree.text))
+    if [t.lower_ for t in made] != [w.lower() for w in tree.words]:
+        return None
+    doc = Doc(nlp.vocab, words=[t.text for t in made], spaces=[bool(t.whitespace_) for t in made],
+              tags=list(tree.tags), heads=list(tree.heads), deps=list(tree.deps))
+    for name, component in nlp.pipeline:
+        if name not in TUNED_COMPONENTS:
+            doc = component(doc)
+    return doc
 
 
 def tune(nlp: Language, examples: list[Example], *, epochs: int = 8, learn_rate: float = 1e-4,

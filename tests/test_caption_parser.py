@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import spacy
 
-from relaug.caption_parser import agreed_trees, parse_scores, read_trees, training_example, tune
+from relaug.caption_parser import agreed_trees, parse_scores, read_trees, training_example, tree_doc, tune
 from relaug.errors import InputError
-from relaug.mining import installed_english_pipeline, load_pipeline, mine_captions
+from relaug.mining import installed_english_pipeline, load_pipeline, mine_captions, mine_doc
 from relaug.records import Caption
 
 TREES = Path(__file__).parent / "data" / "trees"
@@ -44,6 +44,14 @@ def test_where_the_passes_differ_the_token_is_left_unannotated(passes):
 def test_passes_of_other_captions_are_refused(passes):
     with pytest.raises(InputError, match="differ in caption or words"):
         agreed_trees(passes[0][:1], passes[1][1:2])
+
+
+def test_the_miner_reads_a_hand_corrected_parse_as_it_reads_the_parsers(passes, nlp):
+    [tree] = [t for t in passes[0] if t.text == "An old man sits in the back of a truck."]
+    doc = tree_doc(nlp, tree)
+    assert [(t.tag_, t.head.i, t.dep_) for t in doc] == list(zip(tree.tags, tree.heads, tree.deps))
+    assert [t.pos_ for t in doc][:4] == ["DET", "ADJ", "NOUN", "VERB"]
+    assert [(t.subject, t.relation, t.object) for t in mine_doc(doc)] == [("man", "sit in", "truck")]
 
 
 def test_a_tree_file_with_a_broken_line_names_the_file_and_line(tmp_path):
