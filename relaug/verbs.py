@@ -83,7 +83,7 @@ VERB_PREPOSITIONS = frozenset(SPATIAL_PREPOSITIONS) | {
 NON_RELATION_VERBS = frozenset({
     "be", "have", "contain", "show", "feature", "depict", "display", "include",
     "make", "take", "do", "perform", "get", "give", "try", "attempt", "seem", "appear",
-    "want", "need", "begin", "start", "prepare", "enjoy",
+    "want", "need", "begin", "start", "enjoy",
     "see", "let", "help", "keep",
 })
 

@@ -219,10 +219,24 @@ def test_its_written_it_s_is_read_as_its(nlp):
 
 def test_a_spatial_preposition_before_of_is_that_preposition(nlp):
     """val2017 and tests/data/gold/README.md: "inside of" and "outside of" are "inside" and
-    "outside", whether the parser hangs "of" on a preposition or on an adverb."""
+    "outside", whether the parser hangs "of" on a preposition or on an adverb; "off of" is "off"
+    (sixth development batch)."""
     assert triples(nlp, "A cat inside of a car during the day.") == [("cat", "inside", "car")]
     assert triples(nlp, "Trucks are parked outside of a market building.") == [("truck", "park outside", "market building")]
     assert triples(nlp, "A dog sitting inside of a car.") == [("dog", "sit inside", "car")]
+    assert ("dog", "eat off", "plate") in triples(nlp, "A large dog eating food off of a white plate.")
+    assert triples(nlp, "A surfer falls off of his board at a beach.") == [("surfer", "fall off", "board"), ("surfer", "at", "beach")]
+    assert triples(nlp, "A tennis player is leaping off of the ground.") == [("tennis player", "leap off", "ground")]
+
+
+def test_preparing_a_thing_is_a_relation_preparing_to_do_is_not(nlp):
+    """Preparing food is seen, as cooking is (the sixth batch's gold: (child, prepare, pizza));
+    "prepare to cut" leaves the cutting."""
+    assert triples(nlp, "A lady is preparing pancakes in a charming white kitchen.")[0] == ("lady", "prepare", "pancake")
+    assert triples(nlp, "Chefs and cooks are preparing meals in a restaurant kichen")[:2] == [
+        ("chef", "prepare", "meal"), ("cook", "prepare", "meal")]
+    assert triples(nlp, "A bride and groom prepare to cut the wedding cake") == [
+        ("bride", "cut", "wedding cake"), ("groom", "cut", "wedding cake")]
 
 
 def test_for_reaches_the_object_of_verbs_of_awaiting_and_seeking(nlp):
