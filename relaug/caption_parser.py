@@ -102,12 +102,18 @@ def agreed_trees(pass_a: Sequence[CaptionTree], pass_b: Sequence[CaptionTree]) -
     return agreed
 
 
+def _as_the_miner_reads(nlp: Language, tree: CaptionTree) -> Doc | None:
+    """The caption's text as the miner parses it (`prepared_text`), tokenized; None where its
+    tokens are not the tree's words ("it's" read as "its")."""
+    doc = nlp.make_doc(prepared_text(tree.text))
+    return doc if [t.lower_ for t in doc] == [w.lower() for w in tree.words] else None
+
+
 def training_example(nlp: Language, agreed: AgreedTree) -> Example | None:
-    """The caption as the miner parses it (`prepared_text`), annotated with what the passes agree
-    on and the pipeline has labels for; None where that text tokenizes otherwise ("it's" read
-    as "its")."""
-    doc = nlp.make_doc(prepared_text(agreed.tree.text))
-    if [t.lower_ for t in doc] != [w.lower() for w in agreed.tree.words]:
+    """The caption as the miner reads it, annotated with what the passes agree on and the
+    pipeline has labels for; None where the miner's text tokenizes otherwise."""
+    doc = _as_the_miner_reads(nlp, agreed.tree)
+    if doc is None:
         return None
     tag_labels = set(nlp.get_pipe("tagger").labels)
     dep_labels = set(nlp.get_pipe("parser").labels) | {"ROOT"}
@@ -118,11 +124,11 @@ def training_example(nlp: Language, agreed: AgreedTree) -> Example | None:
 
 
 def tree_doc(nlp: Language, tree: CaptionTree) -> Doc | None:
-    """The caption as the miner parses it (`prepared_text`), with the tree's tags and arcs in place
-    of a parse, and what `nlp`'s components after the parser add (parts of speech); None where
-    that text tokenizes otherwise. Mining it scores the rules on a parse without slips."""
-    made = nlp.make_doc(prepared_text(tree.text))
-    if [t.lower_ for t in made] != [w.lower() for w in tree.words]:
+    """The caption as the miner reads it, with the tree's tags and arcs in place of a parse, and
+    what `nlp`'s components after the parser add (parts of speech); None where the miner's text
+    tokenizes otherwise. Mining it scores the rules on a parse without slips."""
+    made = _as_the_miner_reads(nlp, tree)
+    if made is None:
         return None
     doc = Doc(nlp.vocab, words=[t.text for t in made], spaces=[bool(t.whitespace_) for t in made],
               tags=list(tree.tags), heads=list(tree.heads), deps=list(tree.deps))
