@@ -131,18 +131,18 @@ def mine_with_relaug(gold_rows: list[dict], spacy_model: str | None = None) -> l
         return [json.loads(line) for line in out.read_text().splitlines()]
 
 
-def mine_on_tree_parse(gold_rows: list[dict], trees: dict) -> tuple[list[dict], list[dict]]:
+def mine_on_tree_parse(gold_rows: list[dict], trees: dict, nlp) -> tuple[list[int], list[dict]]:
     """relaug's rules on the hand-corrected parse (tests/data/trees, pass A) of the gold captions
-    that have one: the gold rows kept, and what was mined from them."""
+    that have one, `nlp` (the miner's pipeline) adding the parts of speech: the indices of the
+    gold rows kept, and what was mined from them."""
     from relaug.caption_parser import tree_doc
-    from relaug.mining import load_pipeline, mine_doc
+    from relaug.mining import mine_doc
 
-    nlp = load_pipeline()
     kept, mined = [], []
-    for gold in gold_rows:
+    for i, gold in enumerate(gold_rows):
         doc = tree_doc(nlp, trees[gold["caption_id"]]) if gold["caption_id"] in trees else None
         if doc is not None:
-            kept.append(gold)
+            kept.append(i)
             mined.append({"triples": [{"subject": t.subject, "relation": t.relation, "object": t.object} for t in mine_doc(doc)]})
     return kept, mined
 
@@ -179,11 +179,13 @@ def main() -> None:
     from relaug.mining import installed_english_pipeline
 
     nlp = spacy.load(installed_english_pipeline())  # stock, as a baseline's user loads it
-    trees = {}
+    trees, miners_pipeline = {}, None
     if args.tree_parse:
         from relaug.caption_parser import read_trees
+        from relaug.mining import load_pipeline
 
         trees = {t.caption_id: t for t in read_trees(REPO / "tests" / "data" / "trees" / "captions-pass-a.conllu")}
+        miners_pipeline = load_pipeline()
     print(f"{'gold':44s} {'captions':>8s}  {'miner':12s} {'precision':>9s} {'recall':>7s} {'primary':>8s}")
     for path in golds:
         gold_rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -201,11 +203,11 @@ def main() -> None:
             print(f"{label:44s} {len(gold_rows):8d}  {name:12s} {result['precision']:9.3f} {result['recall']:7.3f}"
                   f" {result['primary']:8.3f}")
         if trees:
-            kept, mined_rows = mine_on_tree_parse(gold_rows, trees)
+            kept, mined_rows = mine_on_tree_parse(gold_rows, trees, miners_pipeline)
             if kept:
-                relaug_on_kept = [m for g, m in zip(gold_rows, miners["relaug"]) if g in kept]
-                for name, rows in (("relaug", relaug_on_kept), ("relaug+tree", mined_rows)):
-                    result = score(kept, rows)
+                kept_rows = [gold_rows[i] for i in kept]
+                for name, rows in (("relaug", [miners["relaug"][i] for i in kept]), ("relaug+tree", mined_rows)):
+                    result = score(kept_rows, rows)
                     print(f"{'  captions with a tree':44s} {len(kept):8d}  {name:12s} {result['precision']:9.3f}"
                           f" {result['recall']:7.3f} {result['primary']:8.3f}")
         if args.tagger_slips:
